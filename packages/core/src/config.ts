@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ERROR_CODES } from './errors';
+import { parseWithSchema } from './validation';
+
+/** A plugin named in config: `"name"` or `["name", { ...options }]`. */
+export const pluginRefSchema = z.union([
+  z.string().min(1),
+  z.tuple([z.string().min(1), z.record(z.string(), z.unknown())]),
+]);
+export type PluginRef = z.infer<typeof pluginRefSchema>;
+
+/** Tensor backends `@apogee/runtime` can select. `auto` picks the fastest available. */
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'apogee-cpu', 'cpu'] as const;
+
+/** Options of the game loop itself (`../shared/docs/apo-method.md` §4). */
+export const gameConfigSchema = z
+  .object({
+    /** Rounds of the RM–LLM game. The paper ran 3. */
+    rounds: z.number().int().min(1).max(1000).default(3),
+    /**
+     * Whether the RM is trained adversarially on golden-vs-sample items (APO) or once on human
+     * pairs only (RM_Base, the baseline).
+     */
+    apo: z.boolean().default(true),
+    /**
+     * Where each round's RM starts: from the base model (`base`, the reference code; continuing
+     * was reported worse) or from the previous round's RM (`continue`).
+     */
+    rmInit: z.enum(['base', 'continue']).default('base'),
+    /** Samples per query, for RM and LLM queries alike (reference: 4). */
+    samplesPerQuery: z.number().int().min(1).max(64).default(4),
+    /** Responses are cut at the first of these (reference: `"\nHuman"`). */
+    stop: z.array(z.string().min(1)).default(['\nHuman']),
+    /** Most new tokens per sample (reference: 256). */
+    maxNewTokens: z.number().int().min(1).max(4096).default(256),
+  })
+  .strict();
+
+/** The whole run config. Every field has a default; `parseConfig({})` is a valid config. */
+export const apogeeConfigSchema = z
+  .object({
+    /** One seed derives every random stream of the run. */
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    /** Tensor backend; `auto` picks tensorflow → apogee-cpu → cpu. */
+    backend: z.enum(BACKEND_NAMES).default('auto'),
+    /** Run directory: checkpoints, metrics, samples, report. */
+    outDir: z.string().min(1).default('runs/latest'),
+    /** Plugins, in order; for a token registered twice the last one wins. */
+    plugins: z.array(pluginRefSchema).default([]),
+    game: gameConfigSchema.default(gameConfigSchema.parse({})),
+  })
+  .strict();
+
+export type ApogeeConfig = z.infer<typeof apogeeConfigSchema>;
+export type GameConfig = z.infer<typeof gameConfigSchema>;
+/** What a user writes: every field optional. */
+export type ApogeeConfigInput = z.input<typeof apogeeConfigSchema>;
+
+/**
+ * Validate a raw config (parsed YAML/JSON or an object from code). Throws one `ApogeeError`
+ * (`APOGEE_CONFIG_INVALID`) listing every problem with its path, e.g. `game.rmInit: Invalid
+ * option: expected one of "base"|"continue"`.
+ */
+export function parseConfig(raw: unknown, source = 'config'): ApogeeConfig {
+  return parseWithSchema(apogeeConfigSchema, raw ?? {}, {
+    code: ERROR_CODES.CONFIG_INVALID,
+    what: `The ${source}`,
+    hint: 'Fix the fields listed above; `apogee config schema` prints every field with its allowed values.',
+  });
+}

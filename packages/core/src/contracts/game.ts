@@ -1,0 +1,90 @@
+import type { Rng } from '../rng';
+import type { PolicyModel, RewardModel } from './models';
+import type { GoldenAnswer, PreferenceItem, PromptRecord, ScoredSampleSet } from './records';
+import type { TrainStepResult } from './training';
+
+/** The phases of one round, in order (`../shared/docs/apo-method.md` §4). */
+export type Phase = 'sample-rm' | 'train-rm' | 'sample-llm' | 'score' | 'update-policy' | 'eval';
+export const PHASES: readonly Phase[] = ['sample-rm', 'train-rm', 'sample-llm', 'score', 'update-policy', 'eval'];
+
+/** Everything a policy update may use in one round. */
+export interface PolicyUpdateContext {
+  /** 1-based round number. */
+  round: number;
+  /** The policy to update in place. */
+  policy: PolicyModel;
+  /** The frozen reference model (π₀ or the round's starting policy; see the update's options). */
+  reference: PolicyModel;
+  /** LLM queries of this round. */
+  queries: readonly PromptRecord[];
+  /** Samples of the current policy scored by the round's RM (empty when `needsSamples` is false). */
+  scored: readonly ScoredSampleSet[];
+  /** Golden answers (used by golden SFT). */
+  golden: readonly GoldenAnswer[];
+  /** The update's own random stream (minibatch order). */
+  rng: Rng;
+  /** Report one optimizer step. */
+  onStep(step: TrainStepResult): void;
+  signal?: AbortSignal;
+}
+
+export interface PolicyUpdateResult {
+  steps: number;
+  metrics: Record<string, number>;
+}
+
+/**
+ * How the policy plays its side of the game: rejection sampling + SFT (RJS), DPO, RRHF, golden
+ * SFT… The APO paper's point is that any of them can (§2, §5).
+ */
+export interface PolicyUpdate {
+  readonly name: string;
+  /** Whether the round must sample and score LLM queries before calling `update`. */
+  readonly needsSamples: boolean;
+  update(context: PolicyUpdateContext): Promise<PolicyUpdateResult>;
+}
+
+/** Everything the evaluator may look at after a round. */
+export interface EvaluationContext {
+  round: number;
+  policy: PolicyModel;
+  reference: PolicyModel;
+  /** The RM the policy was optimised against this round. */
+  reward: RewardModel;
+  rng: Rng;
+  signal?: AbortSignal;
+}
+
+/** Computes a round's metrics (`@apogee/eval`). */
+export interface Evaluator {
+  evaluate(context: EvaluationContext): Promise<Record<string, number>>;
+}
+
+/** What the game is given to play with. */
+export interface GameData {
+  /** Human preference items D_P. */
+  humanItems: readonly PreferenceItem[];
+  /** RM queries, each with a golden answer. */
+  rmQueries: readonly PromptRecord[];
+  golden: readonly GoldenAnswer[];
+  /** LLM queries. */
+  llmQueries: readonly PromptRecord[];
+}
+
+/** Supplies the game's data (a file set, or the embedded world). */
+export interface GameDataSource {
+  load(): Promise<GameData>;
+}
+
+export interface GameResult {
+  rounds: number;
+  /** Metrics of each round, in order. */
+  metrics: Array<Record<string, number>>;
+  /** Where the final checkpoint was written, when the run has a directory. */
+  checkpointDir?: string;
+}
+
+/** Runs the RM–LLM game round by round. */
+export interface GameController {
+  run(options?: { signal?: AbortSignal }): Promise<GameResult>;
+}

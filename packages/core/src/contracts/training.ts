@@ -1,0 +1,53 @@
+import type { Scalar, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
+
+/** What a loss function returns inside a train step. Tensors are disposed by the caller. */
+export interface LossOutput {
+  loss: Scalar;
+  /** Extra scalars to report (e.g. DPO reward margin, RM pair accuracy). */
+  metrics?: Record<string, Scalar>;
+}
+
+/** Numbers a train step reports after the update. */
+export interface TrainStepResult {
+  /** 1-based count of optimizer steps taken so far. */
+  step: number;
+  loss: number;
+  /** Global L2 norm of the gradients before clipping. */
+  gradNorm: number;
+  /** Learning rate used for this step. */
+  lr: number;
+  metrics: Record<string, number>;
+}
+
+/** AdamW with warm-up and decay; the schedule applied per optimizer step. */
+export interface OptimizerConfig {
+  /** Peak learning rate. */
+  lr: number;
+  /** Decoupled weight decay (AdamW, Loshchilov & Hutter 2019). Default 0. */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Clip the global gradient norm to this value; 0 or undefined disables. Default 1.0. */
+  gradClip?: number;
+  /** Linear warm-up steps from 0 to `lr`. */
+  warmupSteps?: number;
+  /** Total steps of the schedule (needed for decay). */
+  totalSteps?: number;
+  /** Decay after warm-up. Default `linear` (the APO reference). */
+  schedule?: 'constant' | 'linear' | 'cosine';
+  /** Floor of the decayed rate as a fraction of `lr`. Default 0. */
+  minLrRatio?: number;
+}
+
+/** Differentiable per-token log-probs of responses; prompt and padding positions are masked. */
+export interface SequenceLogProbs {
+  /** [batch, T] log p(token_t | prefix) at response positions, 0 elsewhere. */
+  tokenLogProbs: Tensor2D;
+  /** [batch, T] 1 at response positions (EOS included), 0 at prompt and padding. */
+  mask: Tensor2D;
+  /** [batch] sum of response token log-probs. */
+  sum: Tensor1D;
+  /** [batch] number of response tokens. */
+  count: Tensor1D;
+}

@@ -1,0 +1,105 @@
+import { container as globalContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { parseConfig, type ApogeeConfig, type ApogeeConfigInput } from './config';
+import { consoleLogger } from './contracts/logger';
+import { isDisposable, type Disposable } from './disposable';
+import { ApogeeError, ERROR_CODES, type Problem } from './errors';
+import type { ApoPlugin } from './plugin';
+import { Rng } from './rng';
+import { TOKEN_PROVIDERS, TOKENS } from './tokens-registry';
+import { tokenName, type Token } from './tokens';
+
+export interface CreateRunOptions {
+  /** Plugins in order; a token registered by several is resolved from the last (tsyringe semantics). */
+  plugins?: readonly ApoPlugin[];
+  /** Raw or parsed config; validated here. */
+  config?: ApogeeConfigInput | ApogeeConfig;
+  /** Parent container; defaults to tsyringe's global one (which library code never writes to). */
+  parent?: DependencyContainer;
+}
+
+/**
+ * One run = one child container holding the run's config, RNG and every plugin's providers.
+ * `dispose()` frees everything the run created.
+ */
+export class Run {
+  private readonly owned: Disposable[] = [];
+  private disposed = false;
+
+  constructor(
+    readonly container: DependencyContainer,
+    readonly config: ApogeeConfig,
+    readonly plugins: readonly ApoPlugin[],
+  ) {}
+
+  resolve<T>(t: Token<T>): T {
+    return this.container.resolve<T>(t);
+  }
+
+  resolveAll<T>(t: Token<T>): T[] {
+    return this.container.isRegistered(t, true) ? this.container.resolveAll<T>(t) : [];
+  }
+
+  /** Dispose `resource` with the run (models created outside DI, say). */
+  own<T extends Disposable>(resource: T): T {
+    this.owned.push(resource);
+    return resource;
+  }
+
+  /**
+   * Check that every token is registered before any work starts. The error names each missing
+   * token and the plugin that usually provides it.
+   */
+  check(required: readonly InjectionToken<unknown>[]): void {
+    const problems: Problem[] = [];
+    for (const t of required) {
+      if (!this.container.isRegistered(t, true)) {
+        const provider = typeof t === 'symbol' ? TOKEN_PROVIDERS[t] : undefined;
+        problems.push({
+          path: tokenName(t),
+          message: provider ? `not registered; usually provided by ${provider}` : 'not registered by any plugin',
+        });
+      }
+    }
+    if (problems.length > 0) {
+      throw new ApogeeError(
+        ERROR_CODES.MISSING_PROVIDER,
+        `The run is missing ${problems.length} provider${problems.length === 1 ? '' : 's'}:`,
+        { problems, hint: 'Add the plugins named above to `plugins` in your config (or to createRun).' },
+      );
+    }
+  }
+
+  /** Dispose owned resources (last first), then every disposable instance the container created. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const errors: unknown[] = [];
+    for (const r of this.owned.reverse()) {
+      try {
+        await r.dispose();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    try {
+      await this.container.dispose();
+    } catch (e) {
+      errors.push(e);
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+/** Create a run: validate config, make a child container, register core values, apply plugins. */
+export async function createRun(options: CreateRunOptions = {}): Promise<Run> {
+  const config = parseConfig(options.config ?? {});
+  const container = (options.parent ?? globalContainer).createChildContainer();
+  container.register(TOKENS.Config, { useValue: config });
+  container.register(TOKENS.Rng, { useValue: Rng.fromSeed(config.seed) });
+  container.register(TOKENS.Logger, { useValue: consoleLogger });
+  const plugins = options.plugins ?? [];
+  for (const plugin of plugins) await plugin.register(container);
+  return new Run(container, config, plugins);
+}
+
+export { isDisposable };

@@ -1,0 +1,2 @@
+export * from './plugin-kit';
+export * from './helpers';

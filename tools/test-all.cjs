@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Runs every package's tests through Nx (cached per package), then prints one closing line
+// summed over all packages: "N passed, N failed, N skipped". Exit code is Nx's.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const extra = process.argv.slice(2);
+const nx = spawnSync(
+  process.execPath,
+  [require.resolve('nx/bin/nx.js'), 'run-many', '-t', 'test', '--output-style=stream', ...extra],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
+);
+
+let passed = 0, failed = 0, skipped = 0, suites = 0;
+const pkgs = path.join(root, 'packages');
+for (const name of fs.readdirSync(pkgs)) {
+  const file = path.join(pkgs, name, '.test-results.json');
+  if (!fs.existsSync(file)) continue;
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests + r.numTodoTests;
+    suites += r.numTotalTestSuites;
+  } catch {
+    // A half-written result file: that package's own output above says what happened.
+  }
+}
+console.log(`\n${suites} test suites across ${fs.readdirSync(pkgs).length} packages`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(nx.status ?? 1);
