@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './atomic-write';
 export * from './rng';
 export * from './tokens';
 export * from './tokens-registry';
