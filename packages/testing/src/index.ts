@@ -1,2 +1,3 @@
 export * from './plugin-kit';
 export * from './helpers';
+export * from './tokenizer-kit';

@@ -9,6 +9,8 @@ export interface EncodedPair {
 export interface EncodePairOptions {
   /** Append EOS after the response (training targets). Default true. */
   addEos?: boolean;
+  /** Put BOS before the prompt (counted in `promptLength`). Default false: GPT-2 uses none. */
+  addBos?: boolean;
   /** Keep at most this many ids; the prompt is cut from the left first, then the response from the right. */
   maxLength?: number;
 }
