@@ -18,3 +18,4 @@ export * from './contracts/losses';
 export * from './contracts/game';
 export * from './contracts/events';
 export * from './contracts/logger';
+export * from './text';
