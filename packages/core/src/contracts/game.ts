@@ -1,6 +1,6 @@
 import type { Rng } from '../rng';
 import type { PolicyModel, RewardModel } from './models';
-import type { GoldenAnswer, PreferenceItem, PromptRecord, ScoredSampleSet } from './records';
+import type { GoldenAnswer, PreferenceItem, PromptRecord, PromptResponse, ScoredSampleSet } from './records';
 import type { TrainStepResult } from './training';
 
 /** The phases of one round, in order (`../shared/docs/apo-method.md` §4). */
@@ -69,6 +69,15 @@ export interface GameData {
   golden: readonly GoldenAnswer[];
   /** LLM queries. */
   llmQueries: readonly PromptRecord[];
+  /**
+   * Held-out test prompts, disjoint from the RM and LLM queries (optional; `@apogee/world`
+   * provides them, `@apogee/eval` generates on them).
+   */
+  testQueries?: readonly PromptRecord[];
+  /** Held-out human preference items on the test prompts (optional; RM accuracy and calibration). */
+  testItems?: readonly PreferenceItem[];
+  /** Demonstrations to train the initial policy π₀ with SFT (optional; `@apogee/world` provides them). */
+  sftDemos?: readonly PromptResponse[];
 }
 
 /** Supplies the game's data (a file set, or the embedded world). */
