@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
+import type { CommandContext } from '../context';
+import { commentedDefaultConfig, configJsonSchema } from '../config/config-init';
+import { loadConfigFile } from '../config/load-config';
+import { examples } from '../program';
+
+export function registerConfigCommands(program: Command, ctx: CommandContext): void {
+  const config = program
+    .command('config')
+    .description('write, check and describe run config files (YAML or JSON)')
+    .addHelpText('after', examples('apogee config init apogee.yaml', 'apogee config validate apogee.yaml', 'apogee config schema --out apogee.schema.json'));
+
+  config
+    .command('init')
+    .description('write a commented YAML config with every option at its default')
+    .argument('[file]', 'where to write it', 'apogee.yaml')
+    .option('-f, --force', 'overwrite an existing file')
+    .addHelpText('after', examples('apogee config init', 'apogee config init runs/dpo.yaml --force'))
+    .action(async (file: string, opts: { force?: boolean }) => {
+      const target = path.resolve(ctx.io.cwd, file);
+      if (existsSync(target) && !opts.force) {
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${file} already exists.`, {
+          hint: 'Pass --force to overwrite it, or name another file.',
+        });
+      }
+      await writeFileAtomic(target, commentedDefaultConfig());
+      ctx.io.out(`Wrote ${file}. Check it with \`apogee config validate ${file}\`.\n`);
+    });
+
+  config
+    .command('validate')
+    .description('check a config file: every problem with its path, allowed values and file:line:column')
+    .argument('<file>', 'YAML or JSON config')
+    .addHelpText('after', examples('apogee config validate apogee.yaml'))
+    .action(async (file: string) => {
+      const loaded = loadConfigFile(path.resolve(ctx.io.cwd, file));
+      await checkPluginNames(loaded);
+      ctx.io.out(`${file} is valid (${loaded.config.plugins.length} plugin${loaded.config.plugins.length === 1 ? '' : 's'}, ${loaded.config.game.rounds} rounds, seed ${loaded.config.seed}).\n`);
+    });
+
+  config
+    .command('schema')
+    .description('print the config JSON Schema (for editor completion)')
+    .option('-o, --out <file>', 'write it to a file instead of stdout')
+    .addHelpText('after', examples('apogee config schema > apogee.schema.json', 'apogee config schema --out apogee.schema.json'))
+    .action(async (opts: { out?: string }) => {
+      const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+      if (opts.out) {
+        await writeFileAtomic(path.resolve(ctx.io.cwd, opts.out), text);
+        ctx.io.out(`Wrote ${opts.out}.\n`);
+      } else ctx.io.out(text);
+    });
+}
+
+/** Placeholder until the plugin registry lands in this package. */
+async function checkPluginNames(_loaded: ReturnType<typeof loadConfigFile>): Promise<void> {
+  return;
+}
