@@ -91,9 +91,19 @@ export interface GameResult {
   metrics: Array<Record<string, number>>;
   /** Where the final checkpoint was written, when the run has a directory. */
   checkpointDir?: string;
+  /**
+   * Set when the run stopped early on request (AbortSignal): the last complete checkpoint, where
+   * `resume(dir)` continues. `phase: null` means no phase had completed yet.
+   */
+  stopped?: { reason: 'aborted'; round: number; phase: Phase | null; dir?: string };
 }
 
 /** Runs the RM–LLM game round by round. */
 export interface GameController {
   run(options?: { signal?: AbortSignal }): Promise<GameResult>;
+  /**
+   * Continue the run whose checkpoint is in `dir` from its last complete phase; it finishes with
+   * the same metrics and weights as the uninterrupted run (same seed, plugins and backend).
+   */
+  resume?(dir: string, options?: { signal?: AbortSignal }): Promise<GameResult>;
 }

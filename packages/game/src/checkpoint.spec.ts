@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Rng } from '@apogee/core';
+import { makeTempDir } from '@apogee/testing';
+import { CheckpointStore, rngEntry, type CheckpointManifest } from './checkpoint';
+
+function manifest(over: Partial<CheckpointManifest> = {}): CheckpointManifest {
+  return {
+    format: 'apogee-game-checkpoint',
+    version: 1,
+    seed: 7,
+    apo: true,
+    policyUpdate: 'rjs',
+    rounds: 2,
+    round: 1,
+    phase: 'train-rm',
+    models: { policy: 'models/reference', reference: 'models/reference', rm: 'models/rm-r0001' },
+    artifacts: { samplesRm: 'rounds/r0001/samples-rm.jsonl' },
+    rng: rngEntry(Rng.fromSeed(7).stream('game').getState()),
+    metrics: [],
+    roundMetrics: { 'rm/loss': 0.69 },
+    ...over,
+  };
+}
+
+/** Write a "model" directory of two files, failing after the first when asked. */
+function writeModel(content: string, failAfterFirst = false) {
+  return async (dir: string) => {
+    fs.writeFileSync(path.join(dir, 'config.json'), content);
+    if (failAfterFirst) throw new Error('disk full');
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), content.repeat(3));
+  };
+}
+
+describe('CheckpointStore', () => {
+  let tmp: ReturnType<typeof makeTempDir>;
+  let store: CheckpointStore;
+  beforeEach(() => {
+    tmp = makeTempDir();
+    store = new CheckpointStore(tmp.dir);
+  });
+  afterEach(() => tmp.cleanup());
+
+  async function commitValid(m = manifest()) {
+    await store.saveModel('models/reference', writeModel('ref'));
+    await store.saveModel('models/rm-r0001', writeModel('rm1'));
+    await store.writeArtifact('rounds/r0001/samples-rm.jsonl', '{"query_id":"a","query":"q","sample_0":"s"}\n');
+    await store.writeManifest(m);
+  }
+
+  it('round-trips a manifest and checks every path it names exists', async () => {
+    await commitValid();
+    expect(store.readManifest()).toEqual(manifest());
+    fs.rmSync(path.join(tmp.dir, 'models/rm-r0001'), { recursive: true });
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ code: 'APOGEE_CHECKPOINT_INVALID', message: expect.stringContaining('"models/rm-r0001"') }));
+  });
+
+  it('a model save that fails midway leaves the committed snapshot and manifest untouched', async () => {
+    await commitValid();
+    await expect(store.saveModel('models/rm-r0001', writeModel('rm1-new', true))).rejects.toThrow('disk full');
+    expect(fs.readFileSync(path.join(tmp.dir, 'models/rm-r0001/model.safetensors'), 'utf8')).toBe('rm1rm1rm1');
+    expect(store.readManifest()).toEqual(manifest());
+    // The half-written temporary is swept on resume.
+    expect(fs.readdirSync(path.join(tmp.dir, 'models')).some((n) => n.startsWith('.tmp-'))).toBe(true);
+    await store.cleanTemporaries();
+    expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
+  });
+
+  it('a stale snapshot (renamed in, never committed) is replaced whole on the next write', async () => {
+    await store.saveModel('models/policy-r0002', async (d) => fs.writeFileSync(path.join(d, 'stale.bin'), 'x'));
+    await store.saveModel('models/policy-r0002', writeModel('p2'));
+    expect(fs.readdirSync(path.join(tmp.dir, 'models/policy-r0002')).sort()).toEqual(['config.json', 'model.safetensors']);
+  });
+
+  it('rejects a manifest that is not JSON or has a bad field, naming the field', async () => {
+    await commitValid();
+    fs.writeFileSync(path.join(tmp.dir, 'checkpoint.json'), '{"format": "apogee-game-checkpoint", ');
+    expect(() => store.readManifest()).toThrow(/Cannot read the checkpoint manifest/);
+    await store.writeManifest({ ...manifest(), phase: 'warm-up' as never });
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'phase' })] }));
+  });
+
+  it('the RNG state stored is the one restored', () => {
+    const rng = Rng.fromSeed(7).stream('game');
+    const restored = Rng.fromState(manifest().rng.game);
+    expect(restored.stream('r1/sample-rm').float()).toBe(rng.stream('r1/sample-rm').float());
+  });
+});

@@ -1,0 +1,25 @@
+export { ApoGameController, GAME_CONTAINER } from './game-controller';
+export { apoGame } from './plugin';
+export {
+  GAME_OPTIONS,
+  gameOptionsSchema,
+  rmTrainingSchema,
+  type GameOptions,
+  type GameOptionsInput,
+  type RmTrainingOptions,
+} from './options';
+export { phasesFor, nextPhase, isLastPhase, type GamePosition, type RoundPlanInput } from './phases';
+export { buildApoItems, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
+export {
+  CheckpointStore,
+  manifestSchema,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  MANIFEST_FILE,
+  RUN_FILE,
+  roundDir,
+  modelDir,
+  type CheckpointManifest,
+} from './checkpoint';
+export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
+export { trainRewardModel } from './rm-trainer';
