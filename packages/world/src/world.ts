@@ -1,0 +1,261 @@
+import {
+  ApogeeError,
+  ERROR_CODES,
+  parseWithSchema,
+  Rng,
+  type GameData,
+  type GoldenAnswer,
+  type PreferenceItem,
+  type PromptRecord,
+  type PromptResponse,
+  type SampleSet,
+} from '@apogee/core';
+import { z } from 'zod';
+import { BradleyTerryAnnotator, DEFAULT_ANNOTATOR_OPTIONS, type AnnotatorOptions } from './annotator';
+import { DEFAULT_GOLD_OPTIONS, goldBreakdown, type GoldBreakdown, type GoldRewardOptions } from './gold-reward';
+import { DEFAULT_STYLE_WEIGHTS, goldenResponse, RESPONSE_STYLES, sampleResponse, type ResponseStyle } from './responses';
+import { enumerateInstances, formatPrompt, instanceForPrompt, TASK_NAMES, type TaskInstance, type TaskName } from './tasks';
+
+/** Options of the world. Every field has a default; sizes are numbers of distinct prompts. */
+export interface WorldOptions {
+  /** Seed of the world's own random streams (splits, demonstrations, annotators). Default 1. */
+  seed: number;
+  /** Tasks to draw questions from. Default: all of {@link TASK_NAMES}. */
+  tasks: TaskName[];
+  /** RM queries (each with a golden answer and human pairs): the paper's RM split. Default 160. */
+  rmPrompts: number;
+  /** LLM queries the policy is optimised on: the paper's LLM split. Default 160. */
+  llmPrompts: number;
+  /** Held-out test prompts, never trained on. Default 64. */
+  testPrompts: number;
+  /** SFT demonstrations for π₀, drawn on every non-test prompt. Default 1200. */
+  sftDemos: number;
+  /** Annotated pairs per RM query (D_P). Default 2. */
+  humanPairsPerPrompt: number;
+  /** Annotated pairs per test prompt (held-out human pairs). Default 2. */
+  testPairsPerPrompt: number;
+  /** Mixture of response styles of the demonstrations and of the default annotation pool. */
+  styleWeights: Record<ResponseStyle, number>;
+  /** The simulated raters (Bradley–Terry on the gold reward plus a length bias). */
+  annotator: AnnotatorOptions;
+  /** The gold reward's knobs. */
+  gold: GoldRewardOptions;
+}
+
+const positive = z.number().finite().positive();
+export const worldOptionsSchema = z
+  .object({
+    seed: z.number().int().min(0).max(0xffffffff),
+    tasks: z.array(z.enum(TASK_NAMES)).min(1),
+    rmPrompts: z.number().int().min(1),
+    llmPrompts: z.number().int().min(1),
+    testPrompts: z.number().int().min(1),
+    sftDemos: z.number().int().min(1),
+    humanPairsPerPrompt: z.number().int().min(1).max(16),
+    testPairsPerPrompt: z.number().int().min(1).max(16),
+    styleWeights: z.object(Object.fromEntries(RESPONSE_STYLES.map((s) => [s, z.number().finite().min(0)])) as Record<ResponseStyle, z.ZodNumber>).strict(),
+    annotator: z.object({ rationality: z.number().finite().min(0), lengthBias: z.number().finite(), lengthScale: positive, maxLength: positive }).strict(),
+    gold: z.object({ concisionScale: positive, hedgeCredit: z.number().min(0).max(1) }).strict(),
+  })
+  .strict();
+
+export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = {
+  seed: 1,
+  tasks: [...TASK_NAMES],
+  rmPrompts: 160,
+  llmPrompts: 160,
+  testPrompts: 64,
+  sftDemos: 1200,
+  humanPairsPerPrompt: 2,
+  testPairsPerPrompt: 2,
+  styleWeights: { ...DEFAULT_STYLE_WEIGHTS },
+  annotator: { ...DEFAULT_ANNOTATOR_OPTIONS },
+  gold: { ...DEFAULT_GOLD_OPTIONS },
+};
+
+/** Options as a user writes them: every field optional, nested objects merged with the defaults. */
+export type WorldOptionsInput = Partial<Omit<WorldOptions, 'styleWeights' | 'annotator' | 'gold'>> & {
+  styleWeights?: Partial<Record<ResponseStyle, number>>;
+  annotator?: Partial<AnnotatorOptions>;
+  gold?: Partial<GoldRewardOptions>;
+};
+
+/** Merge with the defaults and validate; errors name each bad field. */
+export function resolveWorldOptions(input: WorldOptionsInput = {}): WorldOptions {
+  const merged = {
+    ...DEFAULT_WORLD_OPTIONS,
+    ...input,
+    styleWeights: { ...DEFAULT_WORLD_OPTIONS.styleWeights, ...input.styleWeights },
+    annotator: { ...DEFAULT_WORLD_OPTIONS.annotator, ...input.annotator },
+    gold: { ...DEFAULT_WORLD_OPTIONS.gold, ...input.gold },
+  };
+  return parseWithSchema(worldOptionsSchema, merged, {
+    code: ERROR_CODES.PLUGIN_OPTIONS_INVALID,
+    what: 'The world options',
+    hint: 'See WorldOptions in @apogee/world for every field and its default.',
+  }) as WorldOptions;
+}
+
+/** Game data plus the world's optional extras, all present. */
+export type WorldGameData = GameData & Required<Pick<GameData, 'testQueries' | 'testItems' | 'sftDemos'>>;
+
+/** Samples to annotate instead of the world's behaviour distribution (e.g. π₀'s samples). */
+export interface AnnotationPools {
+  /** Samples for the RM queries (matched by `queryId`, else by prompt); ≥ 2 distinct per query to be used. */
+  humanSamples?: readonly SampleSet[];
+  /** Samples for the test prompts. */
+  testSamples?: readonly SampleSet[];
+}
+
+/**
+ * A synthetic preference world with a known gold reward: prompts from small computable tasks, a
+ * gold reward r* ∈ [0, 1] (correctness × concision), mixed-quality SFT demonstrations,
+ * length-biased Bradley–Terry annotators, concise golden answers, and disjoint RM / LLM / test
+ * splits. Deterministic for a given seed. It never knows which variant is played.
+ */
+export class PreferenceWorld {
+  readonly options: WorldOptions;
+  readonly annotator: BradleyTerryAnnotator;
+  private readonly rng: Rng;
+  private readonly splits: { rm: TaskInstance[]; llm: TaskInstance[]; test: TaskInstance[]; train: TaskInstance[] };
+
+  constructor(options: WorldOptionsInput = {}) {
+    this.options = resolveWorldOptions(options);
+    this.rng = Rng.fromSeed(this.options.seed, 'world');
+    this.annotator = new BradleyTerryAnnotator((p, r) => this.goldReward(p, r), this.options.annotator);
+    const all = this.rng.stream('split').shuffle(enumerateInstances(this.options.tasks));
+    const { rmPrompts, llmPrompts, testPrompts } = this.options;
+    const needed = rmPrompts + llmPrompts + testPrompts;
+    if (needed > all.length) {
+      throw new ApogeeError(
+        ERROR_CODES.PLUGIN_OPTIONS_INVALID,
+        `The world options ask for ${needed} distinct prompts (rmPrompts ${rmPrompts} + llmPrompts ${llmPrompts} + testPrompts ${testPrompts}), but the tasks [${this.options.tasks.join(', ')}] have only ${all.length}.`,
+        { hint: 'Lower rmPrompts, llmPrompts or testPrompts, or add tasks.' },
+      );
+    }
+    const test = all.slice(0, testPrompts);
+    const rm = all.slice(testPrompts, testPrompts + rmPrompts);
+    const llm = all.slice(testPrompts + rmPrompts, needed);
+    this.splits = { test, rm, llm, train: all.slice(testPrompts) };
+  }
+
+  /** The gold reward r*(prompt, response) ∈ [0, 1]. Throws for prompts that are not the world's. */
+  goldReward(prompt: string, response: string): number {
+    return this.goldBreakdown(prompt, response).reward;
+  }
+
+  /** The gold reward's parts (correctness, extra bytes, concision). */
+  goldBreakdown(prompt: string, response: string): GoldBreakdown {
+    const instance = instanceForPrompt(prompt);
+    if (!instance) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `The gold reward can only judge the world's own prompts; this prompt is not one: ${JSON.stringify(prompt.slice(0, 80))}.`);
+    }
+    return goldBreakdown(instance, response, this.options.gold);
+  }
+
+  /** RM queries (the paper's RM split); ids `rm-0000`, … */
+  rmQueries(): PromptRecord[] {
+    return records('rm', this.splits.rm);
+  }
+
+  /** LLM queries (the paper's LLM split); ids `llm-0000`, … */
+  llmQueries(): PromptRecord[] {
+    return records('llm', this.splits.llm);
+  }
+
+  /** Held-out test prompts; ids `test-0000`, … */
+  testQueries(): PromptRecord[] {
+    return records('test', this.splits.test);
+  }
+
+  /** Golden answers for the RM queries: concise and correct (gold reward 1). */
+  golden(): GoldenAnswer[] {
+    return this.splits.rm.map((inst, i) => ({ queryId: id('rm', i), prompt: formatPrompt(inst.question), golden: goldenResponse(inst) }));
+  }
+
+  /** Mixed-quality SFT demonstrations on every non-test prompt, drawn from the style mixture. */
+  sftDemos(): PromptResponse[] {
+    const rng = this.rng.stream('sft');
+    const pool = this.splits.train;
+    const out: PromptResponse[] = [];
+    for (let i = 0; i < this.options.sftDemos; i++) {
+      const inst = pool[i < pool.length ? i : rng.int(pool.length)];
+      out.push({ prompt: formatPrompt(inst.question), response: sampleResponse(inst, this.options.styleWeights, rng).response });
+    }
+    return rng.shuffle(out);
+  }
+
+  /**
+   * Human preference items D_P on the RM queries: pairs labelled by the simulated raters. The pairs
+   * come from `samples` (π₀'s samples, as in the paper's set-up) when given, else from the world's
+   * behaviour distribution (the one the SFT demonstrations are drawn from).
+   */
+  humanItems(samples?: readonly SampleSet[]): PreferenceItem[] {
+    return this.annotate(this.splits.rm, 'rm', this.options.humanPairsPerPrompt, samples, 'human');
+  }
+
+  /** Held-out human items on the test prompts, labelled the same way. */
+  testItems(samples?: readonly SampleSet[]): PreferenceItem[] {
+    return this.annotate(this.splits.test, 'test', this.options.testPairsPerPrompt, samples, 'test');
+  }
+
+  /** Everything the game and the evaluator need. */
+  gameData(pools: AnnotationPools = {}): WorldGameData {
+    return {
+      humanItems: this.humanItems(pools.humanSamples),
+      rmQueries: this.rmQueries(),
+      golden: this.golden(),
+      llmQueries: this.llmQueries(),
+      testQueries: this.testQueries(),
+      testItems: this.testItems(pools.testSamples),
+      sftDemos: this.sftDemos(),
+    };
+  }
+
+  private annotate(
+    instances: readonly TaskInstance[],
+    split: string,
+    pairsPerPrompt: number,
+    samples: readonly SampleSet[] | undefined,
+    stream: string,
+  ): PreferenceItem[] {
+    const pairRng = this.rng.stream(`${stream}-pairs`);
+    const raterRng = this.rng.stream(`${stream}-raters`);
+    const byId = new Map<string, string[]>();
+    const byPrompt = new Map<string, string[]>();
+    for (const s of samples ?? []) {
+      byId.set(s.queryId, s.samples);
+      byPrompt.set(s.prompt, s.samples);
+    }
+    const items: PreferenceItem[] = [];
+    instances.forEach((inst, i) => {
+      const queryId = id(split, i);
+      const prompt = formatPrompt(inst.question);
+      const pool = [...new Set(byId.get(queryId) ?? byPrompt.get(prompt) ?? [])];
+      for (let k = 0; k < pairsPerPrompt; k++) {
+        let a: string;
+        let b: string;
+        if (pool.length >= 2) {
+          const ia = pairRng.int(pool.length);
+          const ib = (ia + 1 + pairRng.int(pool.length - 1)) % pool.length;
+          [a, b] = [pool[ia], pool[ib]];
+        } else {
+          a = sampleResponse(inst, this.options.styleWeights, pairRng).response;
+          b = a;
+          for (let tries = 0; tries < 16 && b === a; tries++) b = sampleResponse(inst, this.options.styleWeights, pairRng).response;
+        }
+        const first = this.annotator.prefersFirst(prompt, a, b, raterRng);
+        items.push({ id: `${queryId}#${k}`, prompt, responses: [a, b], scores: first ? [1, 0] : [0, 1], kind: 'human' });
+      }
+    });
+    return items;
+  }
+}
+
+function id(split: string, i: number): string {
+  return `${split}-${String(i).padStart(4, '0')}`;
+}
+
+function records(split: string, instances: readonly TaskInstance[]): PromptRecord[] {
+  return instances.map((inst, i) => ({ queryId: id(split, i), prompt: formatPrompt(inst.question) }));
+}
