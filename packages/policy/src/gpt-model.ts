@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ApogeeError, ERROR_CODES, Rng } from '@apogee/core';
+import { checkGptConfig, type GptConfig } from './config';
+import type { LayerKv } from './model/attention';
+import { gptHidden, gptLogits, type GptForwardOptions } from './model/gpt';
+import { EVAL_CONTEXT, type ForwardContext } from './model/layers';
+import { gptParamSpecs, initTensor, Weights } from './model/weights';
+
+/** A tensor read from a checkpoint: shape and row-major float data. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** Names in Hugging Face GPT-2 checkpoints that are buffers or tied copies, not parameters. */
+const IGNORED = /^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$/;
+
+/**
+ * The GPT-2 backbone: a config plus its parameters as `tf.Variable`s under Hugging Face names.
+ * The policy and the reward model both build on it.
+ */
+export class GptModel {
+  private dropoutRng: Rng;
+
+  private constructor(
+    readonly config: GptConfig,
+    readonly weights: Weights,
+    dropoutSeed: number,
+  ) {
+    this.dropoutRng = Rng.fromSeed(dropoutSeed, 'gpt/dropout');
+  }
+
+  /** Fresh GPT-2 init from `seed`: normal(0, 0.02), residual projections scaled by 1/√(2·nLayer). */
+  static create(config: GptConfig, seed: number, options: { trainable?: boolean } = {}): GptModel {
+    checkGptConfig(config);
+    const rng = Rng.fromSeed(seed, 'gpt/init');
+    const weights = new Weights(options.trainable ?? true, 'gpt');
+    for (const spec of gptParamSpecs(config)) weights.add(spec.name, initTensor(spec, config.nLayer, rng));
+    return new GptModel(config, weights, seed);
+  }
+
+  /**
+   * Build from named host tensors (a safetensors file). Accepts an optional `transformer.` prefix,
+   * ignores GPT-2's attention-mask buffers and the tied `lm_head.weight`; a missing, misshapen or
+   * unknown tensor is an error naming `file`.
+   */
+  static fromTensors(config: GptConfig, tensors: ReadonlyMap<string, HostTensor>, file: string, options: { trainable?: boolean; seed?: number; extra?: RegExp } = {}): GptModel {
+    const byName = new Map<string, HostTensor>();
+    for (const [raw, t] of tensors) {
+      const name = raw.startsWith('transformer.') ? raw.slice('transformer.'.length) : raw;
+      if (IGNORED.test(name) || options.extra?.test(raw)) continue;
+      byName.set(name, t);
+    }
+    const specs = gptParamSpecs(config);
+    const problems: { path: string; message: string }[] = [];
+    for (const spec of specs) {
+      const t = byName.get(spec.name);
+      if (!t) problems.push({ path: spec.name, message: 'missing' });
+      else if (t.shape.join(',') !== spec.shape.join(',')) problems.push({ path: spec.name, message: `has shape [${t.shape}], expected [${spec.shape}] from config.json` });
+      byName.delete(spec.name);
+    }
+    for (const name of byName.keys()) problems.push({ path: name, message: 'is not a GPT-2 parameter' });
+    if (problems.length > 0) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: the tensors do not match a GPT-2 model of this config:`, {
+        problems,
+        hint: 'Use Hugging Face GPT-2 names (wte.weight, h.0.attn.c_attn.weight, …; an optional "transformer." prefix is fine) and the shapes config.json implies.',
+      });
+    }
+    const weights = new Weights(options.trainable ?? true, 'gpt');
+    for (const spec of specs) {
+      const t = tensors.get(spec.name) ?? tensors.get(`transformer.${spec.name}`)!;
+      weights.add(spec.name, tf.tensor(t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), spec.shape, 'float32'));
+    }
+    return new GptModel(config, weights, options.seed ?? 0);
+  }
+
+  /** Final hidden states [batch·time, d] and each block's keys/values. */
+  hidden(ids: tf.Tensor2D, opts: GptForwardOptions = {}, train = false): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+    return gptHidden(this.weights, this.config, ids, opts, train ? this.trainContext() : EVAL_CONTEXT);
+  }
+
+  /** Tied-embedding logits [rows, vocab] of hidden states [rows, d]. */
+  logits(hidden: tf.Tensor2D): tf.Tensor2D {
+    return gptLogits(this.weights, hidden);
+  }
+
+  /** An independent copy of the parameters (same config). */
+  clone(options: { trainable?: boolean } = {}): GptModel {
+    const weights = new Weights(options.trainable ?? this.weights.trainable, 'gpt');
+    for (const [name, v] of this.weights.entries()) weights.add(name, tf.clone(v));
+    const copy = new GptModel(this.config, weights, 0);
+    copy.dropoutRng = Rng.fromState(this.dropoutRng.getState());
+    return copy;
+  }
+
+  /** Parameters as host tensors under Hugging Face names (a checkpoint's `model.safetensors`). */
+  async toHost(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    for (const [name, v] of this.weights.entries()) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+  }
+
+  private trainContext(): ForwardContext {
+    return { train: true, dropout: this.config.dropout, nextSeed: () => this.dropoutRng.seed() };
+  }
+}

@@ -1,0 +1,10 @@
+export { GPT_PRESETS, gptConfig, checkGptConfig, toHfConfig, fromHfConfig, type GptConfig, type GptPresetName } from './config';
+export { GptModel, type HostTensor } from './gpt-model';
+export { GptPolicy, type GptPolicyRuntimeOptions } from './gpt-policy';
+export { type GptGenerateOptions } from './generate';
+export { encodeRows, sequenceLogProbs } from './log-probs';
+export { AdamWOptimizer, learningRateAt, resolveOptimizerConfig, type OptimizedParam, type ResolvedOptimizerConfig } from './optimizer';
+export { readCheckpoint, writeCheckpoint, CHECKPOINT_FILES, type CheckpointContents, type WriteCheckpointInput } from './checkpoint';
+export { gptPolicy, GptPolicyFactory, GPT_POLICY_OPTIONS, type GptPolicyOptions } from './plugin';
+export { gptParamSpecs, type ParamSpec } from './model/weights';
+export { type LayerKv } from './model/attention';

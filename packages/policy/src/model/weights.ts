@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ApogeeError, ERROR_CODES, type Rng } from '@apogee/core';
+import type { GptConfig } from '../config';
+
+/** How a parameter starts: GPT-2's init (Radford et al. 2019, §2.3; nanoGPT's `_init_weights`). */
+export type ParamInit = 'normal' | 'residual' | 'zeros' | 'ones';
+
+export interface ParamSpec {
+  /** Hugging Face GPT-2 name (`GPT2Model`, no `transformer.` prefix). */
+  name: string;
+  shape: number[];
+  init: ParamInit;
+}
+
+/** Every parameter of the backbone with its Hugging Face name, shape ([in, out] for Conv1D) and init. */
+export function gptParamSpecs(c: GptConfig): ParamSpec[] {
+  const d = c.nEmbd;
+  const specs: ParamSpec[] = [
+    { name: 'wte.weight', shape: [c.vocabSize, d], init: 'normal' },
+    { name: 'wpe.weight', shape: [c.blockSize, d], init: 'normal' },
+  ];
+  for (let i = 0; i < c.nLayer; i++) {
+    const p = `h.${i}`;
+    specs.push(
+      { name: `${p}.ln_1.weight`, shape: [d], init: 'ones' },
+      { name: `${p}.ln_1.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.attn.c_attn.weight`, shape: [d, 3 * d], init: 'normal' },
+      { name: `${p}.attn.c_attn.bias`, shape: [3 * d], init: 'zeros' },
+      { name: `${p}.attn.c_proj.weight`, shape: [d, d], init: 'residual' },
+      { name: `${p}.attn.c_proj.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.ln_2.weight`, shape: [d], init: 'ones' },
+      { name: `${p}.ln_2.bias`, shape: [d], init: 'zeros' },
+      { name: `${p}.mlp.c_fc.weight`, shape: [d, 4 * d], init: 'normal' },
+      { name: `${p}.mlp.c_fc.bias`, shape: [4 * d], init: 'zeros' },
+      { name: `${p}.mlp.c_proj.weight`, shape: [4 * d, d], init: 'residual' },
+      { name: `${p}.mlp.c_proj.bias`, shape: [d], init: 'zeros' },
+    );
+  }
+  specs.push({ name: 'ln_f.weight', shape: [d], init: 'ones' }, { name: 'ln_f.bias', shape: [d], init: 'zeros' });
+  return specs;
+}
+
+/** Standard deviation of GPT-2's normal init. */
+export const INIT_STD = 0.02;
+
+/** A fresh tensor for `spec`: normal(0, 0.02), residual projections scaled by 1/√(2·nLayer). */
+export function initTensor(spec: ParamSpec, nLayer: number, rng: Rng): tf.Tensor {
+  switch (spec.init) {
+    case 'zeros':
+      return tf.zeros(spec.shape);
+    case 'ones':
+      return tf.ones(spec.shape);
+    case 'normal':
+      return tf.randomNormal(spec.shape, 0, INIT_STD, 'float32', rng.seed());
+    case 'residual':
+      return tf.randomNormal(spec.shape, 0, INIT_STD / Math.sqrt(2 * nLayer), 'float32', rng.seed());
+  }
+}
+
+/** A named set of `tf.Variable`s: the model's parameters, keyed by Hugging Face name. */
+export class Weights {
+  private readonly vars = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly trainable: boolean,
+    private readonly tag: string,
+  ) {}
+
+  /** The variable called `name`; a missing name is a bug. */
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new ApogeeError(ERROR_CODES.INTERNAL, `No parameter "${name}" in ${this.tag}.`);
+    return v;
+  }
+
+  has(name: string): boolean {
+    return this.vars.has(name);
+  }
+
+  /** Take ownership of `value` as the variable `name` (the tensor is disposed). */
+  add(name: string, value: tf.Tensor): tf.Variable {
+    if (this.vars.has(name)) throw new ApogeeError(ERROR_CODES.INTERNAL, `Parameter "${name}" added twice to ${this.tag}.`);
+    const v = tf.variable(value, this.trainable, `${this.tag}/${name}/${nextId++}`);
+    value.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  names(): string[] {
+    return [...this.vars.keys()];
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.vars.values()];
+  }
+
+  entries(): [string, tf.Variable][] {
+    return [...this.vars.entries()];
+  }
+
+  /** Total number of scalars. */
+  size(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+let nextId = 0;
