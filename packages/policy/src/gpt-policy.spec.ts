@@ -8,7 +8,7 @@ import { ByteTokenizer } from '@apogee/tokenizers';
 import { gptConfig } from './config';
 import { GptPolicy } from './gpt-policy';
 import { sequenceLogProbs } from './log-probs';
-import { ancestralSampler, greedySampler } from './test-helpers';
+import { ancestralSampler, greedySampler } from '../test/samplers';
 
 const tokenizer = new ByteTokenizer();
 const config = gptConfig('tiny', { blockSize: 64, nEmbd: 32, nHead: 4 });

@@ -2,3 +2,4 @@ export * from './plugin-kit';
 export * from './helpers';
 export * from './tokenizer-kit';
 export * from './sampler-kit';
+export * from './policy-model-kit';
