@@ -3,3 +3,4 @@ export * from './helpers';
 export * from './tokenizer-kit';
 export * from './sampler-kit';
 export * from './policy-model-kit';
+export * from './loss-kit';

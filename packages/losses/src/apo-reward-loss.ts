@@ -1,0 +1,71 @@
+import type { LossOutput, RewardLoss, RewardLossInput } from '@apogee/core';
+import { definePlugin, TOKENS } from '@apogee/core';
+import { inject, injectable } from 'tsyringe';
+import { z } from 'zod';
+import { invalidLossInput } from './numerics';
+import { bradleyTerryLoss } from './ranking';
+import { APO_REWARD_LOSS_OPTIONS } from './tokens';
+
+export const apoRewardLossOptionsSchema = z
+  .object({
+    /** Weight of the human-preference (KL[P_human‖Q_r]) term; reference `rm_kl_coeff` = 1.0. */
+    rmKlCoeff: z.number().finite().min(0),
+    /** Weight of the adversarial golden-vs-sample term; reference `apo_loss_coeff` = 0.1. */
+    apoLossCoeff: z.number().finite().min(0),
+    /** Samples per RM query; the APO term is divided by it. Reference `apo_sample_num` = 4. */
+    apoSampleNum: z.number().int().positive(),
+    /** `ranking` (log-sigmoid, default) or `diff` (raw difference), as `rankingLoss`. */
+    variant: z.enum(['ranking', 'diff']),
+    /** Reward centring weight η (`η · mean(z²)` over valid responses). Default 0 (off). */
+    centeringCoeff: z.number().finite().min(0),
+  })
+  .strict();
+export type ApoRewardLossOptions = z.output<typeof apoRewardLossOptionsSchema>;
+
+/**
+ * The APO reward-model loss (Cheng et al. 2024, §4; `apo-method.md` §3):
+ *
+ * ```
+ * L_RM = rm_kl_coeff · L(human items) + (apo_loss_coeff / apo_sample_num) · L(APO items) [+ η · mean z²]
+ * ```
+ *
+ * computed as one Bradley–Terry ranking loss with per-item coefficients, so both terms share one
+ * denominator (the batch's valid ordered pairs) when a batch mixes kinds, as the reference does.
+ * Metrics: `accuracy`, `rewardMean`, `pairs`, and `loss/human`, `loss/apo`, `accuracy/human`,
+ * `accuracy/apo` for the kinds present.
+ */
+@injectable()
+export class ApoRewardLoss implements RewardLoss {
+  readonly name = 'apo-reward-loss';
+  constructor(@inject(APO_REWARD_LOSS_OPTIONS) readonly options: ApoRewardLossOptions) {}
+
+  compute(input: RewardLossInput): LossOutput {
+    const { rmKlCoeff, apoLossCoeff, apoSampleNum } = this.options;
+    const coefficients = input.kinds.map((kind, i) => {
+      if (kind === 'human') return rmKlCoeff;
+      if (kind === 'apo') return apoLossCoeff / apoSampleNum;
+      throw invalidLossInput(this.name, `kinds[${i}]`, `is "${String(kind)}"; allowed: "human", "apo".`);
+    });
+    return bradleyTerryLoss(input.rewards, input.scores, {
+      variant: this.options.variant,
+      coefficients,
+      kinds: input.kinds,
+      centeringCoeff: this.options.centeringCoeff,
+      lossName: this.name,
+    });
+  }
+}
+
+/**
+ * `apoRewardLoss({ rmKlCoeff, apoLossCoeff, apoSampleNum, variant, centeringCoeff })` →
+ * `TOKENS.RewardLoss`. Defaults: the reference 1.0 / 0.1 / 4, `ranking`, no centring.
+ */
+export const apoRewardLoss = definePlugin<ApoRewardLossOptions>('apo-reward-loss', {
+  provides: [TOKENS.RewardLoss],
+  defaults: { rmKlCoeff: 1.0, apoLossCoeff: 0.1, apoSampleNum: 4, variant: 'ranking', centeringCoeff: 0 },
+  schema: apoRewardLossOptionsSchema,
+  register(container, options) {
+    container.register(APO_REWARD_LOSS_OPTIONS, { useValue: options });
+    container.register(TOKENS.RewardLoss, { useClass: ApoRewardLoss });
+  },
+});

@@ -1,0 +1,54 @@
+import type { LossOutput, RewardLoss, RewardLossInput } from '@apogee/core';
+import { definePlugin, TOKENS } from '@apogee/core';
+import { inject, injectable } from 'tsyringe';
+import { z } from 'zod';
+import { bradleyTerryLoss } from './ranking';
+import { RANKING_LOSS_OPTIONS } from './tokens';
+
+export const rankingLossOptionsSchema = z
+  .object({
+    /**
+     * `ranking` (default): `−log σ((z_j − z_i)·sign(s_j − s_i))`, the Bradley–Terry negative
+     * log-likelihood (Bradley & Terry 1952; APO paper eq. for KL[P_human‖Q_r]). `diff`: the raw
+     * difference `−(z_j − z_i)·sign(s_j − s_i)` (APO reference `loss_type=diff`, WGAN-like).
+     */
+    variant: z.enum(['ranking', 'diff']),
+    /**
+     * Reward centring weight η: adds `η · mean(z²)` over valid responses, keeping rewards near 0
+     * (in the spirit of Eisenstein et al. 2023, "Helping or Herding?", which penalises `(z_a + z_b)²`
+     * per pair). 0 (default) disables.
+     */
+    centeringCoeff: z.number().finite().min(0),
+  })
+  .strict();
+export type RankingLossOptions = z.output<typeof rankingLossOptionsSchema>;
+
+/**
+ * Bradley–Terry ranking loss over multi-response items, exactly as the APO reference computes it
+ * (`apo-method.md` §3): every item weighs 1; see {@link bradleyTerryLoss}.
+ */
+@injectable()
+export class BradleyTerryLoss implements RewardLoss {
+  readonly name = 'ranking-loss';
+  constructor(@inject(RANKING_LOSS_OPTIONS) readonly options: RankingLossOptions) {}
+
+  compute(input: RewardLossInput): LossOutput {
+    return bradleyTerryLoss(input.rewards, input.scores, {
+      variant: this.options.variant,
+      centeringCoeff: this.options.centeringCoeff,
+      kinds: input.kinds,
+      lossName: this.name,
+    });
+  }
+}
+
+/** `rankingLoss({ variant, centeringCoeff })` → `TOKENS.RewardLoss` (human and APO items weigh alike). */
+export const rankingLoss = definePlugin<RankingLossOptions>('ranking-loss', {
+  provides: [TOKENS.RewardLoss],
+  defaults: { variant: 'ranking', centeringCoeff: 0 },
+  schema: rankingLossOptionsSchema,
+  register(container, options) {
+    container.register(RANKING_LOSS_OPTIONS, { useValue: options });
+    container.register(TOKENS.RewardLoss, { useClass: BradleyTerryLoss });
+  },
+});

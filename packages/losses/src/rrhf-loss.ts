@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LossOutput, RankingPolicyLoss, RankingPolicyLossInput } from '@apogee/core';
+import { definePlugin, TOKENS } from '@apogee/core';
+import { inject, injectable } from 'tsyringe';
+import { z } from 'zod';
+import { expectShape, invalidLossInput } from './numerics';
+import { RRHF_LOSS_OPTIONS } from './tokens';
+
+export const rrhfLossOptionsSchema = z
+  .object({
+    /**
+     * w, the weight of the ranking term (`apo-method.md` §5; RRHF code `rrhf_weight`). Default 100.
+     */
+    rankingWeight: z.number().finite().min(0),
+    /**
+     * α in `p_i = Σ_t log π(y_i,t | x, y_i,<t) / |y_i|^α` (Yuan et al. 2023, eq. 1; RRHF code
+     * `length_penalty`). Default 1 (mean token log-prob).
+     */
+    lengthPenalty: z.number().finite().min(0),
+    /** Weight of the SFT term on the best response (the paper's L_ft). Default 1. */
+    sftWeight: z.number().finite().min(0),
+  })
+  .strict();
+export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
+
+/**
+ * RRHF (Yuan et al. 2023, "RRHF: Rank Responses to Align Language Models with Human Feedback"),
+ * as `apo-method.md` §5 writes it, per item (query) with k responses:
+ *
+ * ```
+ * p_i   = Σ_t log π(y_i,t) / |y_i|^α                                    (eq. 1)
+ * L_rank = Σ_{r_i < r_j} max(0, p_i − p_j)                               (eq. 2)
+ * L_ft   = −(1/|y_b|) Σ_t log π(y_b,t),  b = argmax_i r_i (first on ties) (eq. 3; mean token NLL)
+ * L_item = w · L_rank + λ_ft · L_ft
+ * ```
+ *
+ * The loss is the mean of `L_item` over items. Pairs with equal scores are skipped. A response
+ * with no tokens (`count = 0`) is padding: it is in no pair and never the best. Scores are labels
+ * (no gradient). Metrics: `ranking` (mean L_rank, unweighted), `sft` (mean L_ft).
+ */
+export function rrhf(input: RankingPolicyLossInput, options: RrhfLossOptions, lossName = 'rrhf-loss'): LossOutput {
+  const { logProbs, scores, k } = input;
+  if (!Number.isInteger(k) || k < 1) throw invalidLossInput(lossName, 'k', `is ${k}; it must be a positive integer.`);
+  expectShape(lossName, 'scores', scores, [null, k]);
+  const items = scores.shape[0];
+  expectShape(lossName, 'logProbs.sum', logProbs.sum, [items * k]);
+  expectShape(lossName, 'logProbs.count', logProbs.count, [items * k]);
+  const r = scores.dataSync();
+  const count = logProbs.count.dataSync();
+  const pairMask = new Float32Array(items * k * k);
+  const best = new Float32Array(items * k);
+  let liveItems = 0;
+  for (let n = 0; n < items; n++) {
+    let b = -1;
+    for (let i = 0; i < k; i++) {
+      const a = n * k + i;
+      if (!Number.isFinite(r[a])) throw invalidLossInput(lossName, `scores[${n}][${i}]`, `is ${r[a]}; scores must be finite.`);
+      if (!(count[a] > 0)) continue;
+      if (b < 0 || r[a] > r[n * k + b]) b = i;
+      for (let j = 0; j < k; j++) if (count[n * k + j] > 0 && r[a] < r[n * k + j]) pairMask[(n * k + i) * k + j] = 1;
+    }
+    if (b >= 0) {
+      best[n * k + b] = 1;
+      liveItems++;
+    }
+  }
+  const { rankingWeight, lengthPenalty, sftWeight } = options;
+  return tf.tidy(() => {
+    const safeCount = tf.maximum(logProbs.count, 1);
+    const lengthNorm = lengthPenalty === 1 ? safeCount : tf.pow(safeCount, lengthPenalty);
+    const p = tf.reshape(tf.div(logProbs.sum, lengthNorm), [items, k]);
+    // d[n, i, j] = p_i − p_j, kept where r_i < r_j
+    const d = tf.sub(tf.expandDims(p, 2), tf.expandDims(p, 1));
+    const rank = tf.sum(tf.mul(tf.relu(d), tf.tensor3d(pairMask, [items, k, k])), [1, 2]);
+    const meanTokenLogProb = tf.reshape(tf.div(logProbs.sum, safeCount), [items, k]);
+    const sft = tf.neg(tf.sum(tf.mul(meanTokenLogProb, tf.tensor2d(best, [items, k])), 1));
+    const denom = Math.max(liveItems, 1);
+    const rankMean = tf.div(tf.sum(rank), denom) as tf.Scalar;
+    const sftMean = tf.div(tf.sum(sft), denom) as tf.Scalar;
+    const loss = tf.add(tf.mul(rankMean, rankingWeight), tf.mul(sftMean, sftWeight)) as tf.Scalar;
+    return { loss, metrics: { ranking: rankMean, sft: sftMean } };
+  });
+}
+
+/** The `rrhf-loss` plugin's loss. */
+@injectable()
+export class RrhfLoss implements RankingPolicyLoss {
+  readonly name = 'rrhf-loss';
+  constructor(@inject(RRHF_LOSS_OPTIONS) readonly options: RrhfLossOptions) {}
+
+  compute(input: RankingPolicyLossInput): LossOutput {
+    return rrhf(input, this.options, this.name);
+  }
+}
+
+/**
+ * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight })` → `TOKENS.RankingPolicyLoss`.
+ * Defaults: the reference w = 100, α = 1, SFT weight 1.
+ */
+export const rrhfLoss = definePlugin<RrhfLossOptions>('rrhf-loss', {
+  provides: [TOKENS.RankingPolicyLoss],
+  defaults: { rankingWeight: 100, lengthPenalty: 1, sftWeight: 1 },
+  schema: rrhfLossOptionsSchema,
+  register(container, options) {
+    container.register(RRHF_LOSS_OPTIONS, { useValue: options });
+    container.register(TOKENS.RankingPolicyLoss, { useClass: RrhfLoss });
+  },
+});
