@@ -1,0 +1,101 @@
+/**
+ * The `apogee-cpu` backend: a tfjs backend whose instance is the cpu backend's `MathBackendCPU`,
+ * with every cpu kernel registered for it and the hot ones replaced (the way tfjs's own backends
+ * plug in: `registerBackend` + `registerKernel`). Registering is explicit; importing this module
+ * registers nothing.
+ */
+import {
+  getKernel,
+  getKernelsForBackend,
+  registerBackend,
+  registerKernel,
+  unregisterKernel,
+  findBackendFactory,
+  type KernelConfig,
+  type KernelFunc,
+} from '@tensorflow/tfjs-core';
+// The package entry registers the cpu backend and its kernels, which apogee-cpu copies below.
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { Blas } from './blas';
+import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
+import { binaryOverrides } from './kernels/binary';
+import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
+import { concatOverride, splitVOverride, transposeOverride } from './kernels/layout';
+import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
+import type { Fallback, KernelOverride, KernelState } from './kernels/types';
+
+/** The backend's name in tfjs (`tf.setBackend('apogee-cpu')`). */
+export const APOGEE_CPU_BACKEND = 'apogee-cpu';
+
+/** Every kernel apogee-cpu replaces; the rest are the cpu backend's own. */
+export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
+  batchMatMulOverride,
+  fusedMatMulOverride,
+  unsortedSegmentSumOverride,
+  gatherV2Override,
+  transposeOverride,
+  splitVOverride,
+  concatOverride,
+  softmaxOverride,
+  ...binaryOverrides,
+  ...unaryOverrides,
+  ...reduceOverrides,
+];
+
+/** Names of the replaced kernels. */
+export const OVERRIDDEN_KERNELS: readonly string[] = KERNEL_OVERRIDES.map((k) => k.kernelName);
+
+const state: KernelState = { blas: null };
+let registered = false;
+
+/**
+ * Registers `apogee-cpu` (once per process) and points its matmul at `blas` (null: matmul uses
+ * the cpu kernel). Calling it again only swaps the BLAS. Priority 2 puts it above `cpu` (1) and
+ * below `tensorflow` (3) should tfjs pick a backend on its own.
+ */
+export function registerApogeeCpuBackend(blas: Blas | null): void {
+  state.blas = blas;
+  if (registered) return;
+  if (!findBackendFactory(APOGEE_CPU_BACKEND)) {
+    registerBackend(APOGEE_CPU_BACKEND, () => quiet(new MathBackendCPU()), 2);
+  }
+  for (const config of getKernelsForBackend('cpu')) {
+    if (getKernel(config.kernelName, APOGEE_CPU_BACKEND)) unregisterKernel(config.kernelName, APOGEE_CPU_BACKEND);
+    registerKernel({ ...config, backendName: APOGEE_CPU_BACKEND });
+  }
+  for (const override of KERNEL_OVERRIDES) {
+    const original = getKernel(override.kernelName, 'cpu');
+    if (!original) continue; // A tfjs version without this kernel: nothing to replace.
+    const fallback = original.kernelFunc as unknown as Fallback;
+    const config: KernelConfig = {
+      kernelName: override.kernelName,
+      backendName: APOGEE_CPU_BACKEND,
+      kernelFunc: override.make(state, fallback) as KernelFunc,
+    };
+    unregisterKernel(override.kernelName, APOGEE_CPU_BACKEND);
+    registerKernel(config);
+  }
+  registered = true;
+}
+
+/**
+ * Turns off MathBackendCPU's first-write notice ("install our node backend"): initBackend's own
+ * log line already says which backend runs and why.
+ */
+export function quiet<B extends object>(backend: B): B {
+  (backend as { firstUse?: boolean }).firstUse = false;
+  return backend;
+}
+
+/** The BLAS apogee-cpu's matmul uses now (null: the cpu kernel). */
+export function activeBlas(): Blas | null {
+  return state.blas;
+}
+
+/**
+ * Swaps the BLAS used by apogee-cpu's matmul kernels without re-selecting the backend: tests use
+ * `setActiveBlas(null)` to cover the no-BLAS fallback path in the same process.
+ */
+export function setActiveBlas(blas: Blas | null): void {
+  state.blas = blas;
+}

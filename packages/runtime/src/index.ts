@@ -1,0 +1,12 @@
+export { initBackend, describeBackend, TENSORFLOW_PACKAGES } from './init-backend';
+export type { BackendInfo, BackendName, BackendRequest, InitBackendOptions } from './init-backend';
+export { loadBlas, defaultBlasCandidates, defaultBlasThreads, isBlasDisabled } from './blas';
+export type { Blas, LoadBlasOptions, LoadBlasResult } from './blas';
+export {
+  APOGEE_CPU_BACKEND,
+  KERNEL_OVERRIDES,
+  OVERRIDDEN_KERNELS,
+  registerApogeeCpuBackend,
+  activeBlas,
+  setActiveBlas,
+} from './apogee-cpu-backend';

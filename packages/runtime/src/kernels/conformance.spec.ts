@@ -1,0 +1,247 @@
+/**
+ * Kernel conformance: every kernel apogee-cpu replaces is checked against tfjs's own `cpu`
+ * kernel on randomized shapes (broadcasting, non-contiguous permutations, empty and size-1 dims,
+ * large values) and through gradients. The whole suite runs twice: with the CBLAS library and
+ * with BLAS switched off (the fallback path).
+ *
+ * Tolerance: |apogee − cpu| ≤ 1e-5 + 1e-4·|cpu| (float32 re-association), unless a case says.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, silentLogger } from '@apogee/core';
+import { initBackend } from '../init-backend';
+import { loadBlas, type Blas } from '../blas';
+import { OVERRIDDEN_KERNELS, setActiveBlas } from '../apogee-cpu-backend';
+import { expectSameAsCpu, mismatch, randomInputs, runOn, type Inputs } from '../testing/kernel-compare';
+
+const found = loadBlas();
+const paths: [string, Blas | null][] = [['no BLAS (fallback)', null]];
+if (found.blas) paths.unshift([`BLAS ${found.blas.library}`, found.blas]);
+
+beforeAll(async () => {
+  await initBackend({ backend: 'apogee-cpu', logger: silentLogger });
+});
+afterAll(() => setActiveBlas(found.blas));
+
+it('a CBLAS library is present (CI installs libopenblas0; set APOGEE_BLAS=none to run without)', () => {
+  if (process.env.APOGEE_BLAS && ['none', 'off', 'false', '0'].includes(process.env.APOGEE_BLAS)) return;
+  expect(found.reasons).toEqual([]);
+  expect(found.blas).not.toBeNull();
+});
+
+it('replaces the kernels the transformer step spends its time in', () => {
+  for (const k of ['BatchMatMul', '_FusedMatMul', 'UnsortedSegmentSum', 'Transpose', 'Softmax', 'SplitV', 'Concat', 'Add', 'Multiply', 'Sub', 'RealDiv']) {
+    expect(OVERRIDDEN_KERNELS).toContain(k);
+    expect(tf.getKernel(k, 'apogee-cpu')?.kernelFunc).not.toBe(tf.getKernel(k, 'cpu')?.kernelFunc);
+  }
+  // Every cpu kernel is available on apogee-cpu.
+  for (const k of tf.getKernelsForBackend('cpu')) expect(tf.getKernel(k.kernelName, 'apogee-cpu')).toBeDefined();
+});
+
+/** Sum of all outputs' elements times fixed random weights: a scalar loss for gradients. */
+function weightedLoss(y: tf.Tensor, salt: number): tf.Scalar {
+  const n = y.size;
+  const w = tf.reshape(tf.sin(tf.add(tf.range(0, n, 1, "float32"), salt)), y.shape);
+  return tf.sum(tf.mul(y, w));
+}
+
+/** Checks f's outputs and the gradients of a weighted sum of f w.r.t. every float input. */
+function checkWithGrads(inputs: Inputs, f: (...xs: tf.Tensor[]) => tf.Tensor, label: string, tol?: { rtol: number; atol: number }) {
+  expectSameAsCpu(inputs, f, tol, label);
+  const floatIdx = inputs.map((x, i) => (x.values instanceof Float32Array && (x.dtype ?? 'float32') === 'float32' ? i : -1)).filter((i) => i >= 0);
+  if (floatIdx.length === 0) return;
+  expectSameAsCpu(inputs, (...xs) => {
+    const g = tf.grads((...fx: tf.Tensor[]) => {
+      const all = xs.map((x, i) => (floatIdx.includes(i) ? fx[floatIdx.indexOf(i)] : x));
+      return weightedLoss(f(...all), 0.5);
+    });
+    return g(floatIdx.map((i) => xs[i]));
+  }, tol, `${label} (gradients)`);
+}
+
+describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
+  const rng = Rng.fromSeed(20261126, 'conformance');
+  beforeAll(() => setActiveBlas(blas));
+
+  it('BatchMatMul: 2-D/3-D/4-D, transposes, broadcast batch, size-1 and empty dims', () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[7, 5], [5, 3], false, false],
+      [[5, 7], [5, 3], true, false],
+      [[7, 5], [3, 5], false, true],
+      [[5, 7], [3, 5], true, true],
+      [[4, 9, 6], [6, 8], false, false], // shared weight: one stacked product
+      [[4, 6, 9], [6, 8], true, false],
+      [[4, 9, 6], [4, 8, 6], false, true], // attention scores q·kᵀ
+      [[2, 3, 9, 6], [2, 3, 6, 5], false, false],
+      [[1, 1], [1, 1], false, false],
+      [[1, 6], [6, 1], false, false],
+      [[0, 4], [4, 3], false, false],
+      [[3, 0], [0, 4], false, false], // k = 0: zeros
+      [[2, 0, 4], [4, 5], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      checkWithGrads(randomInputs(rng, [sa, sb]), (a, b) => tf.matMul(a, b, ta, tb), `matMul ${sa}×${sb} tA=${ta} tB=${tb}`);
+    }
+    // Batch broadcasting on both sides. tfjs's cpu kernel maps batch i to (i mod batchA,
+    // i mod batchB), which is not broadcasting for these shapes; apogee-cpu broadcasts like
+    // numpy, checked against the cpu kernel on explicitly tiled operands.
+    const both: [number[], number[], number[], number[]][] = [
+      [[2, 1, 9, 6], [1, 3, 6, 5], [1, 3, 1, 1], [2, 1, 1, 1]],
+      [[3, 9, 6], [2, 1, 6, 5], [2, 1, 1, 1], [1, 3, 1, 1]],
+    ];
+    for (const [sa, sb, ra, rb] of both) {
+      const inputs = randomInputs(rng, [sa, sb]);
+      const want = runOn('cpu', inputs, (a, b) => tf.matMul(tf.tile(a.rank < 4 ? tf.expandDims(a, 0) : a, ra), tf.tile(b, rb)));
+      const got = runOn('apogee-cpu', inputs, (a, b) => tf.matMul(a, b));
+      expect(mismatch(got, want)).toBeNull();
+    }
+    // Large values: relative tolerance.
+    expectSameAsCpu(randomInputs(rng, [[16, 32], [32, 8]], 1e4), (a, b) => tf.matMul(a, b), undefined, 'matMul large values');
+    // A bigger product (blocked sums in BLAS vs JS).
+    expectSameAsCpu(randomInputs(rng, [[64, 200], [200, 48]]), (a, b) => tf.matMul(a, b), { rtol: 1e-4, atol: 1e-4 }, 'matMul 64×200×48');
+    // int32 goes to the cpu kernel.
+    const ints: Inputs = [{ shape: [2, 3], values: Int32Array.from([1, 2, 3, 4, 5, 6]) }, { shape: [3, 2], values: Int32Array.from([1, 0, 0, 1, 2, 2]) }];
+    expectSameAsCpu(ints, (a, b) => tf.matMul(a, b), undefined, 'matMul int32');
+  });
+
+  it('_FusedMatMul: bias (vector and full), every activation, through gradients', () => {
+    for (const activation of ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const) {
+      const inputs = randomInputs(rng, [[6, 5], [5, 4], [4]]);
+      checkWithGrads(inputs, (a, b, bias) => tf.fused.matMul({ a, b, bias, activation, leakyreluAlpha: 0.3 }), `fused ${activation}`);
+    }
+    const batched = randomInputs(rng, [[2, 6, 5], [5, 4], [6, 4]]);
+    checkWithGrads(batched, (a, b, bias) => tf.fused.matMul({ a, b, bias, transposeB: false, activation: 'relu' }), 'fused bias [6,4]');
+    const tr = randomInputs(rng, [[5, 6], [4, 5], [4]]);
+    checkWithGrads(tr, (a, b, bias) => tf.fused.matMul({ a, b, bias, transposeA: true, transposeB: true }), 'fused transposed');
+    const prelu = randomInputs(rng, [[6, 5], [5, 4], [4], [4]]);
+    expectSameAsCpu(prelu, (a, b, bias, alpha) => tf.fused.matMul({ a, b, bias, activation: 'prelu', preluActivationWeights: alpha }), undefined, 'fused prelu');
+    expectSameAsCpu(randomInputs(rng, [[3, 4], [4, 2]]), (a, b) => tf.fused.matMul({ a, b }), undefined, 'fused, no bias');
+  });
+
+  it('broadcasting binary ops: same shape, scalar, trailing axis, keep-dims, middle, both sides, empty', () => {
+    const pairs: [number[], number[]][] = [
+      [[4, 5, 6], [4, 5, 6]],
+      [[4, 5, 6], []],
+      [[], [3, 2]],
+      [[4, 5, 6], [6]],
+      [[4, 5, 6], [5, 6]],
+      [[4, 5, 6], [4, 5, 1]],
+      [[4, 5, 6], [1, 5, 1]],
+      [[4, 1, 6], [1, 5, 1]],
+      [[4, 1], [1, 6]],
+      [[2, 3, 4, 5], [3, 1, 5]],
+      [[1], [7]],
+      [[0, 3], [3]],
+      [[2, 0], [1, 1]],
+      [[], []],
+    ];
+    const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div],
+      ['maximum', tf.maximum], ['minimum', tf.minimum], ['squaredDifference', tf.squaredDifference],
+    ];
+    for (const [sa, sb] of pairs) {
+      for (const [name, op] of ops) {
+        checkWithGrads(randomInputs(rng, [sa, sb]), op, `${name} [${sa}] [${sb}]`);
+      }
+      // pow on positive bases, so both backends agree on NaN-free values
+      const pos = randomInputs(rng, [sa, sb]).map((x) => ({ ...x, values: x.values.map((v) => Math.abs(v) + 0.5) }));
+      checkWithGrads(pos, tf.pow, `pow [${sa}] [${sb}]`);
+    }
+    // Large values and special values.
+    expectSameAsCpu(randomInputs(rng, [[8, 16], [16]], 1e6), tf.mul, undefined, 'mul large');
+    const special: Inputs = [
+      { shape: [6], values: Float32Array.from([NaN, Infinity, -Infinity, 0, -0, 1]) },
+      { shape: [6], values: Float32Array.from([1, NaN, 2, 0, 3, Infinity]) },
+    ];
+    for (const [name, op] of ops) expectSameAsCpu(special, op, undefined, `${name} special values`);
+    // Non-float dtypes go to the cpu kernels.
+    const ints: Inputs = [{ shape: [3], values: Int32Array.from([1, -2, 3]) }, { shape: [1], values: Int32Array.from([4]) }];
+    for (const op of [tf.add, tf.sub, tf.mul, tf.maximum]) expectSameAsCpu(ints, op, undefined, 'int32 binary');
+  });
+
+  it('unary ops, reductions (contiguous and not), keepDims', () => {
+    const x = randomInputs(rng, [[3, 4, 5]]);
+    const pos = x.map((i) => ({ ...i, values: i.values.map((v) => Math.abs(v) + 0.1) }));
+    for (const [name, op] of [['exp', tf.exp], ['tanh', tf.tanh], ['sigmoid', tf.sigmoid], ['relu', tf.relu], ['neg', tf.neg], ['square', tf.square]] as const) {
+      checkWithGrads(x, op as (t: tf.Tensor) => tf.Tensor, name);
+    }
+    for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(pos, op as (t: tf.Tensor) => tf.Tensor, name);
+    const special: Inputs = [{ shape: [5], values: Float32Array.from([NaN, Infinity, -Infinity, 0, -1]) }];
+    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt]) expectSameAsCpu(special, op, undefined, 'unary special');
+    const shapes = [[2, 3, 4, 5], [7], [1, 6], [0, 3], [3, 0]];
+    for (const shape of shapes) {
+      const inputs = randomInputs(rng, [shape]);
+      const rank = shape.length;
+      const axesList: (number | number[] | undefined)[] = [undefined, 0, rank - 1, -1];
+      if (rank >= 3) axesList.push([1, 2], [0, 1], [0, 2], [1, 3].filter((a) => a < rank));
+      for (const axis of axesList) {
+        for (const keepDims of [false, true]) {
+          const label = `[${shape}] axis ${JSON.stringify(axis)} keepDims ${keepDims}`;
+          checkWithGrads(inputs, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
+          checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
+          if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+        }
+      }
+    }
+    expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
+  });
+
+  it('Softmax / LogSoftmax on the last axis, stable on large logits', () => {
+    for (const shape of [[10], [4, 7], [2, 3, 5], [2, 2, 3, 9], [3, 1], [1, 1, 4]]) {
+      const inputs = randomInputs(rng, [shape], 3);
+      checkWithGrads(inputs, (t) => tf.softmax(t), `softmax [${shape}]`);
+      checkWithGrads(inputs, (t) => tf.logSoftmax(t), `logSoftmax [${shape}]`);
+    }
+    expectSameAsCpu(randomInputs(rng, [[4, 16]], 1e4), (t) => tf.softmax(t), { rtol: 1e-4, atol: 1e-6 }, 'softmax large');
+    expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([0, 0, 0, -Infinity, 0, 0]) }], (t) => tf.softmax(t), undefined, 'softmax -inf mask');
+  });
+
+  it('Transpose: every permutation up to rank 4, random rank-5, size-1 and empty dims, int32/bool', () => {
+    const perms = (n: number): number[][] => (n === 1 ? [[0]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+    for (const shape of [[6], [3, 5], [2, 3, 4], [2, 3, 4, 5], [2, 1, 4, 1], [3, 0, 2]]) {
+      const inputs = randomInputs(rng, [shape]);
+      for (const perm of perms(shape.length)) checkWithGrads(inputs, (t) => tf.transpose(t, perm), `transpose [${shape}] ${perm}`);
+    }
+    const five = randomInputs(rng, [[2, 3, 2, 4, 3]]);
+    for (const perm of [[4, 3, 2, 1, 0], [0, 2, 1, 4, 3], [1, 0, 3, 4, 2]]) checkWithGrads(five, (t) => tf.transpose(t, perm), `transpose 5-D ${perm}`);
+    const ints: Inputs = [{ shape: [2, 3, 4], values: Int32Array.from({ length: 24 }, (_, i) => i - 7) }];
+    expectSameAsCpu(ints, (t) => tf.transpose(t, [2, 0, 1]), undefined, 'transpose int32');
+    const bools: Inputs = [{ shape: [2, 3], values: Int32Array.from([1, 0, 0, 1, 1, 0]), dtype: 'bool' }];
+    expectSameAsCpu(bools, (t) => tf.transpose(t), undefined, 'transpose bool');
+  });
+
+  it('SplitV and Concat on every axis, with -1 sizes, empty pieces, int32', () => {
+    const x = randomInputs(rng, [[4, 6, 5]]);
+    for (const axis of [0, 1, 2, -1]) {
+      const len = [4, 6, 5][axis < 0 ? 2 : axis];
+      expectSameAsCpu(x, (t) => tf.split(t, len === 5 ? 5 : 2, axis), undefined, `split even axis ${axis}`);
+      expectSameAsCpu(x, (t) => tf.split(t, [1, -1, 0, 2], axis), undefined, `split sizes axis ${axis}`);
+      checkWithGrads(x, (t) => tf.concat(tf.split(t, [1, -1, 2], axis).map((p, i) => tf.mul(p, i + 1)), axis), `split+concat grads axis ${axis}`);
+    }
+    const parts = randomInputs(rng, [[2, 3, 4], [2, 1, 4], [2, 0, 4], [2, 5, 4]]);
+    checkWithGrads(parts, (...ts) => tf.concat(ts, 1), 'concat axis 1 with empty');
+    checkWithGrads(randomInputs(rng, [[3, 2], [3, 7]]), (a, b) => tf.concat([a, b], -1), 'concat last axis');
+    checkWithGrads(randomInputs(rng, [[3, 2], [1, 2]]), (a, b) => tf.concat([a, b], 0), 'concat axis 0');
+    const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }, { shape: [2, 1], values: Int32Array.from([5, 6]) }];
+    expectSameAsCpu(ints, (a, b) => tf.concat([a, b], 1), undefined, 'concat int32');
+    expectSameAsCpu(ints.slice(0, 1), (a) => tf.split(a, 2, 1), undefined, 'split int32');
+  });
+
+  it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {
+    const table = randomInputs(rng, [[11, 6]]);
+    const ids: Inputs = [{ shape: [4, 5], values: Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 11 === 3 ? 3 : (i * 3) % 9) }];
+    checkWithGrads([...table, ...ids], (t, i) => tf.gather(t, i), 'gather axis 0 (embedding)');
+    checkWithGrads([...randomInputs(rng, [[3, 8, 2]]), { shape: [5], values: Int32Array.from([7, 0, 7, 1, 2]) }], (t, i) => tf.gather(t, i, 1), 'gather axis 1');
+    const x = randomInputs(rng, [[9, 4]]);
+    const seg: Inputs = [{ shape: [9], values: Int32Array.from([0, 2, 2, 5, 0, 1, 5, 5, 2]) }];
+    checkWithGrads([...x, ...seg], (t, s) => tf.unsortedSegmentSum(t, s as tf.Tensor1D, 7), 'unsortedSegmentSum');
+    checkWithGrads([...randomInputs(rng, [[6]]), { shape: [6], values: Int32Array.from([1, 1, 0, 3, 3, 3]) }], (t, s) => tf.unsortedSegmentSum(t, s as tf.Tensor1D, 4), 'unsortedSegmentSum 1-D');
+    const xi: Inputs = [{ shape: [4, 2], values: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]) }, { shape: [4], values: Int32Array.from([1, 0, 1, 1]) }];
+    expectSameAsCpu(xi, (t, s) => tf.unsortedSegmentSum(t, s as tf.Tensor1D, 3), undefined, 'unsortedSegmentSum int32');
+    expect(() => runGatherOutOfRange()).toThrow(/GatherV2: the index value 11 is not in \[0, 10\]/);
+  });
+});
+
+function runGatherOutOfRange(): void {
+  tf.setBackend('apogee-cpu');
+  tf.tidy(() => tf.gather(tf.zeros([11, 2]), tf.tensor1d([0, 11], 'int32')).dataSync());
+}

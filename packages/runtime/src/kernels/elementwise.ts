@@ -1,0 +1,166 @@
+/**
+ * Float32 unary ops, reductions over contiguous axes (`Sum`, `Max`, `Mean`: the bias gradient
+ * `sum(dy, 0)` no longer transposes first) and last-axis `Softmax` in one pass per row.
+ */
+import { util, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+
+/** Element expressions over `x`, matching the cpu backend's float32 kernels. */
+export const UNARY_EXPRESSIONS = {
+  Exp: 'Math.exp(x)',
+  Log: 'Math.log(x)',
+  Sqrt: 'Math.sqrt(x)',
+  Rsqrt: '1 / Math.sqrt(x)',
+  Tanh: 'Math.tanh(x)',
+  Sigmoid: '1 / (1 + Math.exp(-x))',
+  Relu: 'Math.max(0, x)',
+  Neg: '-x',
+  Square: 'x * x',
+} as const;
+
+type UnaryLoop = (xv: Float32Array, ov: Float32Array) => void;
+
+function makeUnary(expr: string): UnaryLoop {
+  // Fixed loop with one trusted expression from UNARY_EXPRESSIONS spliced in.
+  return new Function('xv', 'ov', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
+}
+
+export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) as (keyof typeof UNARY_EXPRESSIONS)[]).map(
+  (name) => {
+    const loop = makeUnary(UNARY_EXPRESSIONS[name]);
+    return {
+      kernelName: name,
+      make: (_state, fallback) => (args) => {
+        const { inputs, backend } = args as unknown as KernelArgs;
+        const { x } = inputs;
+        if (x.dtype !== 'float32') return fallback(args as never);
+        const xv = values(backend, x);
+        const out = new Float32Array(xv.length);
+        loop(xv, out);
+        return backend.makeTensorInfo(x.shape, 'float32', out);
+      },
+    };
+  },
+);
+
+type ReduceKind = 'Sum' | 'Max' | 'Mean';
+
+/** Reduces float32 `x` over a contiguous block of axes; null when the axes are not contiguous. */
+export function reduceContiguous(
+  kind: ReduceKind, backend: MathBackendCPU, x: TensorInfo, axis: number | number[] | null | undefined, keepDims: boolean,
+): TensorInfo | null {
+  // null/undefined: every axis (as tfjs's ops pass it).
+  const axes = util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape).sort((p, q) => p - q);
+  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
+  const rank = x.shape.length;
+  const first = axes.length > 0 ? axes[0] : rank;
+  const last = axes.length > 0 ? axes[axes.length - 1] : rank - 1;
+  const outer = sizeOf(x.shape.slice(0, first));
+  const r = sizeOf(x.shape.slice(first, last + 1));
+  const inner = sizeOf(x.shape.slice(last + 1));
+  const outShape = keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+  const xv = values(backend, x);
+  const out = new Float32Array(outer * inner);
+  if (kind === 'Max') {
+    if (r === 0) {
+      // tfjs's cpu kernel reads past the row here; an empty max is -Infinity by convention.
+      out.fill(-Infinity);
+    } else if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        const base = o * r;
+        let m = xv[base];
+        for (let j = 1; j < r; j++) {
+          const v = xv[base + j];
+          if (v > m || v !== v) m = v;
+        }
+        out[o] = m;
+      }
+    } else {
+      for (let o = 0; o < outer; o++) {
+        const ob = o * inner;
+        out.set(xv.subarray(o * r * inner, o * r * inner + inner), ob);
+        for (let j = 1; j < r; j++) {
+          const base = (o * r + j) * inner;
+          for (let i = 0; i < inner; i++) {
+            const v = xv[base + i];
+            if (v > out[ob + i] || v !== v) out[ob + i] = v;
+          }
+        }
+      }
+    }
+  } else {
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        const base = o * r;
+        let s = 0;
+        for (let j = 0; j < r; j++) s += xv[base + j];
+        out[o] = s;
+      }
+    } else {
+      const acc = new Float64Array(inner);
+      for (let o = 0; o < outer; o++) {
+        acc.fill(0);
+        for (let j = 0; j < r; j++) {
+          const base = (o * r + j) * inner;
+          for (let i = 0; i < inner; i++) acc[i] += xv[base + i];
+        }
+        out.set(acc, o * inner);
+      }
+    }
+    // An empty mean is 0, as in the cpu kernel (which sums x / r).
+    if (kind === 'Mean' && r > 0) for (let i = 0; i < out.length; i++) out[i] /= r;
+  }
+  return backend.makeTensorInfo(outShape, 'float32', out);
+}
+
+interface ReduceAttrs {
+  axis?: number | number[] | null;
+  reductionIndices?: number | number[] | null;
+  keepDims: boolean;
+}
+
+export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Mean'] as const).map((kind) => ({
+  kernelName: kind,
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<ReduceAttrs>;
+    const { x } = inputs;
+    if (x.dtype !== 'float32') return fallback(args as never);
+    const axis = kind === 'Max' ? attrs.reductionIndices : attrs.axis;
+    return reduceContiguous(kind, backend, x, axis, attrs.keepDims) ?? fallback(args as never);
+  },
+}));
+
+/** Numerically stable softmax over the last axis: one max, one exp-and-sum, one scale per row. */
+export const softmaxOverride: KernelOverride = {
+  kernelName: 'Softmax',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<{ dim: number }>;
+    const { logits } = inputs;
+    const rank = logits.shape.length;
+    const dim = attrs.dim === -1 ? rank - 1 : attrs.dim;
+    if (logits.dtype !== 'float32' || dim !== rank - 1 || rank === 0) return fallback(args as never);
+    const n = logits.shape[rank - 1];
+    const xv = values(backend, logits);
+    const out = new Float32Array(xv.length);
+    if (n > 0) {
+      for (let base = 0; base < xv.length; base += n) {
+        let m = -Infinity;
+        for (let j = 0; j < n; j++) {
+          const v = xv[base + j];
+          if (v > m || v !== v) m = v;
+        }
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          const e = Math.exp(xv[base + j] - m);
+          out[base + j] = e;
+          s += e;
+        }
+        for (let j = 0; j < n; j++) out[base + j] /= s;
+      }
+    }
+    return backend.makeTensorInfo(logits.shape, 'float32', out);
+  },
+};

@@ -1,0 +1,178 @@
+/**
+ * Data-movement kernels: `Transpose` (stride loops after merging axes that stay adjacent, so the
+ * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows),
+ * `SplitV`, `Concat` (row copies with `TypedArray.set`).
+ */
+import { backend_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
+import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types';
+
+type Ctor = new (n: number) => TypedArray;
+
+/** Merges input axes that stay adjacent and in order under `perm`; drops size-1 axes. */
+export function collapsePermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  const keep = perm.filter((p) => shape[p] !== 1);
+  // Groups of consecutive input axes, in output order.
+  const groups: number[][] = [];
+  for (const p of keep) {
+    const last = groups[groups.length - 1];
+    if (last && last[last.length - 1] + 1 === p) last.push(p);
+    else groups.push([p]);
+  }
+  // Order groups by their first input axis to get the collapsed input shape.
+  const byInput = [...groups].sort((g, h) => g[0] - h[0]);
+  const newShape = byInput.map((g) => g.reduce((s, p) => s * shape[p], 1));
+  const newPerm = groups.map((g) => byInput.indexOf(g));
+  return { shape: newShape, perm: newPerm };
+}
+
+/** Copies `x` (shape `shape`) into `out` permuted by `perm`. Any rank. */
+export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[]): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    if (x.length > 0) out[0] = x[0];
+    return;
+  }
+  const inStrides = new Array<number>(rank);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    inStrides[d] = s;
+    s *= shape[d];
+  }
+  if (s === 0) return;
+  const outShape = perm.map((p) => shape[p]);
+  // Stride in the input for a step along each output axis.
+  const step = perm.map((p) => inStrides[p]);
+  const n = outShape[rank - 1];
+  const inc = step[rank - 1];
+  if (rank === 1) {
+    out.set(x.subarray(0, n));
+    return;
+  }
+  if (rank === 2) {
+    const [r0] = outShape;
+    const [s0] = step;
+    let o = 0;
+    for (let i = 0; i < r0; i++) {
+      let src = i * s0;
+      for (let j = 0; j < n; j++, src += inc) out[o++] = x[src];
+    }
+    return;
+  }
+  if (rank === 3) {
+    const [r0, r1] = outShape;
+    const [s0, s1] = step;
+    let o = 0;
+    for (let i = 0; i < r0; i++) {
+      for (let j = 0; j < r1; j++) {
+        let src = i * s0 + j * s1;
+        if (inc === 1) {
+          out.set(x.subarray(src, src + n), o);
+          o += n;
+        } else {
+          for (let k = 0; k < n; k++, src += inc) out[o++] = x[src];
+        }
+      }
+    }
+    return;
+  }
+  // Rank ≥ 4: odometer over the outer axes, tight loop over the last.
+  const outer = outShape.slice(0, -1);
+  const idx = new Array<number>(outer.length).fill(0);
+  let total = 1;
+  for (const d of outer) total *= d;
+  let base = 0;
+  let o = 0;
+  for (let t = 0; t < total; t++) {
+    if (inc === 1) {
+      out.set(x.subarray(base, base + n), o);
+      o += n;
+    } else {
+      for (let k = 0, src = base; k < n; k++, src += inc) out[o++] = x[src];
+    }
+    for (let d = outer.length - 1; d >= 0; d--) {
+      idx[d]++;
+      base += step[d];
+      if (idx[d] < outer[d]) break;
+      base -= step[d] * outer[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+export const transposeOverride: KernelOverride = {
+  kernelName: 'Transpose',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<{ perm: number[] }>;
+    const { x } = inputs;
+    if (!isNumeric(x.dtype)) return fallback(args as never);
+    const perm = attrs.perm;
+    const outShape = perm.map((p) => x.shape[p]);
+    const xv = backend.data.get(x.dataId).values as TypedArray;
+    const out = new (xv.constructor as Ctor)(xv.length);
+    const c = collapsePermutation(x.shape, perm);
+    transposeInto(xv, out, c.shape, c.perm);
+    return backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+interface SplitAttrs {
+  numOrSizeSplits: number | number[];
+  axis: number;
+}
+
+export const splitVOverride: KernelOverride = {
+  kernelName: 'SplitV',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<SplitAttrs>;
+    const { x } = inputs;
+    if (!isNumeric(x.dtype)) return fallback(args as never);
+    const axis = util.parseAxisParam(attrs.axis, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
+    const outer = sizeOf(x.shape.slice(0, axis));
+    const inner = sizeOf(x.shape.slice(axis + 1));
+    const row = x.shape[axis] * inner;
+    const xv = backend.data.get(x.dataId).values as TypedArray;
+    const C = xv.constructor as Ctor;
+    let begin = 0;
+    return sizes.map((size) => {
+      const shape = [...x.shape];
+      shape[axis] = size;
+      const width = size * inner;
+      const out = new C(outer * width);
+      if (width > 0) {
+        for (let o = 0; o < outer; o++) {
+          const src = o * row + begin;
+          out.set(xv.subarray(src, src + width), o * width);
+        }
+      }
+      begin += width;
+      return backend.makeTensorInfo(shape, x.dtype, out);
+    });
+  },
+};
+
+export const concatOverride: KernelOverride = {
+  kernelName: 'Concat',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<{ axis: number }>;
+    const list = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
+    const dtype: DataType | undefined = list[0]?.dtype;
+    if (!dtype || !isNumeric(dtype) || list.some((t) => t.dtype !== dtype)) return fallback(args as never);
+    const axis = util.parseAxisParam(attrs.axis, list[0].shape)[0];
+    const outShape = backend_util.computeOutShape(list.map((t) => t.shape), axis);
+    const parts = list.filter((t) => sizeOf(t.shape) > 0);
+    const outer = sizeOf(outShape.slice(0, axis));
+    const outRow = sizeOf(outShape.slice(axis));
+    const first = parts[0] ?? list[0];
+    const C = (backend.data.get(first.dataId).values as TypedArray).constructor as Ctor;
+    const out = new C(sizeOf(outShape));
+    let offset = 0;
+    for (const t of parts) {
+      const tv = backend.data.get(t.dataId).values as TypedArray;
+      const width = sizeOf(t.shape.slice(axis));
+      for (let o = 0; o < outer; o++) out.set(tv.subarray(o * width, (o + 1) * width), o * outRow + offset);
+      offset += width;
+    }
+    return backend.makeTensorInfo(outShape, dtype, out);
+  },
+};

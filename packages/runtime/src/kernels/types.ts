@@ -1,0 +1,39 @@
+import type { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { Blas } from '../blas';
+
+/** What the apogee-cpu kernels share: the BLAS in use (null: matmul falls back to the cpu kernel). */
+export interface KernelState {
+  blas: Blas | null;
+}
+
+/** The arguments every kernel function receives (tfjs passes `inputs`, `backend`, `attrs`). */
+export interface KernelArgs<A = NamedAttrMap> {
+  inputs: Record<string, TensorInfo> & TensorInfo[];
+  backend: MathBackendCPU;
+  attrs: A;
+}
+
+/** Calls the original `cpu` kernel for cases a fast path does not cover. */
+export type Fallback = (args: KernelArgs<unknown>) => TensorInfo | TensorInfo[];
+
+/** A kernel replacement: given the original cpu kernel, returns the apogee-cpu kernel function. */
+export interface KernelOverride {
+  kernelName: string;
+  make(state: KernelState, fallback: Fallback): KernelConfig['kernelFunc'];
+}
+
+export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Dtypes whose values are plain numeric typed arrays in the cpu backend. */
+export function isNumeric(dtype: DataType): boolean {
+  return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+}
