@@ -1,5 +1,7 @@
-// The README's usage example: it must keep working.
-import { ByteTokenizer, encodeBatch, encodePrompts } from './src';
+// The README's usage examples: they must keep working.
+import * as path from 'node:path';
+import { makeTempDir } from '@apogee/testing';
+import { ByteTokenizer, encodeBatch, encodePrompts, loadHfTokenizer, loadTokenizer, saveTokenizer } from './src';
 
 it('README example runs', () => {
   const tok = new ByteTokenizer();
@@ -11,4 +13,17 @@ it('README example runs', () => {
   expect(Array.from(train.responseMask)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
   const gen = encodePrompts(tok, ['Q: hi', 'Q: why?']);
   expect([gen.length, gen.starts]).toEqual([7, [2, 0]]);
+});
+
+it('README Hugging Face example runs', async () => {
+  const { dir, cleanup } = makeTempDir();
+  try {
+    const gpt2 = loadHfTokenizer(path.join(__dirname, 'fixtures', 'tiny-gpt2'));
+    expect(gpt2.decode(gpt2.encode('Hello world'))).toBe('Hello world');
+    await saveTokenizer(dir, gpt2);
+    const any = loadTokenizer(dir);
+    expect(any.encode('Hello world')).toEqual(gpt2.encode('Hello world'));
+  } finally {
+    cleanup();
+  }
 });

@@ -1,4 +1,5 @@
 export { ByteTokenizer, BYTE_SPECIAL_TOKENS, type ByteTokenizerJSON } from './byte-tokenizer';
+export { HfTokenizer, loadHfTokenizer, type HfSpecialTokens, type HfTokenizerJSON } from './hf-tokenizer';
 export { encodePairWith, type PairEncoder } from './encoding';
 export {
   padBatch,
@@ -10,5 +11,12 @@ export {
   type EncodeBatchOptions,
   type EncodePromptsOptions,
 } from './batch';
-export { tokenizerFromJSON } from './from-json';
-export { byteTokenizer, BYTE_TOKENIZER_OPTIONS, type ByteTokenizerOptions } from './plugins';
+export { tokenizerFromJSON, loadTokenizer, saveTokenizer, APOGEE_TOKENIZER_FILE } from './from-json';
+export {
+  byteTokenizer,
+  hfTokenizer,
+  BYTE_TOKENIZER_OPTIONS,
+  HF_TOKENIZER_OPTIONS,
+  type ByteTokenizerOptions,
+  type HfTokenizerOptions,
+} from './plugins';
