@@ -1,0 +1,37 @@
+export {
+  mean,
+  std,
+  sigmoid,
+  orderedPairs,
+  preferenceAccuracy,
+  calibration,
+  winRate,
+  sampledKl,
+  type ScoredItem,
+  type PairPrediction,
+  type ReliabilityBin,
+  type Calibration,
+} from './metrics';
+export {
+  AncestralSampler,
+  DEFAULT_EVALUATION_SETTINGS,
+  evaluatePolicy,
+  generateAndJudge,
+  type EvaluatePolicyInput,
+  type EvaluatedSample,
+  type EvaluationReport,
+  type EvaluationSettings,
+} from './evaluate-policy';
+export {
+  EVALUATOR_OPTIONS,
+  LoadedRewardModelJudge,
+  PolicyEvaluator,
+  REWARD_MODEL_JUDGE_OPTIONS,
+  RewardModelJudge,
+  evaluator,
+  evaluatorOptionsSchema,
+  rewardModelJudge,
+  type EvaluatorOptions,
+  type RewardModelJudgeOptions,
+  type RoundEvaluation,
+} from './plugins';

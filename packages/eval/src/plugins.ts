@@ -1,0 +1,210 @@
+import {
+  ApogeeError,
+  definePlugin,
+  ERROR_CODES,
+  token,
+  TOKENS,
+  type ApogeeConfig,
+  type EvaluationContext,
+  type Evaluator,
+  type GameDataSource,
+  type Judge,
+  type Logger,
+  type PolicyModel,
+  type PromptRecord,
+  type PromptResponse,
+  type RewardFactory,
+  type RewardModel,
+  type Sampler,
+} from '@apogee/core';
+import { inject, injectable, Lifecycle } from 'tsyringe';
+import { z } from 'zod';
+import { DEFAULT_EVALUATION_SETTINGS, evaluatePolicy, generateAndJudge, type EvaluationReport } from './evaluate-policy';
+
+const PKG = '@apogee/eval';
+
+/** Options of {@link evaluator}. */
+export interface EvaluatorOptions {
+  /** Evaluate on at most this many test prompts (0: all). Default 0. */
+  maxPrompts: number;
+  /** Samples per prompt from π itself (temperature 1) for KL and the policy pairs. Default 4. */
+  policySamples: number;
+  /** Reliability-diagram bins (apo-method.md §7: 10). */
+  bins: number;
+  /** Rows per forward pass when scoring. Default 64. */
+  batchSize: number;
+  /** Most new tokens per response; 0: the game's `maxNewTokens`. Default 0. */
+  maxNewTokens: number;
+}
+
+export const evaluatorOptionsSchema = z
+  .object({
+    maxPrompts: z.number().int().min(0),
+    policySamples: z.number().int().min(1).max(64),
+    bins: z.number().int().min(1).max(1000),
+    batchSize: z.number().int().min(1),
+    maxNewTokens: z.number().int().min(0),
+  })
+  .strict();
+
+export const EVALUATOR_OPTIONS = token<EvaluatorOptions>(PKG, 'EvaluatorOptions');
+
+/** One round's full evaluation, as kept by {@link PolicyEvaluator.history}. */
+export interface RoundEvaluation {
+  round: number;
+  report: EvaluationReport;
+}
+
+/**
+ * The game's evaluator: after each round it generates on the data's test prompts
+ * (`GameData.testQueries`, else the LLM queries) and computes {@link EvaluationReport.metrics}
+ * with the run's `Judge`, `EvalSampler` and the RM of the round. The win rate is against the
+ * responses of the `reference` policy the game passes (π₀), generated once and cached.
+ */
+@injectable()
+export class PolicyEvaluator implements Evaluator {
+  /** Every round's full report, in order (the quickstart writes samples and reliability from it). */
+  readonly history: RoundEvaluation[] = [];
+  private readonly baselines = new WeakMap<PolicyModel, Float32Array>();
+  private warned = false;
+
+  constructor(
+    @inject(EVALUATOR_OPTIONS) private readonly options: EvaluatorOptions,
+    @inject(TOKENS.GameDataSource) private readonly source: GameDataSource,
+    @inject(TOKENS.Judge) private readonly judge: Judge,
+    @inject(TOKENS.EvalSampler) private readonly sampler: Sampler,
+    @inject(TOKENS.Config) private readonly config: ApogeeConfig,
+    @inject(TOKENS.Logger) private readonly logger: Logger,
+  ) {}
+
+  async evaluate(context: EvaluationContext): Promise<Record<string, number>> {
+    return (await this.report(context)).metrics;
+  }
+
+  /** The full report (metrics, reliability bins, scored samples) of one round. */
+  async report(context: EvaluationContext): Promise<EvaluationReport> {
+    const prompts = await this.prompts();
+    const settings = this.settings();
+    let baselineGold = this.baselines.get(context.reference);
+    if (!baselineGold) {
+      baselineGold = (await generateAndJudge(context.reference, prompts, this.judge, this.sampler, context.rng.stream('eval/baseline'), settings)).gold;
+      this.baselines.set(context.reference, baselineGold);
+    }
+    const report = await evaluatePolicy({
+      policy: context.policy,
+      reference: context.reference,
+      reward: context.reward,
+      judge: this.judge,
+      prompts,
+      humanItems: (await this.source.load()).testItems,
+      sampler: this.sampler,
+      baselineGold,
+      rng: context.rng.stream('eval'),
+      settings,
+      signal: context.signal,
+    });
+    this.history.push({ round: context.round, report });
+    return report;
+  }
+
+  /** The evaluation settings this evaluator uses (for evaluating π₀ the same way). */
+  settings() {
+    return {
+      ...DEFAULT_EVALUATION_SETTINGS,
+      maxNewTokens: this.options.maxNewTokens || this.config.game.maxNewTokens,
+      stop: [...this.config.game.stop],
+      policySamples: this.options.policySamples,
+      bins: this.options.bins,
+      batchSize: this.options.batchSize,
+    };
+  }
+
+  /** The test prompts: `testQueries`, else (with a warning) the LLM queries; capped at `maxPrompts`. */
+  async prompts(): Promise<readonly PromptRecord[]> {
+    const data = await this.source.load();
+    let prompts = data.testQueries;
+    if (!prompts || prompts.length === 0) {
+      if (!this.warned) this.logger.warn('The data has no test prompts (GameData.testQueries); evaluating on the LLM queries, which the policy was trained on.');
+      this.warned = true;
+      prompts = data.llmQueries;
+    }
+    if (prompts.length === 0) {
+      throw new ApogeeError(ERROR_CODES.DATA_INVALID, 'The data has neither test prompts nor LLM queries to evaluate on.');
+    }
+    return this.options.maxPrompts > 0 ? prompts.slice(0, this.options.maxPrompts) : prompts;
+  }
+}
+
+/**
+ * Registers {@link PolicyEvaluator} as `TOKENS.Evaluator`. Needs `TOKENS.GameDataSource`,
+ * `TOKENS.Judge` (e.g. `goldJudge()` from @apogee/world, or {@link rewardModelJudge}) and
+ * `TOKENS.EvalSampler`.
+ */
+export const evaluator = definePlugin<EvaluatorOptions>('evaluator', {
+  provides: [TOKENS.Evaluator, EVALUATOR_OPTIONS],
+  defaults: { maxPrompts: 0, policySamples: DEFAULT_EVALUATION_SETTINGS.policySamples, bins: DEFAULT_EVALUATION_SETTINGS.bins, batchSize: DEFAULT_EVALUATION_SETTINGS.batchSize, maxNewTokens: 0 },
+  schema: evaluatorOptionsSchema,
+  register: (container, options) => {
+    container.register(EVALUATOR_OPTIONS, { useValue: options });
+    container.register(TOKENS.Evaluator, { useClass: PolicyEvaluator }, { lifecycle: Lifecycle.ContainerScoped });
+  },
+});
+
+/** Any `RewardModel` as a `Judge`: a real testing RM in place of the world's gold reward. */
+export class RewardModelJudge implements Judge {
+  constructor(
+    private readonly model: RewardModel,
+    readonly name = 'reward-model',
+    private readonly batchSize = 64,
+  ) {}
+
+  score(batch: readonly PromptResponse[]): Promise<Float32Array> {
+    return this.model.score(batch, { batchSize: this.batchSize });
+  }
+}
+
+/** Options of {@link rewardModelJudge}. */
+export interface RewardModelJudgeOptions {
+  /** Directory of a saved reward model (`RewardModel.save`), loaded with `TOKENS.RewardFactory`. */
+  dir: string;
+  /** Judge name in reports. Default `testing-rm`. */
+  name: string;
+  /** Rows per forward pass. Default 64. */
+  batchSize: number;
+}
+
+export const REWARD_MODEL_JUDGE_OPTIONS = token<RewardModelJudgeOptions>(PKG, 'RewardModelJudgeOptions');
+
+/** Loads the testing RM on first use and disposes it with the run. */
+@injectable()
+export class LoadedRewardModelJudge implements Judge {
+  readonly name: string;
+  private model?: Promise<RewardModel>;
+
+  constructor(
+    @inject(REWARD_MODEL_JUDGE_OPTIONS) private readonly options: RewardModelJudgeOptions,
+    @inject(TOKENS.RewardFactory) private readonly factory: RewardFactory,
+  ) {
+    this.name = options.name;
+  }
+
+  async score(batch: readonly PromptResponse[]): Promise<Float32Array> {
+    this.model ??= this.factory.load(this.options.dir);
+    return (await this.model).score(batch, { batchSize: this.options.batchSize });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.model) await (await this.model).dispose();
+  }
+}
+
+/** Registers a saved reward model as `TOKENS.Judge` (a testing RM, as in the paper's evaluation). */
+export const rewardModelJudge = definePlugin<RewardModelJudgeOptions>('reward-model-judge', {
+  provides: [TOKENS.Judge, REWARD_MODEL_JUDGE_OPTIONS],
+  defaults: { dir: '', name: 'testing-rm', batchSize: 64 },
+  schema: z.object({ dir: z.string().min(1, 'give the directory of a saved reward model'), name: z.string().min(1), batchSize: z.number().int().min(1) }).strict(),
+  register: (container, options) => {
+    container.register(REWARD_MODEL_JUDGE_OPTIONS, { useValue: options });
+    container.register(TOKENS.Judge, { useClass: LoadedRewardModelJudge }, { lifecycle: Lifecycle.ContainerScoped });
+  },
+});
