@@ -346,7 +346,10 @@ export class ApoGameController implements GameController {
           await c.callbacks.onRoundStart({ round });
           roundOpen = true;
         }
-        const rng = gameRng.stream(`r${round}/${phase}`);
+        // Evaluation draws the same random numbers every round (common random numbers: rounds are
+        // compared on equal footing, and an evaluator that caches π₀'s baseline from the first
+        // round it sees gets the same baseline in a resumed run). Every other phase has its own stream.
+        const rng = phase === 'eval' ? gameRng.stream('eval') : gameRng.stream(`r${round}/${phase}`);
         const phaseMetrics = await this.runPhase(round, phase, rng, c, work, store, signal);
         roundMetrics = { ...roundMetrics, ...phaseMetrics };
         const last = isLastPhase(round, phase, c.plan);

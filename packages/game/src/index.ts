@@ -23,3 +23,4 @@ export {
 } from './checkpoint';
 export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
 export { trainRewardModel } from './rm-trainer';
+export { defineVariant, variantOptionsSchema, type VariantOptions, type VariantSpec } from './variant';
