@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import type { CliIo } from './io';
 
 /** What every command action gets: where to write, and how the process is being stopped. */
@@ -11,3 +12,9 @@ export interface CommandContext {
 
 /** Resolve a user path against the command's working directory. */
 export { resolve as resolvePath } from 'node:path';
+
+/** A path as the user should see it: relative to the working directory when inside it. */
+export function displayPath(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}

@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { ApogeeError } from '@apogee/core';
+import { copyFixture, tempDir } from '../testing/fixtures';
+import { perRound } from './charts';
+import { readRunDir } from './read-run';
+import { writeReport } from './render-report';
+
+describe('apogee report', () => {
+  it('turns the quickstart fixture into a self-contained page with every chart as inline SVG', async () => {
+    const run = copyFixture('quickstart-run');
+    try {
+      const file = await writeReport(run.dir);
+      expect(file).toBe(path.join(run.dir, 'report.html'));
+      const html = readFileSync(file, 'utf8');
+      for (const id of ['gold', 'proxy', 'rm-accuracy', 'reliability', 'kl', 'length', 'loss']) {
+        expect(html).toMatch(new RegExp(`<figure id="chart-${id}" class="chart"><svg[^>]*class="marks"`));
+      }
+      // Self-contained: no scripts, no links or images to fetch.
+      expect(html).not.toMatch(/<script|<link |<img |src="http|href="http/);
+      // Results table: every variant with mean ± std; the best gold reward is marked.
+      const summary = JSON.parse(readFileSync(path.join(run.dir, 'summary.json'), 'utf8'));
+      for (const v of Object.keys(summary.variants)) expect(html).toContain(`<th scope="row">${v}</th>`);
+      const golds = Object.entries(summary.variants as Record<string, { goldReward: { mean: number } }>).map(([v, m]) => [v, m.goldReward.mean] as const);
+      const best = golds.reduce((a, b) => (b[1] > a[1] ? b : a));
+      expect(html).toContain(`<td class="best">${best[1].toFixed(3)}`);
+      // Samples side by side, HTML-escaped, final round of every variant next to π₀.
+      expect(html).toContain('π₀ (round 0)');
+      expect(html).toContain('dpo-apo (round 3)');
+      expect(html).toContain('Human: What is 17 plus 25?');
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  it('escapes sample text and reports train-rm summaries (accuracy, ece, ace, mce, pairs)', async () => {
+    const run = copyFixture('train-rm-run');
+    try {
+      mkdirSync(path.join(run.dir, 'samples', 'rm'), { recursive: true });
+      writeFileSync(path.join(run.dir, 'samples', 'rm', 'round-1.jsonl'), `${JSON.stringify({ prompt: 'Human: <b>hi</b>', response: '<script>alert(1)</script>' })}\n`);
+      const html = readFileSync(await writeReport(run.dir), 'utf8');
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(html).not.toContain('<script>');
+      expect(html).toMatch(/<th>accuracy<\/th><th>ece<\/th><th>ace<\/th><th>mce<\/th><th>pairs<\/th>/);
+      expect(html).toContain('<td>0.641</td>');
+      expect(html).toContain('id="chart-reliability"');
+      expect(html).toContain('id="chart-loss"');
+    } finally {
+      run.cleanup();
+    }
+  });
+
+  it('derives per-round points from metrics.jsonl when summary.json has no perRound (mean and std over seeds)', () => {
+    const t = tempDir();
+    try {
+      const rows = [
+        { event: 'round-end', variant: 'dpo', seed: 1, round: 1, metrics: { goldReward: 0.4 } },
+        { event: 'round-end', variant: 'dpo', seed: 2, round: 1, metrics: { goldReward: 0.6 } },
+        { event: 'step', variant: 'dpo', seed: 1, round: 1, phase: 'update-policy', step: 1, metrics: { loss: 1 } },
+      ];
+      writeFileSync(path.join(t.dir, 'metrics.jsonl'), rows.map((r) => JSON.stringify({ time: '', ...r })).join('\n') + '\n');
+      appendFileSync(path.join(t.dir, 'metrics.jsonl'), '{"time": "trunc'); // a run killed mid-line
+      const pts = perRound(readRunDir(t.dir), 'goldReward');
+      expect(pts).toHaveLength(1);
+      expect(pts[0]).toMatchObject({ variant: 'dpo', round: 1, family: 'dpo', kind: 'baseline' });
+      expect(pts[0].mean).toBeCloseTo(0.5, 10);
+      expect(pts[0].std).toBeCloseTo(0.1, 10);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('fails with a clear error for a directory with nothing to report, and for broken JSON', async () => {
+    const t = tempDir();
+    try {
+      await expect(writeReport(t.dir)).rejects.toThrow(/neither summary.json nor metrics.jsonl/);
+      writeFileSync(path.join(t.dir, 'summary.json'), '{"seeds": [1,');
+      const err = await writeReport(t.dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApogeeError);
+      expect((err as ApogeeError).code).toBe('APOGEE_DATA_INVALID');
+      expect((err as ApogeeError).message).toContain('summary.json is not valid JSON');
+      writeFileSync(path.join(t.dir, 'summary.json'), '{}');
+      writeFileSync(path.join(t.dir, 'metrics.jsonl'), 'not json\n{"event":"step","metrics":{}}\n');
+      await expect(writeReport(t.dir)).rejects.toThrow(/metrics.jsonl:1 is not a metrics row/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
