@@ -2,6 +2,22 @@
 export const SAFE_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
 export type SafeDtype = (typeof SAFE_DTYPES)[number];
 
+/**
+ * Every dtype the safetensors format defines, with its element size. Headers with any of these are
+ * valid; reading a tensor of a dtype outside `SAFE_DTYPES` is a clear error.
+ */
+export const FORMAT_DTYPE_BYTES: Readonly<Record<string, number>> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
+  I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4,
+  F64: 8, I64: 8, U64: 8,
+};
+export type FormatDtype = keyof typeof FORMAT_DTYPE_BYTES;
+
+export function isFormatDtype(value: unknown): value is string {
+  return typeof value === 'string' && Object.hasOwn(FORMAT_DTYPE_BYTES, value);
+}
+
 /** The dtypes `writeSafetensors` writes. */
 export type WritableDtype = 'F32' | 'I32';
 

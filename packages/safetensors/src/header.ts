@@ -1,5 +1,5 @@
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
-import { DTYPE_BYTES, isSafeDtype, SAFE_DTYPES, type SafeDtype } from './dtypes';
+import { FORMAT_DTYPE_BYTES, isFormatDtype } from './dtypes';
 
 /**
  * The safetensors spec caps the JSON header at 100 MB; anything larger is rejected before a byte
@@ -9,7 +9,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** Where one tensor lives, as the header says (offsets relative to the start of the data section). */
 export interface SafeTensorInfo {
-  dtype: SafeDtype;
+  /** Any dtype of the format (`SafeDtype`s can be read; others, such as U32 or F8_E4M3, only inspected). */
+  dtype: string;
   shape: number[];
   /** `[begin, end)` byte offsets into the data section. */
   dataOffsets: [number, number];
@@ -94,8 +95,8 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(file, `tensor "${name}": its entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-    if (!isSafeDtype(dtype)) {
-      throw invalid(file, `tensor "${name}": unknown or unsupported dtype ${JSON.stringify(dtype)} (supported: ${SAFE_DTYPES.join(', ')})`);
+    if (!isFormatDtype(dtype)) {
+      throw invalid(file, `tensor "${name}": unknown dtype ${JSON.stringify(dtype)} (the format defines ${Object.keys(FORMAT_DTYPE_BYTES).join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
       throw invalid(file, `tensor "${name}": shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
@@ -103,7 +104,7 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0) || offsets[0] > offsets[1]) {
       throw invalid(file, `tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 ≤ begin ≤ end`);
     }
-    const bytes = product(file, name, shape as number[]) * DTYPE_BYTES[dtype];
+    const bytes = product(file, name, shape as number[]) * FORMAT_DTYPE_BYTES[dtype];
     const [begin, end] = offsets as [number, number];
     if (end - begin !== bytes) {
       throw invalid(file, `tensor "${name}": ${dtype} shape [${shape.join(', ')}] needs ${bytes} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);

@@ -55,8 +55,15 @@ describe('malformed safetensors files', () => {
   });
 
   it('unknown dtypes', async () => {
-    await expectInvalid(file({ w: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, 1), /tensor "w": unknown or unsupported dtype "F8_E4M3"/);
-    await expectInvalid(file({ w: { shape: [1], data_offsets: [0, 4] } }, 4), /unknown or unsupported dtype undefined/);
+    await expectInvalid(file({ w: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }, 16), /tensor "w": unknown dtype "F128" \(the format defines BOOL, U8/);
+    await expectInvalid(file({ w: { shape: [1], data_offsets: [0, 4] } }, 4), /unknown dtype undefined/);
+  });
+
+  it('format dtypes apogee cannot read: the header is inspectable, other tensors readable, that one a clear error', async () => {
+    const p = file({ a: f32([1], [0, 4]), q: { dtype: 'F8_E4M3', shape: [2], data_offsets: [4, 6] }, u: { dtype: 'U32', shape: [1], data_offsets: [6, 10] } }, 10);
+    expect((await readSafetensorsHeader(p)).tensors.get('q')).toEqual({ dtype: 'F8_E4M3', shape: [2], dataOffsets: [4, 6] });
+    expect([...(await readSafetensors(p, { names: ['a'] })).tensors.keys()]).toEqual(['a']);
+    await expect(readSafetensors(p)).rejects.toMatchObject({ code: ERROR_CODES.MODEL_FILE_INVALID, message: expect.stringMatching(/tensor "q" has dtype F8_E4M3, which apogee cannot read/) });
   });
 
   it('shapes with negative or non-integer dims', async () => {

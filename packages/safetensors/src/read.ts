@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
-import { DTYPE_BYTES, f16ToF32, type SafeTensor, type SafeTensorData } from './dtypes';
+import { DTYPE_BYTES, f16ToF32, isSafeDtype, SAFE_DTYPES, type SafeTensor, type SafeTensorData } from './dtypes';
 import { invalid, parseHeader, parseHeaderLength, type SafeTensorInfo, type SafetensorsHeader } from './header';
 
 /** Largest single positioned read; bigger tensors are read in several. */
@@ -68,65 +68,57 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
 
 /** Read one tensor's bytes straight into a typed array of the right kind, converting where needed. */
 async function readTensor(handle: fs.promises.FileHandle, file: string, name: string, info: SafeTensorInfo, dataStart: number): Promise<SafeTensorData> {
+  const dtype = info.dtype;
+  if (!isSafeDtype(dtype)) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: tensor "${name}" has dtype ${dtype}, which apogee cannot read (readable: ${SAFE_DTYPES.join(', ')}).`, {
+      hint: 'Convert the checkpoint to float32 (or float16/bfloat16), or pass `names` to read only the other tensors.',
+    });
+  }
   const [begin, end] = info.dataOffsets;
-  const count = (end - begin) / DTYPE_BYTES[info.dtype];
+  const count = (end - begin) / DTYPE_BYTES[dtype];
   const position = dataStart + begin;
   const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  switch (info.dtype) {
-    case 'F32': {
-      const out = new Float32Array(count);
-      await readExactly(handle, file, bytesOf(out), position);
-      return out;
-    }
-    case 'I32': {
-      const out = new Int32Array(count);
-      await readExactly(handle, file, bytesOf(out), position);
-      return out;
-    }
-    case 'I16': {
-      const out = new Int16Array(count);
-      await readExactly(handle, file, bytesOf(out), position);
-      return out;
-    }
-    case 'I8': {
-      const out = new Int8Array(count);
-      await readExactly(handle, file, bytesOf(out), position);
-      return out;
-    }
+  // Uninitialised memory (no zero-fill): readExactly overwrites every byte or throws.
+  const raw = (bytes: number): ArrayBuffer => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+  const readInto = async <T extends ArrayBufferView>(out: T): Promise<T> => {
+    await readExactly(handle, file, bytesOf(out), position);
+    return out;
+  };
+  switch (dtype) {
+    case 'F32':
+      return readInto(new Float32Array(raw(count * 4), 0, count));
+    case 'I32':
+      return readInto(new Int32Array(raw(count * 4), 0, count));
+    case 'I16':
+      return readInto(new Int16Array(raw(count * 2), 0, count));
+    case 'I8':
+      return readInto(new Int8Array(raw(count), 0, count));
     case 'U8':
-    case 'BOOL': {
-      const out = new Uint8Array(count);
-      await readExactly(handle, file, out, position);
-      return out;
-    }
+    case 'BOOL':
+      return readInto(new Uint8Array(raw(count), 0, count));
     case 'F64': {
-      const raw = new Float64Array(count);
-      await readExactly(handle, file, bytesOf(raw), position);
-      return Float32Array.from(raw);
+      return Float32Array.from(await readInto(new Float64Array(raw(count * 8), 0, count)));
     }
     case 'F16': {
-      const raw = new Uint16Array(count);
-      await readExactly(handle, file, bytesOf(raw), position);
+      const half = await readInto(new Uint16Array(raw(count * 2), 0, count));
       const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = f16ToF32(raw[i]);
+      for (let i = 0; i < count; i++) out[i] = f16ToF32(half[i]);
       return out;
     }
     case 'BF16': {
       // bfloat16 is the top half of a float32: shift the bits into place.
-      const raw = new Uint16Array(count);
-      await readExactly(handle, file, bytesOf(raw), position);
+      const half = await readInto(new Uint16Array(raw(count * 2), 0, count));
       const bits = new Uint32Array(count);
-      for (let i = 0; i < count; i++) bits[i] = raw[i] << 16;
+      for (let i = 0; i < count; i++) bits[i] = half[i] << 16;
       return new Float32Array(bits.buffer);
     }
     case 'I64': {
       // Little-endian int64 as (low, high) int32 pairs: it fits in int32 iff high is low's sign.
-      const raw = new Int32Array(count * 2);
-      await readExactly(handle, file, bytesOf(raw), position);
+      const pairs = await readInto(new Int32Array(raw(count * 8), 0, count * 2));
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) {
-        const lo = raw[2 * i];
-        const hi = raw[2 * i + 1];
+        const lo = pairs[2 * i];
+        const hi = pairs[2 * i + 1];
         if (hi !== lo >> 31) {
           const value = (BigInt(hi) << 32n) + BigInt(lo >>> 0);
           throw invalid(file, `tensor "${name}": I64 element ${i} is ${value}, outside the int32 range apogee reads I64 into`, 'apogee reads I64 tensors as Int32Array; values must lie in [-2147483648, 2147483647].');
@@ -165,7 +157,7 @@ export async function readSafetensors(file: string, options: ReadSafetensorsOpti
     }
     const tensors = new Map<string, SafeTensor>();
     for (const [name, info] of wanted) {
-      tensors.set(name, { dtype: info.dtype, shape: [...info.shape], data: await readTensor(handle, file, name, info, header.dataStart) });
+      tensors.set(name, { dtype: info.dtype as SafeTensor['dtype'], shape: [...info.shape], data: await readTensor(handle, file, name, info, header.dataStart) });
     }
     return { tensors, metadata: header.metadata };
   } finally {

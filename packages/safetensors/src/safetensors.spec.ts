@@ -55,6 +55,22 @@ describe('writeSafetensors / readSafetensors', () => {
     await expect(readSafetensors(file, { names: ['wte.weight', 'lm_head.weight'] })).rejects.toThrow(/has no tensor "lm_head.weight"/);
   });
 
+  it('reads a small tensor from a 1.6 GB file without touching the big one (sparse file)', async () => {
+    const file = path.join(tmp.dir, 'sparse.safetensors');
+    const big = 400_000_000;
+    const header = Buffer.from(JSON.stringify({ small: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, big: { dtype: 'F32', shape: [big], data_offsets: [16, 16 + 4 * big] } }));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(header.length));
+    fs.writeFileSync(file, Buffer.concat([prefix, header, Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer)]));
+    fs.truncateSync(file, 8 + header.length + 16 + 4 * big); // a hole: no disk space, reads as zeros
+    const rss = process.memoryUsage().rss;
+    const { tensors } = await readSafetensors(file, { names: ['small'] });
+    expect(Array.from(tensors.get('small')!.data)).toEqual([1, 2, 3, 4]);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(200 * 1024 * 1024);
+    expect((await readSafetensorsHeader(file)).tensors.get('big')!.dataOffsets).toEqual([16, 16 + 4 * big]);
+    fs.rmSync(file);
+  });
+
   it('is byte-exact with the hand-written Python fixture (read and write)', async () => {
     const file = fixture('compat-f32-i32.safetensors');
     const expected = JSON.parse(fs.readFileSync(fixture('compat-f32-i32.expected.json'), 'utf8')) as {
