@@ -5,6 +5,7 @@ import {
   ApogeeError,
   ERROR_CODES,
   RoundCallbacks,
+  isApogeeError,
   Rng,
   TOKEN_PROVIDERS,
   TOKENS,
@@ -350,7 +351,9 @@ export class ApoGameController implements GameController {
         // compared on equal footing, and an evaluator that caches π₀'s baseline from the first
         // round it sees gets the same baseline in a resumed run). Every other phase has its own stream.
         const rng = phase === 'eval' ? gameRng.stream('eval') : gameRng.stream(`r${round}/${phase}`);
-        const phaseMetrics = await this.runPhase(round, phase, rng, c, work, store, signal);
+        const phaseMetrics = await this.runPhase(round, phase, rng, c, work, store, signal).catch((e: unknown) => {
+          throw this.withPlace(e, round, phase);
+        });
         roundMetrics = { ...roundMetrics, ...phaseMetrics };
         const last = isLastPhase(round, phase, c.plan);
         if (last) {
@@ -561,16 +564,27 @@ export class ApoGameController implements GameController {
     return out;
   }
 
+  /**
+   * A model's own NON_FINITE error (thrown by its train step, which then leaves the weights alone)
+   * gets the round and phase prepended and the checkpoint hint; other errors pass unchanged.
+   */
+  private withPlace(e: unknown, round: number, phase: Phase): unknown {
+    if (!isApogeeError(e) || e.code !== ERROR_CODES.NON_FINITE || e.message.startsWith('The loss became')) return e;
+    return new ApogeeError(ERROR_CODES.NON_FINITE, `Round ${round}, phase ${phase}: ${e.message}`, { hint: this.nonFiniteHint(), cause: e });
+  }
+
+  private nonFiniteHint(): string {
+    return this.activeDir
+      ? `The last good checkpoint in ${this.activeDir} is kept; lower the learning rate (or check the data) and resume it.`
+      : 'Lower the learning rate or check the data.';
+  }
+
   private checkFinite(round: number, phase: Phase, step: TrainStepResult): void {
     if (Number.isFinite(step.loss)) return;
     throw new ApogeeError(
       ERROR_CODES.NON_FINITE,
       `The loss became ${step.loss} in round ${round}, phase ${phase}, step ${step.step}.`,
-      {
-        hint: this.activeDir
-          ? `The last good checkpoint in ${this.activeDir} is kept; lower the learning rate (or check the data) and resume it.`
-          : 'Lower the learning rate or check the data.',
-      },
+      { hint: this.nonFiniteHint() },
     );
   }
 

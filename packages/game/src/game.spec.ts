@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ApogeeError, TOKENS, definePlugin, type LossOutput, type RewardLoss, type RewardLossInput } from '@apogee/core';
+import { ApoRewardLoss } from '@apogee/losses';
+import { makeTempDir } from '@apogee/testing';
+import { tinyRun, weightsHash } from '../test/tiny-game';
+import type { ApoGameController } from './game-controller';
+
+/** A user's reward loss that becomes NaN from its `after`-th call on: the run must stop cleanly. */
+const nanRewardLoss = definePlugin<{ after: number }>('nan-reward-loss', {
+  provides: [TOKENS.RewardLoss],
+  defaults: { after: 1 },
+  register(container, options) {
+    let calls = 0;
+    const inner = new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 2, variant: 'ranking', centeringCoeff: 0 });
+    const loss: RewardLoss = {
+      name: 'nan-reward-loss',
+      compute(input: RewardLossInput): LossOutput {
+        const out = inner.compute(input);
+        calls += 1;
+        if (calls <= options.after) return out;
+        const loss = tf.mul(out.loss, NaN) as tf.Scalar;
+        out.loss.dispose();
+        return { loss };
+      },
+    };
+    container.register(TOKENS.RewardLoss, { useValue: loss });
+  },
+});
+
+const controller = (run: Awaited<ReturnType<typeof tinyRun>>) => run.resolve(TOKENS.GameController) as ApoGameController;
+
+describe('ApoGameController on a tiny world', () => {
+  let tmp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => (tmp = makeTempDir('apogee-game-')));
+  afterEach(() => tmp.cleanup());
+
+  it('same seed and backend give identical metrics and weights; another seed does not', async () => {
+    const play = async (name: string, seed: number) => {
+      const run = await tinyRun(path.join(tmp.dir, name), { seed, evaluate: true });
+      const result = await controller(run).run();
+      await run.dispose();
+      return { metrics: result.metrics, weights: weightsHash(result.checkpointDir!) };
+    };
+    const a = await play('a', 11);
+    const b = await play('b', 11);
+    const c = await play('c', 12);
+    expect(a.metrics).toHaveLength(2);
+    for (const m of a.metrics) for (const [k, v] of Object.entries(m)) expect({ k, finite: Number.isFinite(v) }).toEqual({ k, finite: true });
+    expect(a.metrics[1]).toEqual(expect.objectContaining({ round: 2, 'rm/items_apo': 8, 'policy/steps': 1 }));
+    expect(b).toEqual(a);
+    expect(c.metrics).not.toEqual(a.metrics);
+    expect(c.weights).not.toBe(a.weights);
+  });
+
+  it('holds no more tensors after round 3 than after round 1', async () => {
+    const counts: number[] = [];
+    const run = await tinyRun(path.join(tmp.dir, 'mem'), {
+      rounds: 3,
+      evaluate: true,
+      extra: [
+        definePlugin('count-tensors', {
+          provides: [TOKENS.RoundCallback],
+          register: (c) => c.register(TOKENS.RoundCallback, { useValue: { onRoundEnd: () => void counts.push(tf.memory().numTensors) } }),
+        })(),
+      ],
+    });
+    await controller(run).run();
+    await run.dispose();
+    expect(counts).toHaveLength(3);
+    expect(counts[2]).toBe(counts[0]);
+  });
+
+  it('a NaN loss stops the run with NON_FINITE naming round, phase and step, keeping the last good checkpoint', async () => {
+    const dir = path.join(tmp.dir, 'nan');
+    // Round 1's RM takes 2 steps (8 human + 8 APO items, batch 8); the 3rd call is round 2's first step.
+    const run = await tinyRun(dir, { extra: [nanRewardLoss({ after: 2 })] });
+    const error = await controller(run).run().catch((e: unknown) => e);
+    await run.dispose();
+    expect(error).toBeInstanceOf(ApogeeError);
+    expect(error).toMatchObject({ code: 'APOGEE_NON_FINITE', message: expect.stringMatching(/round 2, phase train-rm.*step 1/i) });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoints', 'checkpoint.json'), 'utf8'));
+    expect({ round: manifest.round, phase: manifest.phase }).toEqual({ round: 2, phase: 'sample-rm' });
+  });
+
+  it('an abort stops after the current step, says where to resume, and resume finishes the same run', async () => {
+    const reference = await tinyRun(path.join(tmp.dir, 'ref'));
+    const expected = await controller(reference).run();
+    await reference.dispose();
+
+    const dir = path.join(tmp.dir, 'abort');
+    const abort = new AbortController();
+    const stopper = definePlugin('stop-mid-update', {
+      provides: [TOKENS.RoundCallback],
+      register: (c) =>
+        c.register(TOKENS.RoundCallback, { useValue: { onStep: (e) => void (e.round === 1 && e.phase === 'update-policy' && abort.abort()) } }),
+    });
+    const first = await tinyRun(dir, { extra: [stopper()] });
+    const stopped = await controller(first).run({ signal: abort.signal });
+    await first.dispose();
+    expect(stopped.stopped).toEqual({ reason: 'aborted', round: 1, phase: 'score', dir: path.join(dir, 'checkpoints') });
+
+    const second = await tinyRun(dir);
+    const resumed = await controller(second).resume(dir);
+    await second.dispose();
+    expect(resumed.metrics).toEqual(expected.metrics);
+    expect(weightsHash(resumed.checkpointDir!)).toBe(weightsHash(expected.checkpointDir!));
+  });
+
+  it('refuses to overwrite a run directory, and to resume with another seed', async () => {
+    const dir = path.join(tmp.dir, 'guard');
+    const a = await tinyRun(dir, { rounds: 1, update: 'golden-sft' });
+    await controller(a).run();
+    await a.dispose();
+    const b = await tinyRun(dir, { rounds: 1, update: 'golden-sft' });
+    await expect(controller(b).run()).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT', hint: expect.stringContaining('apogee resume') });
+    await b.dispose();
+    const c = await tinyRun(dir, { rounds: 1, update: 'golden-sft', seed: 99 });
+    await expect(controller(c).resume(dir)).rejects.toMatchObject({ code: 'APOGEE_CHECKPOINT_INVALID', message: expect.stringContaining('seed (was 11, now 99)') });
+    await c.dispose();
+  });
+});
