@@ -31,10 +31,14 @@ if (from === 'dist') {
     process.exit(1);
   }
   const runner = path.join(root, 'bin', 'run-source.cjs');
+  // tsx applies a tsconfig only to the files it includes: the workspace's base config covers every
+  // package (decorators on, for tsyringe), the package's own config only this one.
+  const baseTsconfig = path.join(root, '..', '..', 'tsconfig.base.json');
+  const tsconfig = fs.existsSync(baseTsconfig) ? baseTsconfig : path.join(root, 'tsconfig.json');
   const child = spawn(
     process.execPath,
     ['--conditions=@apogee/source', '--import', require('node:url').pathToFileURL(tsx).href, runner, ...process.argv.slice(2)],
-    { stdio: 'inherit', env: { ...process.env, APOGEE_FROM: 'source' } },
+    { stdio: 'inherit', env: { TSX_TSCONFIG_PATH: tsconfig, ...process.env, APOGEE_FROM: 'source' } },
   );
   // Signals are passed on to the child, which finishes its step, checkpoints and exits 130. A
   // terminal's Ctrl-C reaches both processes; the child treats two SIGINTs within a second as one.

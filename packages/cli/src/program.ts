@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { registerConfigCommands } from './commands/config';
+import { registerPluginsCommand } from './commands/plugins';
 import { registerReportCommand } from './commands/report';
 import type { CommandContext } from './context';
 
@@ -27,6 +28,7 @@ export function createProgram(ctx: CommandContext): Command {
     .exitOverride()
     .addHelpText('after', EXIT_CODE_HELP);
   registerReportCommand(program, ctx);
+  registerPluginsCommand(program, ctx);
   registerConfigCommands(program, ctx);
   // Sub-commands inherit the parse settings (exitOverride, output) of the program.
   for (const c of program.commands) inherit(c, program);

@@ -37,7 +37,9 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
     .addHelpText('after', examples('apogee config validate apogee.yaml'))
     .action(async (file: string) => {
       const loaded = loadConfigFile(path.resolve(ctx.io.cwd, file));
-      await checkPluginNames(loaded);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { checkPluginRefs } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
+      checkPluginRefs(loaded.config.plugins, { from: ctx.io.cwd, locate: loaded.locate, source: file });
       ctx.io.out(`${file} is valid (${loaded.config.plugins.length} plugin${loaded.config.plugins.length === 1 ? '' : 's'}, ${loaded.config.game.rounds} rounds, seed ${loaded.config.seed}).\n`);
     });
 
@@ -55,7 +57,3 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
     });
 }
 
-/** Placeholder until the plugin registry lands in this package. */
-async function checkPluginNames(_loaded: ReturnType<typeof loadConfigFile>): Promise<void> {
-  return;
-}
