@@ -137,7 +137,8 @@ export class FileDataSource implements GameDataSource {
     if (o.llmQueriesFile) for await (const q of loader.prompts(o.llmQueriesFile)) llmQueries.push(q);
 
     this.lastReport = loader.report;
-    this.logger.info(formatLoadReport(loader.report));
+    // Under policy "error" the problems travel in the thrown error; the log gets the summary.
+    if (o.policy === 'skip' || loader.report.problemCount === 0) this.logger.info(formatLoadReport(loader.report));
     loader.finish();
     if (humanItems.length === 0) {
       throw new ApogeeError(ERROR_CODES.DATA_INVALID, `No usable human preference items in ${o.humanFiles.join(', ')}.`, {

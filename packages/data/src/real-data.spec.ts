@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { describeWithSharedData } from '@apogee/testing';
-import { ASSISTANT_TURN, readAnyPreferenceFile, type PreferenceItem } from './index';
+import type { PreferenceItem } from '@apogee/core';
+import { ASSISTANT_TURN, readAnyPreferenceFile } from './index';
 
 describeWithSharedData('real data: HH-RLHF harmless-base test (JSONL, gzip)', 'hh-rlhf/harmless-base.test.jsonl.gz', (file) => {
   let items: PreferenceItem[];
