@@ -81,8 +81,15 @@ export function referenceSamplingDistribution(
   return out;
 }
 
-/** Upper critical value of χ²(df) at significance 0.001 (Wilson–Hilferty approximation). */
+/** Upper 0.1% points of χ²(df) for df = 1..11 (standard tables). */
+const CHI2_999 = [10.828, 13.816, 16.266, 18.467, 20.515, 22.458, 24.322, 26.124, 27.877, 29.588, 31.264];
+
+/**
+ * Upper critical value of χ²(df) at significance 0.001: tabulated up to df = 11, the
+ * Wilson–Hilferty approximation (within 0.5% there) beyond.
+ */
 export function chiSquareCritical999(df: number): number {
+  if (df >= 1 && df <= CHI2_999.length && Number.isInteger(df)) return CHI2_999[df - 1];
   const z = 3.0902; // standard-normal 0.999 quantile
   const a = 2 / (9 * df);
   return df * Math.pow(1 - a + z * Math.sqrt(a), 3);
