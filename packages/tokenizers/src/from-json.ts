@@ -2,43 +2,63 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES, writeJsonAtomic, type Tokenizer } from '@apogee/core';
 import { ByteTokenizer } from './byte-tokenizer';
-import { HfTokenizer, loadHfTokenizer, type HfTokenizerJSON } from './hf-tokenizer';
+import { HfTokenizer, hfTokenizerFromParsed, type HfTokenizerJSON } from './hf-tokenizer';
 
 /** File apogee writes for tokenizers that have no Hugging Face form (the byte tokenizer). */
 export const APOGEE_TOKENIZER_FILE = 'apogee-tokenizer.json';
 
+/** True for a `toJSON()` description apogee wrote (as opposed to a Hugging Face `tokenizer.json`). */
+function isApogeeDescription(json: unknown): boolean {
+  const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+  return type === 'byte' || type === 'huggingface';
+}
+
+/** A Hugging Face `tokenizer.json` object: it has a `model` object. */
+function isHfTokenizerJson(json: unknown): boolean {
+  const model = typeof json === 'object' && json !== null ? (json as { model?: unknown }).model : undefined;
+  return typeof model === 'object' && model !== null;
+}
+
 /**
- * Rebuild a tokenizer from its `toJSON()` description (as saved in checkpoints).
- * `where` names the source (a file) in error messages.
+ * Rebuild a tokenizer from its `toJSON()` description (as saved in checkpoints). A plain Hugging
+ * Face `tokenizer.json` object is accepted too (special tokens then come from its vocabulary:
+ * `<|endoftext|>`/`</s>`/`<eos>`). `where` names the source (a file) in error messages.
  */
-export function tokenizerFromJSON(json: unknown, where = 'tokenizer description'): Tokenizer {
+export function tokenizerFromJSON(json: unknown, where = 'tokenizer description', hfConfig: unknown = null): Tokenizer {
   const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
   if (type === 'byte') return new ByteTokenizer();
   if (type === 'huggingface') {
     const j = json as Partial<HfTokenizerJSON>;
     return new HfTokenizer(j.tokenizer, j.config ?? null, j.specialTokens ?? {}, where);
   }
-  throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${where}: unknown tokenizer type ${JSON.stringify(type)} (expected "byte" or "huggingface").`, {
-    hint: 'Pass the value returned by tokenizer.toJSON().',
+  if (isHfTokenizerJson(json)) return new HfTokenizer(json, hfConfig, {}, where);
+  throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${where}: unknown tokenizer type ${JSON.stringify(type)} (expected "byte", "huggingface" or a Hugging Face tokenizer.json with a "model").`, {
+    hint: 'Pass the value returned by tokenizer.toJSON(), or a Hugging Face tokenizer.json.',
   });
 }
 
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, code ? `${file}: cannot read tokenizer file (${code})` : `${file}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /**
- * Load the tokenizer of a model directory: its Hugging Face `tokenizer.json` (+ `tokenizer_config.json`)
- * when present, otherwise the `apogee-tokenizer.json` apogee saved (the byte tokenizer).
+ * Load the tokenizer of a model directory: its `tokenizer.json` (a Hugging Face file, read with
+ * `tokenizer_config.json` when present, or an apogee `toJSON()` description), otherwise the
+ * `apogee-tokenizer.json` apogee saved for the byte tokenizer.
  */
 export function loadTokenizer(dir: string): Tokenizer {
-  if (fs.existsSync(path.join(dir, 'tokenizer.json'))) return loadHfTokenizer(dir);
-  const own = path.join(dir, APOGEE_TOKENIZER_FILE);
-  if (fs.existsSync(own)) {
-    let json: unknown;
-    try {
-      json = JSON.parse(fs.readFileSync(own, 'utf8'));
-    } catch (e) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${own}: not valid JSON (${(e as Error).message})`, { cause: e });
-    }
-    return tokenizerFromJSON(json, own);
+  const file = path.join(dir, 'tokenizer.json');
+  if (fs.existsSync(file)) {
+    const json = readJson(file);
+    return isApogeeDescription(json) ? tokenizerFromJSON(json, file) : hfTokenizerFromParsed(json, file);
   }
+  const own = path.join(dir, APOGEE_TOKENIZER_FILE);
+  if (fs.existsSync(own)) return tokenizerFromJSON(readJson(own), own);
   throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}: no tokenizer found (looked for tokenizer.json and ${APOGEE_TOKENIZER_FILE}).`, {
     hint: 'Copy the model\'s tokenizer.json into the directory, or save one with saveTokenizer(dir, tokenizer).',
   });

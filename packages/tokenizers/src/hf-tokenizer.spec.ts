@@ -134,6 +134,19 @@ describe('malformed tokenizer files', () => {
     expect(() => tokenizerFromJSON({ type: 'sentencepiece' }, 'ckpt/x.json')).toThrow(/ckpt\/x.json: unknown tokenizer type "sentencepiece"/);
   });
 
+  it('reads a tokenizer.json holding an apogee description, and tokenizerFromJSON takes a raw Hugging Face file', async () => {
+    const dir = path.join(tmp.dir, 'described');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(new ByteTokenizer().toJSON()));
+    expect(loadTokenizer(dir)).toBeInstanceOf(ByteTokenizer);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(loadHfTokenizer(DIR).toJSON()));
+    expect(loadTokenizer(dir).encode(EXPECTED.cases[0].text)).toEqual(EXPECTED.cases[0].ids);
+    const raw = tokenizerFromJSON(tokenizerJson(), 'tokenizer.json');
+    expect([raw.eosId, raw.encode(EXPECTED.cases[2].text)]).toEqual([EXPECTED.eosId, EXPECTED.cases[2].ids]);
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), '{"type":');
+    expect(() => loadTokenizer(dir)).toThrow(/described\/tokenizer.json: not valid JSON/);
+  });
+
   it('hfTokenizer() fails at run creation on a bad path, and validates its options', async () => {
     await expect(createRun({ plugins: [hfTokenizer({ path: path.join(tmp.dir, 'nowhere') })] })).rejects.toMatchObject({ code: ERROR_CODES.MODEL_FILE_INVALID });
     expect(() => hfTokenizer({})).toThrow(expect.objectContaining({ code: ERROR_CODES.PLUGIN_OPTIONS_INVALID }));

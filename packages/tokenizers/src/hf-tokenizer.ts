@@ -195,7 +195,11 @@ function readJsonFile(file: string): unknown {
 export function loadHfTokenizer(location: string, specialTokens: HfSpecialTokens = {}): HfTokenizer {
   let file = location;
   if (fs.existsSync(location) && fs.statSync(location).isDirectory()) file = path.join(location, 'tokenizer.json');
-  const json = readJsonFile(file);
+  return hfTokenizerFromParsed(readJsonFile(file), file, specialTokens);
+}
+
+/** An `HfTokenizer` from an already parsed `tokenizer.json` found at `file`, with the `tokenizer_config.json` beside it. */
+export function hfTokenizerFromParsed(json: unknown, file: string, specialTokens: HfSpecialTokens = {}): HfTokenizer {
   const configFile = path.join(path.dirname(file), 'tokenizer_config.json');
   const config = fs.existsSync(configFile) ? readJsonFile(configFile) : null;
   if (config !== null && !isObject(config)) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${configFile}: not a JSON object`);
