@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerConfigCommands } from './commands/config';
 import { registerPluginsCommand } from './commands/plugins';
 import { registerReportCommand } from './commands/report';
+import { registerRunCommands } from './commands/run';
 import type { CommandContext } from './context';
 
 const EXIT_CODE_HELP = `
@@ -27,6 +28,7 @@ export function createProgram(ctx: CommandContext): Command {
     })
     .exitOverride()
     .addHelpText('after', EXIT_CODE_HELP);
+  registerRunCommands(program, ctx);
   registerReportCommand(program, ctx);
   registerPluginsCommand(program, ctx);
   registerConfigCommands(program, ctx);

@@ -142,7 +142,7 @@ export function rmAccuracySpec(data: RunData): TopLevelSpec | undefined {
 /** Reliability diagram per variant: observed accuracy against mean confidence, with the diagonal. */
 export function reliabilitySpec(reliability: Record<string, ReliabilityBin[]>): TopLevelSpec | undefined {
   const rows = Object.entries(reliability).flatMap(([variant, bins]) =>
-    bins.filter((b) => b.count > 0).map((b) => ({ variant, ...b })),
+    bins.filter((b) => b.count > 0 && Number.isFinite(b.confidence) && Number.isFinite(b.accuracy)).map((b) => ({ variant, ...b })),
   );
   if (rows.length === 0) return undefined;
   const variants = Object.keys(reliability);

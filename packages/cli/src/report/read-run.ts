@@ -124,5 +124,18 @@ export function readRunDir(dir: string): RunData {
       hint: 'See docs/guides/run-directory.md for its shape.',
     });
   }
+  if (summary.reliability && typeof summary.reliability === 'object') {
+    // Accept @apogee/eval's own bin shape ({meanP, meanY}) as well as {confidence, accuracy}.
+    for (const [k, bins] of Object.entries(summary.reliability)) {
+      if (!Array.isArray(bins)) continue;
+      summary.reliability[k] = bins.map((b: ReliabilityBin & { meanP?: number; meanY?: number }) => ({
+        lower: b.lower,
+        upper: b.upper,
+        count: b.count,
+        confidence: b.confidence ?? b.meanP ?? NaN,
+        accuracy: b.accuracy ?? b.meanY ?? NaN,
+      }));
+    }
+  }
   return { dir, summary, metrics: dedupeMetrics(readMetricsJsonl(metricsFile)), samples: readSamples(dir) };
 }

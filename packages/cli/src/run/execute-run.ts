@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import {
+  ApogeeError,
+  createRun,
+  ERROR_CODES,
+  loadPlugins,
+  TOKENS,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type ApogeeConfig,
+  type GameResult,
+} from '@apogee/core';
+import { initBackend } from '@apogee/runtime';
+import { PolicyEvaluator } from '@apogee/eval';
+import type { CliIo } from '../io';
+import { displayPath } from '../context';
+import { builtinFactories, builtinPlugins } from '../plugins/registry';
+import { checkPluginRefs } from '../plugins/check-plugins';
+import { writeReport } from '../report/render-report';
+import { registerCallbacks, runCallbacks } from './run-callbacks';
+
+/** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
+export const RUN_CONFIG_FILE = 'config.yaml';
+
+export interface ExecuteRunOptions {
+  config: ApogeeConfig;
+  io: CliIo;
+  signal: AbortSignal;
+  /** Continue the run in this directory (its checkpoints) instead of starting one. */
+  resume?: boolean;
+  /** Write report.html at the end (default true). */
+  report?: boolean;
+  /** `file:line:col` of config nodes, for plugin errors. */
+  locate?: (p: ReadonlyArray<PropertyKey>) => string;
+  source?: string;
+}
+
+export interface ExecuteRunResult {
+  dir: string;
+  result: GameResult;
+  /** Set when the run was stopped (Ctrl-C): the command that continues it. */
+  resumeCommand?: string;
+  reportFile?: string;
+}
+
+/** The variant a run plays: the last plugin named in config that is a built-in variant. */
+export function variantName(config: ApogeeConfig): string {
+  const variants = new Set(builtinPlugins().filter((p) => p.package.startsWith('@apogee/variant-')).map((p) => p.name));
+  const names = config.plugins.map((r) => (typeof r === 'string' ? r : r[0]));
+  return [...names].reverse().find((n) => variants.has(n) || n.startsWith('@apogee/variant-'))?.replace('@apogee/variant-', '') ?? 'run';
+}
+
+/**
+ * Play one game from a config: check plugins, pick the backend, build the run container, attach
+ * progress and metrics, run (or resume) until done or aborted, then write summary.json, samples/
+ * and report.html into `config.outDir`.
+ */
+export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRunResult> {
+  const { config, io } = options;
+  const dir = path.resolve(io.cwd, config.outDir);
+  const resolved = { ...config, outDir: dir };
+  checkPluginRefs(config.plugins, { from: io.cwd, locate: options.locate, source: options.source });
+  if (!options.resume && existsSync(path.join(dir, 'checkpoints'))) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${displayPath(io.cwd, dir)} already holds a run.`, {
+      hint: `Continue it with \`apogee resume ${displayPath(io.cwd, dir)}\`, or choose another outDir (--out DIR).`,
+    });
+  }
+  const variant = variantName(config);
+  const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
+  const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
+  const plugins = await loadPlugins(config.plugins, { builtins: builtinFactories(), resolveFrom: io.cwd });
+  const run = await createRun({ plugins, config: resolved });
+  try {
+    registerCallbacks(run.container, cbs);
+    run.check([TOKENS.GameController]);
+    if (!options.resume) await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(config));
+    const controller = run.resolve(TOKENS.GameController);
+    let result: GameResult;
+    if (options.resume) {
+      if (!controller.resume) {
+        throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, 'The game controller of this run cannot resume.', {
+          hint: 'Use the apo-game plugin (or a variant preset), which checkpoints after every phase.',
+        });
+      }
+      result = await controller.resume(dir, { signal: options.signal });
+    } else {
+      result = await controller.run({ signal: options.signal });
+    }
+    cbs.progress.stop();
+    const evaluatorInstance = run.container.isRegistered(TOKENS.Evaluator, true) ? run.resolve(TOKENS.Evaluator) : undefined;
+    await writeRunSummary(dir, { config, variant, backend: backend.name, result, evaluator: evaluatorInstance });
+    if (result.stopped) {
+      return { dir, result, resumeCommand: `apogee resume ${displayPath(io.cwd, dir)}` };
+    }
+    const reportFile = options.report === false ? undefined : await writeReport(dir);
+    return { dir, result, reportFile };
+  } finally {
+    cbs.progress.stop();
+    await run.dispose();
+  }
+}
+
+/** The config with every default filled in, as YAML with a header (what `resume` reads). */
+export function configYaml(config: ApogeeConfig): string {
+  return `# The resolved config of this run (every default filled in). \`apogee resume DIR\` reads it.\n${stringify(config, { lineWidth: 100 })}`;
+}
+
+/**
+ * summary.json, perRound and samples/ of one run (docs/guides/run-directory.md): final-round
+ * metrics with std 0 (one seed), reliability bins and test samples from the evaluator's history.
+ */
+async function writeRunSummary(
+  dir: string,
+  r: { config: ApogeeConfig; variant: string; backend: string; result: GameResult; evaluator?: unknown },
+): Promise<void> {
+  const stat = (v: number) => ({ mean: v, std: 0 });
+  const rounds = r.result.metrics;
+  const last = rounds[rounds.length - 1] ?? {};
+  const statsOf = (m: Record<string, number>) =>
+    Object.fromEntries(Object.entries(m).filter(([k, v]) => k !== 'round' && Number.isFinite(v)).map(([k, v]) => [k, stat(v)]));
+  const summary: Record<string, unknown> = {
+    seeds: [r.config.seed],
+    backend: r.backend,
+    variants: { [r.variant]: statsOf(last) },
+    perRound: rounds.map((m, i) => ({ variant: r.variant, round: m.round ?? i + 1, ...statsOf(m) })),
+    ...(r.result.stopped ? { stopped: r.result.stopped } : {}),
+  };
+  if (r.evaluator instanceof PolicyEvaluator && r.evaluator.history.length > 0) {
+    const final = r.evaluator.history[r.evaluator.history.length - 1].report;
+    summary.reliability = {
+      [r.variant]: final.reliabilityHuman.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY })),
+    };
+    for (const { round, report } of r.evaluator.history) {
+      const lines = report.samples.map((s) => JSON.stringify({ ...s, seed: r.config.seed })).join('\n');
+      await writeFileAtomic(path.join(dir, 'samples', r.variant, `round-${round}.jsonl`), `${lines}\n`);
+    }
+  }
+  await writeJsonAtomic(path.join(dir, 'summary.json'), summary);
+}
