@@ -31,6 +31,8 @@ export interface WriteCheckpointInput {
   tensors: Map<string, HostTensor>;
   tokenizer: Tokenizer;
   optimizer?: AdamWOptimizer;
+  /** Extra or replaced Hugging Face config keys (e.g. `architectures` of a reward model). */
+  hf?: Record<string, unknown>;
 }
 
 function toWritable(tensors: Map<string, HostTensor>): Map<string, WritableTensor> {
@@ -59,7 +61,7 @@ export async function writeCheckpoint(dir: string, input: WriteCheckpointInput):
     await fs.promises.rm(path.join(dir, CHECKPOINT_FILES.optimizerState), { force: true });
     await fs.promises.rm(path.join(dir, CHECKPOINT_FILES.optimizer), { force: true });
   }
-  await writeJsonAtomic(path.join(dir, CHECKPOINT_FILES.config), toHfConfig(input.config, input.apogee));
+  await writeJsonAtomic(path.join(dir, CHECKPOINT_FILES.config), { ...toHfConfig(input.config, input.apogee), ...input.hf });
 }
 
 /** Parse a JSON file; unreadable or malformed files are errors naming the file. */

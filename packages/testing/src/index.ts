@@ -4,3 +4,4 @@ export * from './tokenizer-kit';
 export * from './sampler-kit';
 export * from './policy-model-kit';
 export * from './loss-kit';
+export * from './reward-model-kit';

@@ -1,0 +1,3 @@
+export { GptReward, SCORE_WEIGHT, type GptRewardRuntimeOptions } from './gpt-reward';
+export { encodeRewardRows, readoutWeights, type RewardPooling, type RewardReadout } from './pooling';
+export { gptReward, GptRewardFactory, GPT_REWARD_OPTIONS, type GptRewardOptions } from './plugin';

@@ -1,0 +1,58 @@
+import { ApogeeError, definePlugin, ERROR_CODES, token, TOKENS, type PolicyModel, type RewardFactory, type RewardModel } from '@apogee/core';
+import { GptPolicy } from '@apogee/policy';
+import { inject, injectable } from 'tsyringe';
+import { z } from 'zod';
+import { GptReward } from './gpt-reward';
+import type { RewardPooling } from './pooling';
+
+/** Options of the `gptReward` plugin. */
+export interface GptRewardOptions {
+  /** Where the scalar is read: `last` (default, the APO reference) or `mean` over response tokens. */
+  pooling: RewardPooling;
+  /** Append EOS to responses and read there (with `last`). Default false: read the last response token. */
+  appendEos: boolean;
+  /** Rows per forward pass in `score` (default 32). */
+  scoreBatchSize: number;
+}
+
+export const GPT_REWARD_OPTIONS = token<GptRewardOptions>('@apogee/reward', 'GptRewardOptions');
+
+const schema = z.object({
+  pooling: z.enum(['last', 'mean']),
+  appendEos: z.boolean(),
+  scoreBatchSize: z.number().int().positive(),
+}).strict() as z.ZodType<GptRewardOptions>;
+
+/** Builds reward models on a GPT policy's backbone and loads reward checkpoints. */
+@injectable()
+export class GptRewardFactory implements RewardFactory {
+  constructor(@inject(GPT_REWARD_OPTIONS) private readonly options: GptRewardOptions) {}
+
+  /**
+   * Copy the policy's backbone and add a fresh head from `seed`: the APO reference re-initialises
+   * its RM from the base LM every round (`../shared/docs/apo-method.md` §3).
+   */
+  async fromPolicy(policy: PolicyModel, options: { seed: number }): Promise<RewardModel> {
+    if (!(policy instanceof GptPolicy)) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'gptReward can only build on a GPT policy from @apogee/policy (gptPolicy).', {
+        hint: 'Use gptPolicy as the policy plugin, or a reward plugin that matches your policy.',
+      });
+    }
+    return GptReward.fromBackbone(policy.model, policy.tokenizer, options.seed, this.options);
+  }
+
+  async load(dir: string): Promise<RewardModel> {
+    return GptReward.load(dir, { scoreBatchSize: this.options.scoreBatchSize });
+  }
+}
+
+/** Registers a `GptRewardFactory` as `TOKENS.RewardFactory`: `gptReward({ pooling: 'last' })`. */
+export const gptReward = definePlugin<GptRewardOptions>('gpt-reward', {
+  provides: [TOKENS.RewardFactory],
+  defaults: { pooling: 'last', appendEos: false, scoreBatchSize: 32 },
+  schema,
+  register(container, options) {
+    container.register(GPT_REWARD_OPTIONS, { useValue: options });
+    container.register(TOKENS.RewardFactory, { useClass: GptRewardFactory });
+  },
+});
