@@ -16,23 +16,29 @@ export const BACKEND_NAMES = ['auto', 'tensorflow', 'apogee-cpu', 'cpu'] as cons
 export const gameConfigSchema = z
   .object({
     /** Rounds of the RM–LLM game. The paper ran 3. */
-    rounds: z.number().int().min(1).max(1000).default(3),
+    rounds: z.number().int().min(1).max(1000).default(3).describe('Rounds of the RM-LLM game (APO paper: 3).'),
     /**
      * Whether the RM is trained adversarially on golden-vs-sample items (APO) or once on human
      * pairs only (RM_Base, the baseline).
      */
-    apo: z.boolean().default(true),
+    apo: z
+      .boolean()
+      .default(true)
+      .describe('true: retrain the RM every round on human pairs + golden-vs-sample items (APO); false: RM_Base, trained once on human pairs. Variant presets set it.'),
     /**
      * Where each round's RM starts: from the base model (`base`, the reference code; continuing
      * was reported worse) or from the previous round's RM (`continue`).
      */
-    rmInit: z.enum(['base', 'continue']).default('base'),
+    rmInit: z
+      .enum(['base', 'continue'])
+      .default('base')
+      .describe("Where each round's RM starts: the base model (reference code) or the previous round's RM."),
     /** Samples per query, for RM and LLM queries alike (reference: 4). */
-    samplesPerQuery: z.number().int().min(1).max(64).default(4),
+    samplesPerQuery: z.number().int().min(1).max(64).default(4).describe('Samples per RM and LLM query (reference: 4).'),
     /** Responses are cut at the first of these (reference: `"\nHuman"`). */
-    stop: z.array(z.string().min(1)).default(['\nHuman']),
+    stop: z.array(z.string().min(1)).default(['\nHuman']).describe('Responses are cut at the first of these strings (reference: "\\nHuman").'),
     /** Most new tokens per sample (reference: 256). */
-    maxNewTokens: z.number().int().min(1).max(4096).default(256),
+    maxNewTokens: z.number().int().min(1).max(4096).default(256).describe('Most new tokens per sample (reference: 256).'),
   })
   .strict();
 
@@ -40,14 +46,17 @@ export const gameConfigSchema = z
 export const apogeeConfigSchema = z
   .object({
     /** One seed derives every random stream of the run. */
-    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    seed: z.number().int().min(0).max(0xffffffff).default(1).describe('One seed derives every random stream of the run (same seed + same backend = same numbers).'),
     /** Tensor backend; `auto` picks tensorflow → apogee-cpu → cpu. */
-    backend: z.enum(BACKEND_NAMES).default('auto'),
+    backend: z.enum(BACKEND_NAMES).default('auto').describe('Tensor backend; auto picks tensorflow (tfjs-node, when installed), then apogee-cpu, then cpu.'),
     /** Run directory: checkpoints, metrics, samples, report. */
-    outDir: z.string().min(1).default('runs/latest'),
+    outDir: z.string().min(1).default('runs/latest').describe('Run directory: config, checkpoints, metrics, samples, report (docs/guides/run-directory.md).'),
     /** Plugins, in order; for a token registered twice the last one wins. */
-    plugins: z.array(pluginRefSchema).default([]),
-    game: gameConfigSchema.default(gameConfigSchema.parse({})),
+    plugins: z
+      .array(pluginRefSchema)
+      .default([])
+      .describe('Plugins in order, each a name or [name, options]; for a token registered twice the last one wins.'),
+    game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (apo-method.md section 4).'),
   })
   .strict();
 
