@@ -10,3 +10,11 @@ export {
   activeBlas,
   setActiveBlas,
 } from './apogee-cpu-backend';
+export type { GptBenchShape, GptStep, GptStepFactory } from './bench/types';
+export {
+  runBenchmarks,
+  formatBenchmarkReport,
+  GPT_BENCH_SHAPES,
+  BENCHMARK_CASES,
+} from './bench/run-benchmarks';
+export type { BenchmarkCase, BenchmarkOptions, BenchmarkReport, BenchmarkResult, BenchmarkRound } from './bench/run-benchmarks';

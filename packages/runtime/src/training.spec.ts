@@ -53,7 +53,7 @@ function makeModel(seed: number): Model {
         const logits = tf.matMul(out, wte, false, true); // tied embedding
         const logp = tf.logSoftmax(logits);
         const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.reshape(targets, [B * T]), V)), -1);
-        return tf.neg(tf.mean(picked));
+        return tf.neg(tf.mean(picked)) as tf.Scalar;
       });
     },
   };

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""PyTorch reference for apogee's benchmark (bench/run.ts runs it in the same run).
+
+Mirrors what the TypeScript side times:
+  gemm     C = A @ B, 1024x1024x1024, float32
+  gpt      one training step of a GPT-2 (pre-LayerNorm, tanh GELU, learned positions, tied
+           embeddings), next-token cross-entropy on fixed tokens, AdamW (lr 3e-4, betas 0.9/0.999,
+           eps 1e-8, weight decay 0.01 on rank>=2 weights) with global-norm clipping at 1.0, the
+           loss and the gradient norm read back every step (as @apogee/policy's trainStep does).
+
+Usage: torch_bench.py CASE [--threads N] [--warmup W] [--iters N] [--layers L --d D --heads H
+       --time T --batch B --vocab V]
+Prints one JSON object: {"case", "ms": [wall ms per iteration], "cpuMs": [process CPU ms per
+iteration], "threads", "torch"}.
+The thread count applies to PyTorch's intra-op pool and to OpenBLAS (set OPENBLAS_NUM_THREADS
+before Python starts; the caller does).
+"""
+import argparse
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln_1 = nn.LayerNorm(d, eps=1e-5)
+        self.c_attn = nn.Linear(d, 3 * d)
+        self.c_proj = nn.Linear(d, d)
+        self.ln_2 = nn.LayerNorm(d, eps=1e-5)
+        self.c_fc = nn.Linear(d, 4 * d)
+        self.mlp_proj = nn.Linear(4 * d, d)
+
+    def forward(self, x, bias):
+        B, T, d = x.shape
+        hd = d // self.heads
+        q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
+        q = q.view(B, T, self.heads, hd).transpose(1, 2)
+        k = k.view(B, T, self.heads, hd).transpose(1, 2)
+        v = v.view(B, T, self.heads, hd).transpose(1, 2)
+        att = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1) + bias
+        y = F.softmax(att, dim=-1) @ v
+        x = x + self.c_proj(y.transpose(1, 2).reshape(B, T, d))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class Gpt(nn.Module):
+    def __init__(self, layers, d, heads, time_, vocab):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.wpe = nn.Embedding(time_, d)
+        self.h = nn.ModuleList([Block(d, heads) for _ in range(layers)])
+        self.ln_f = nn.LayerNorm(d, eps=1e-5)
+        mask = torch.full((time_, time_), -1e9).triu(1)
+        self.register_buffer("bias", mask.view(1, 1, time_, time_))
+        for p in self.parameters():
+            if p.dim() >= 2:
+                nn.init.normal_(p, 0.0, 0.02)
+
+    def forward(self, ids):
+        B, T = ids.shape
+        x = self.wte(ids) + self.wpe.weight[:T]
+        for block in self.h:
+            x = block(x, self.bias[:, :, :T, :T])
+        return self.ln_f(x) @ self.wte.weight.t()
+
+
+def timed(fn, warmup, iters):
+    """Wall-clock and process CPU milliseconds of each timed iteration."""
+    for _ in range(warmup):
+        fn()
+    wall, cpu = [], []
+    for _ in range(iters):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append((time.perf_counter() - t) * 1000.0)
+        cpu.append((time.process_time() - c) * 1000.0)
+    return wall, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case", choices=["gemm", "gpt"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=5)
+    for name, default in [("layers", 2), ("d", 128), ("heads", 4), ("time", 64), ("batch", 16), ("vocab", 256), ("size", 1024)]:
+        ap.add_argument(f"--{name}", type=int, default=default)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+
+    if a.case == "gemm":
+        n = a.size
+        A = torch.randn(n, n)
+        B = torch.randn(n, n)
+        ms, cpu = timed(lambda: A @ B, a.warmup, a.iters)
+    else:
+        model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=3e-4, betas=(0.9, 0.999), eps=1e-8,
+        )
+        i = torch.arange(a.batch * (a.time + 1))
+        tokens = ((i * 7919 + (i >> 3)) % a.vocab).view(a.batch, a.time + 1)
+        ids, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
+
+        def step():
+            logits = model(ids)
+            loss = F.cross_entropy(logits.view(-1, a.vocab), targets.view(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            loss.item(), norm.item()
+            opt.step()
+
+        ms, cpu = timed(step, a.warmup, a.iters)
+    json.dump({"case": a.case, "ms": ms, "cpuMs": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__}, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+/**
+ * The runtime benchmark: GEMM 1024³ through the backend vs `cblas_sgemm` called directly, and
+ * GPT training steps, each side by side in the same run with the PyTorch reference script
+ * (`bench/reference/torch_bench.py`). Rounds alternate apogee and PyTorch so both see the same
+ * machine load; ratios are apogee ÷ PyTorch per round, then the median over rounds.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ApogeeError, ERROR_CODES, consoleLogger, type Logger } from '@apogee/core';
+import { initBackend, type BackendInfo, type BackendRequest } from '../init-backend';
+import { activeBlas } from '../apogee-cpu-backend';
+import { loadBlas } from '../blas';
+import type { GptBenchShape, GptStepFactory } from './types';
+
+/** The issue's reference shapes. */
+export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
+  a: { layers: 2, d: 128, heads: 4, time: 64, batch: 16, vocab: 256 },
+  b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
+};
+
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b'] as const;
+export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
+
+export interface BenchmarkOptions {
+  /** Cases to run, in order. Default: all. */
+  cases?: readonly BenchmarkCase[];
+  /** Rounds; each round times apogee, then PyTorch. Default 3. */
+  rounds?: number;
+  /** Timed iterations per round and side. Default 5 (GEMM: 10). */
+  iters?: number;
+  /** Untimed warm-up iterations per round and side. Default 2. */
+  warmup?: number;
+  /** Threads for both sides: apogee's BLAS and PyTorch's intra-op pool + OpenBLAS. Default 1. */
+  threads?: number;
+  /** Backend to time. Default `apogee-cpu`. */
+  backend?: BackendRequest;
+  /** The GPT training step to time; without it the training cases are skipped with a note. */
+  gpt?: GptStepFactory;
+  /** Python for the reference. Default `APOGEE_PYTHON`, else `/usr/bin/python3`, else `python3`. */
+  python?: string;
+  /** Path of `torch_bench.py`. Default: `bench/reference/torch_bench.py` found upwards from cwd. */
+  referenceScript?: string;
+  /** Progress lines. Default stderr. */
+  logger?: Logger;
+}
+
+export interface BenchmarkRound {
+  apogeeMs: number;
+  apogeeCpuMs: number;
+  torchMs: number | null;
+  torchCpuMs: number | null;
+}
+
+export interface BenchmarkResult {
+  case: BenchmarkCase;
+  description: string;
+  /** Median over rounds of each round's median wall-clock ms per iteration. */
+  apogeeMs: number;
+  torchMs: number | null;
+  /** apogee ÷ PyTorch, wall clock (median of per-round ratios). */
+  ratio: number | null;
+  /** Same, on process CPU time: steadier on a shared machine (with 1 thread it is compute time). */
+  cpuRatio: number | null;
+  /**
+   * GEMM only: CPU ms of `cblas_sgemm` called directly (alternating with the backend calls), and
+   * direct ÷ backend CPU time, i.e. the backend's share of direct throughput (target ≥ 0.8).
+   */
+  directSgemmMs?: number;
+  gemmEfficiency?: number;
+  rounds: BenchmarkRound[];
+  note?: string;
+}
+
+export interface BenchmarkReport {
+  date: string;
+  machine: { cpu: string; cores: number; loadAverage: number[]; node: string; platform: string };
+  backend: BackendInfo;
+  threads: number;
+  torch: { python: string; version: string } | null;
+  notes: string[];
+  results: BenchmarkResult[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Wall and CPU ms of each of `iters` calls after `warmup` untimed ones. */
+async function timeIterations(fn: () => unknown, warmup: number, iters: number): Promise<{ wall: number[]; cpu: number[] }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await fn();
+    wall.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  return { wall, cpu };
+}
+
+function findReferenceScript(explicit?: string): string | null {
+  if (explicit) return fs.existsSync(explicit) ? explicit : null;
+  let dir = process.cwd();
+  for (;;) {
+    const p = path.join(dir, 'bench', 'reference', 'torch_bench.py');
+    if (fs.existsSync(p)) return p;
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+interface Torch {
+  python: string;
+  version: string;
+  script: string;
+}
+
+function findTorch(options: BenchmarkOptions, notes: string[]): Torch | null {
+  const script = findReferenceScript(options.referenceScript);
+  if (!script) {
+    notes.push('PyTorch reference skipped: bench/reference/torch_bench.py not found (run from the apogee checkout).');
+    return null;
+  }
+  const candidates = options.python ? [options.python] : process.env.APOGEE_PYTHON ? [process.env.APOGEE_PYTHON] : ['/usr/bin/python3', 'python3'];
+  const tried: string[] = [];
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim(), script };
+    tried.push(`${python}: ${(r.error?.message ?? r.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 120)}`);
+  }
+  notes.push(`PyTorch not found (${tried.join('; ')}): reporting apogee's numbers only. Install python3-torch and libopenblas0-pthread (Debian) for the side-by-side comparison.`);
+  return null;
+}
+
+function runTorch(torch: Torch, args: string[], threads: number): { wall: number[]; cpu: number[] } {
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const r = spawnSync(torch.python, [torch.script, ...args, '--threads', String(threads)], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  if (r.status !== 0) {
+    throw new ApogeeError(ERROR_CODES.INTERNAL, `The PyTorch reference failed (${torch.python} ${torch.script} ${args.join(' ')}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number[]; cpuMs: number[] };
+  return { wall: out.ms, cpu: out.cpuMs };
+}
+
+/** Runs the benchmark and returns the report (print it with {@link formatBenchmarkReport}). */
+export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<BenchmarkReport> {
+  const logger = options.logger ?? consoleLogger;
+  const threads = options.threads ?? 1;
+  const rounds = options.rounds ?? 3;
+  const warmup = options.warmup ?? 2;
+  const cases = options.cases ?? BENCHMARK_CASES;
+  for (const c of cases) {
+    if (!(BENCHMARK_CASES as readonly string[]).includes(c)) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown benchmark case "${c}"; allowed: ${BENCHMARK_CASES.join(', ')}.`);
+    }
+  }
+  const backend = await initBackend({ backend: options.backend ?? 'apogee-cpu', blasThreads: threads, logger });
+  const notes: string[] = [];
+  const torch = findTorch(options, notes);
+  const results: BenchmarkResult[] = [];
+
+  for (const c of cases) {
+    if (c === 'gemm') {
+      const n = 1024;
+      const iters = options.iters ?? 10;
+      const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+      const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+      const blas = activeBlas() ?? loadBlas().blas;
+      const av = a.dataSync() as Float32Array;
+      const bv = b.dataSync() as Float32Array;
+      const cv = new Float32Array(n * n);
+      const roundsOut: BenchmarkRound[] = [];
+      const direct: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        logger.info(`bench: gemm round ${r + 1}/${rounds}`);
+        // Backend and direct calls alternate, so both see the same machine load.
+        const oursWall: number[] = [];
+        const oursCpu: number[] = [];
+        const directRound: number[] = [];
+        for (let i = 0; i < warmup + iters; i++) {
+          const ours = await timeIterations(() => tf.tidy(() => tf.matMul(a, b)).dispose(), 0, 1);
+          const dir = blas ? await timeIterations(() => blas.sgemm(false, false, n, n, n, 1, av, n, bv, n, 0, cv, n), 0, 1) : null;
+          if (i < warmup) continue;
+          oursWall.push(ours.wall[0]);
+          oursCpu.push(ours.cpu[0]);
+          if (dir) directRound.push(dir.cpu[0]);
+        }
+        if (directRound.length) direct.push(median(directRound));
+        const ref = torch ? runTorch(torch, ['gemm', '--size', String(n), '--warmup', String(warmup), '--iters', String(iters)], threads) : null;
+        roundsOut.push({ apogeeMs: median(oursWall), apogeeCpuMs: median(oursCpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+      }
+      tf.dispose([a, b]);
+      const result = summarise(c, `GEMM 1024×1024×1024 float32 (${backend.name} tf.matMul vs PyTorch)`, roundsOut);
+      if (direct.length) {
+        // On CPU time (single-threaded BLAS: compute time), steady under machine load.
+        result.directSgemmMs = median(direct);
+        result.gemmEfficiency = result.directSgemmMs / median(roundsOut.map((x) => x.apogeeCpuMs));
+      } else {
+        result.note = 'no CBLAS library loaded: no direct sgemm to compare';
+      }
+      results.push(result);
+      continue;
+    }
+    const shapeName = c === 'train-a' ? 'a' : 'b';
+    const shape = GPT_BENCH_SHAPES[shapeName];
+    const description = `GPT train step (${shapeName}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
+    if (!options.gpt) {
+      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ gpt })).`);
+      continue;
+    }
+    const iters = options.iters ?? 5;
+    const roundsOut: BenchmarkRound[] = [];
+    let leaked = 0;
+    for (let r = 0; r < rounds; r++) {
+      logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
+      const step = await options.gpt(shape);
+      await step.step();
+      const before = tf.memory().numTensors;
+      const ours = await timeIterations(() => step.step(), warmup, iters);
+      leaked = Math.max(leaked, tf.memory().numTensors - before);
+      step.dispose();
+      const ref = torch
+        ? runTorch(torch, ['gpt', ...Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]), '--warmup', String(warmup), '--iters', String(iters)], threads)
+        : null;
+      roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+    }
+    const result = summarise(c, description, roundsOut);
+    if (leaked !== 0) result.note = `tensor count grew by ${leaked} over the timed steps`;
+    results.push(result);
+  }
+
+  return {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version, platform: `${os.platform()} ${os.arch()}` },
+    backend,
+    threads,
+    torch: torch && { python: torch.python, version: torch.version },
+    notes,
+    results,
+  };
+}
+
+function summarise(c: BenchmarkCase, description: string, rounds: BenchmarkRound[]): BenchmarkResult {
+  const withTorch = rounds.filter((r) => r.torchMs !== null);
+  return {
+    case: c,
+    description,
+    apogeeMs: median(rounds.map((r) => r.apogeeMs)),
+    torchMs: withTorch.length ? median(withTorch.map((r) => r.torchMs!)) : null,
+    ratio: withTorch.length ? median(withTorch.map((r) => r.apogeeMs / r.torchMs!)) : null,
+    cpuRatio: withTorch.length ? median(withTorch.map((r) => r.apogeeCpuMs / r.torchCpuMs!)) : null,
+    rounds,
+  };
+}
+
+const f1 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const f2 = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${x.toFixed(2)}×`);
+
+/** The report as a table a person reads. */
+export function formatBenchmarkReport(report: BenchmarkReport): string {
+  const rows = [['case', 'apogee ms', 'PyTorch ms', 'ratio (wall)', 'ratio (cpu)', 'rounds (wall ratio)', 'notes']];
+  for (const r of report.results) {
+    const perRound = r.rounds.map((x) => (x.torchMs ? (x.apogeeMs / x.torchMs).toFixed(2) : f1(x.apogeeMs))).join(' ');
+    const extra = r.gemmEfficiency !== undefined ? `direct sgemm ${f1(r.directSgemmMs)} cpu-ms; backend at ${(100 * r.gemmEfficiency).toFixed(0)}% of direct` : '';
+    rows.push([r.case, f1(r.apogeeMs), f1(r.torchMs), f2(r.ratio), f2(r.cpuRatio), perRound, [extra, r.note ?? ''].filter(Boolean).join('; ')]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
+  const out = [
+    `apogee runtime benchmark, ${report.date}`,
+    `backend ${report.backend.name}${report.backend.blas ? ` (BLAS ${report.backend.blas})` : ''}, ${report.threads} thread${report.threads === 1 ? '' : 's'} on both sides; ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.loadAverage.join(' ')}; PyTorch ${report.torch ? `${report.torch.version} (${report.torch.python})` : 'absent'}`,
+    '',
+    line(rows[0]),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ];
+  for (const r of report.results) out.push(`  ${r.case}: ${r.description}`);
+  for (const n of report.notes) out.push(`note: ${n}`);
+  out.push('ratio = apogee ÷ PyTorch (lower is better), median over rounds; each round runs both sides back to back.');
+  return out.join('\n');
+}
