@@ -17,12 +17,19 @@ pass runs in float64 on those exact values, so the only float32 rounding is apog
 import json
 import math
 import os
+import shutil
 import struct
 
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'packages', 'policy', 'fixtures', 'gpt2-parity')
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..')
+OUT = os.path.join(ROOT, 'packages', 'policy', 'fixtures', 'gpt2-parity')
 CFG = dict(vocab_size=260, n_positions=64, n_layer=2, n_head=4, n_embd=64, layer_norm_epsilon=1e-5)
+# The README example's directory: a Hub-style GPT-2 (float32, no name prefix) with the tiny
+# byte-level BPE tokenizer.json from packages/tokenizers/fixtures/tiny-gpt2 (vocab 336 + <|endoftext|>).
+HF_OUT = os.path.join(ROOT, 'packages', 'policy', 'fixtures', 'tiny-gpt2-hf')
+HF_TOKENIZER = os.path.join(ROOT, 'packages', 'tokenizers', 'fixtures', 'tiny-gpt2')
+HF_CFG = dict(vocab_size=337, n_positions=64, n_layer=1, n_head=2, n_embd=32, layer_norm_epsilon=1e-5)
 SEQUENCES = [
     [256, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100, 33],
     [10, 10, 72, 117, 109, 97, 110, 58, 32, 104, 105, 63, 10, 10, 65, 115, 115, 105, 115, 116, 97, 110, 116, 58, 257],
@@ -30,11 +37,11 @@ SEQUENCES = [
 ]
 
 
-def params(gen):
-    d, L = CFG['n_embd'], CFG['n_layer']
+def params(gen, cfg=CFG):
+    d, L = cfg['n_embd'], cfg['n_layer']
     def rnd(*shape, std=0.02):
         return torch.randn(*shape, generator=gen, dtype=torch.float64) * std
-    p = {'wte.weight': rnd(CFG['vocab_size'], d, std=0.3), 'wpe.weight': rnd(CFG['n_positions'], d, std=0.1)}
+    p = {'wte.weight': rnd(cfg['vocab_size'], d, std=0.3), 'wpe.weight': rnd(cfg['n_positions'], d, std=0.1)}
     for i in range(L):
         h = f'h.{i}.'
         # Non-trivial LayerNorm gains/biases and projection biases so that every parameter is exercised.
@@ -146,6 +153,17 @@ def main():
         expected[f'logprobs.{s}'] = f32(token_lp)
     write_safetensors(os.path.join(OUT, 'expected.safetensors'), expected, {'sequences': str(len(SEQUENCES))})
     print('wrote', OUT, sorted(os.listdir(OUT)))
+
+    os.makedirs(HF_OUT, exist_ok=True)
+    hp = params(torch.Generator().manual_seed(99), HF_CFG)
+    write_safetensors(os.path.join(HF_OUT, 'model.safetensors'), {k: f32(v) for k, v in hp.items()}, {'format': 'pt'})
+    with open(os.path.join(HF_OUT, 'config.json'), 'w') as f:
+        json.dump({'model_type': 'gpt2', 'architectures': ['GPT2LMHeadModel'], 'activation_function': 'gelu_new',
+                   'n_ctx': HF_CFG['n_positions'], 'bos_token_id': 336, 'eos_token_id': 336, **HF_CFG}, f, indent=2)
+        f.write('\n')
+    for name in ('tokenizer.json', 'tokenizer_config.json'):
+        shutil.copyfile(os.path.join(HF_TOKENIZER, name), os.path.join(HF_OUT, name))
+    print('wrote', HF_OUT, sorted(os.listdir(HF_OUT)))
 
 
 if __name__ == '__main__':

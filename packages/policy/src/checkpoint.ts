@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES, writeJsonAtomic, type OptimizerConfig, type Tokenizer } from '@apogee/core';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '@apogee/safetensors';
-import { tokenizerFromJSON } from '@apogee/tokenizers';
+import { loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
 import { fromHfConfig, toHfConfig, type GptConfig } from './config';
 import type { HostTensor } from './gpt-model';
 import type { AdamWOptimizer } from './optimizer';
@@ -11,6 +11,7 @@ import type { AdamWOptimizer } from './optimizer';
 export const CHECKPOINT_FILES = {
   config: 'config.json',
   model: 'model.safetensors',
+  /** A Hugging Face tokenizer's file; the byte tokenizer is saved as `apogee-tokenizer.json` (see `@apogee/tokenizers`' `saveTokenizer`). */
   tokenizer: 'tokenizer.json',
   optimizer: 'optimizer.safetensors',
   optimizerState: 'optimizer.json',
@@ -42,15 +43,15 @@ function toWritable(tensors: Map<string, HostTensor>): Map<string, WritableTenso
 }
 
 /**
- * Write `config.json` (Hugging Face GPT-2 keys plus `apogee`), `model.safetensors`,
- * `tokenizer.json` (the tokenizer's `toJSON()`) and, when there is an optimizer, its moments and
+ * Write `config.json` (Hugging Face GPT-2 keys plus `apogee`), `model.safetensors`, the tokenizer
+ * (`tokenizer.json` for a Hugging Face one, `apogee-tokenizer.json` for the byte tokenizer) and, when there is an optimizer, its moments and
  * step. Every file is written atomically; config.json goes last, so a directory with a config.json
  * from this save has all the files of this save.
  */
 export async function writeCheckpoint(dir: string, input: WriteCheckpointInput): Promise<void> {
   await fs.promises.mkdir(dir, { recursive: true });
   await writeSafetensors(path.join(dir, CHECKPOINT_FILES.model), toWritable(input.tensors), { format: 'pt' });
-  await writeJsonAtomic(path.join(dir, CHECKPOINT_FILES.tokenizer), input.tokenizer.toJSON());
+  await saveTokenizer(dir, input.tokenizer);
   if (input.optimizer) {
     const state = new Map<string, HostTensor>();
     for (const [name, t] of input.optimizer.stateTensors()) state.set(name, { shape: [...t.shape], data: (await t.data()) as Float32Array });
@@ -89,8 +90,7 @@ export async function readCheckpoint(dir: string, options: { tokenizer?: Tokeniz
   const json = await readJson(configFile, 'model config');
   const config = fromHfConfig(json, configFile);
   const apogee = ((json as { apogee?: unknown }).apogee ?? {}) as Record<string, unknown>;
-  const tokenizerFile = path.join(dir, CHECKPOINT_FILES.tokenizer);
-  const tokenizer = options.tokenizer ?? tokenizerFromJSON(await readJson(tokenizerFile, 'tokenizer'), tokenizerFile);
+  const tokenizer = options.tokenizer ?? loadTokenizer(dir);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${configFile}: vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} ids.`, {
       hint: 'Use the tokenizer the model was trained with.',

@@ -103,7 +103,7 @@ export function toHfConfig(config: GptConfig, extra: Record<string, unknown> = {
 
 /**
  * Read a Hugging Face GPT-2 `config.json` object. Dropout comes from `apogee.dropout` only (0 for
- * Hub checkpoints, whose `resid_pdrop` of 0.1 is meant for pre-training); see decision 0026.
+ * Hub checkpoints, whose `resid_pdrop` of 0.1 is meant for pre-training); see decision 0025.
  */
 export function fromHfConfig(json: unknown, file: string): GptConfig {
   const bad = (message: string): never => {

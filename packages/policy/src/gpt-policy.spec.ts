@@ -163,7 +163,7 @@ describe('GptPolicy training', () => {
     policy.setOptimizer({ lr: 5e-3, warmupSteps: 1, totalSteps: 10, schedule: 'cosine' });
     await policy.trainStep(sftLoss);
     await policy.save(tmp.dir);
-    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.json', 'optimizer.safetensors', 'tokenizer.json']);
+    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['apogee-tokenizer.json', 'config.json', 'model.safetensors', 'optimizer.json', 'optimizer.safetensors']);
     const loaded = await GptPolicy.load(tmp.dir);
     expect(Array.from((await loaded.logProbs(data)).sum)).toEqual(Array.from((await policy.logProbs(data)).sum));
     const a = await policy.trainStep(sftLoss);
