@@ -1,6 +1,7 @@
 // Streaming keeps memory bounded: a 40 MB JSONL of non-ASCII dialogues is read in a child process
-// whose V8 heap is capped at 40 MB. Holding the records would need well over 80 MB of heap (the
-// text becomes two-byte JS strings), so the read only succeeds if records are not retained.
+// whose V8 heap is capped at 40 MB. Holding the records needs ~158 MB of heap (measured: the text
+// becomes two-byte JS strings; a naive read-split-parse dies with "heap out of memory" under the
+// same cap), so the read only succeeds if records are not retained.
 // The 1 GB figure comes from the same script: see docs/guides/data.md.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
