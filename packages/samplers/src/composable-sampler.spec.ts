@@ -1,5 +1,5 @@
 import { ApogeeError, Rng, type SamplerStep } from '@apogee/core';
-import { describeSampler } from '@apogee/testing';
+import { describeSampler, samplerChiSquare } from '@apogee/testing';
 import {
   GreedySampler,
   MinPSampler,
@@ -122,5 +122,16 @@ describe('ComposableSampler', () => {
   it('names itself after its active settings', () => {
     expect(new ComposableSampler(testSampling.sampler).name).toBe('sampler(temperature=0.3,top-k=5,top-p=0.85,repetition-penalty=1.05)');
     expect(new GreedySampler().name).toBe('greedy');
+  });
+});
+
+describe('sampler kit sensitivity', () => {
+  it('the χ² check rejects a sampler whose settings differ from its claims', () => {
+    const ok = samplerChiSquare(() => new ComposableSampler({ temperature: 0.7, topP: 0.9 }), { temperature: 0.7, topP: 0.9 });
+    expect(ok.chi2).toBeLessThan(ok.critical);
+    const wrongT = samplerChiSquare(() => new ComposableSampler({ temperature: 0.8, topP: 0.9 }), { temperature: 0.7, topP: 0.9 });
+    expect(wrongT.chi2).toBeGreaterThan(wrongT.critical);
+    const wrongP = samplerChiSquare(() => new ComposableSampler({ temperature: 0.7 }), { temperature: 0.7, topP: 0.9 });
+    expect(wrongP.outside.length).toBeGreaterThan(0);
   });
 });

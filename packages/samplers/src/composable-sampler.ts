@@ -58,6 +58,13 @@ export class ComposableSampler implements Sampler {
     return out;
   }
 
+  private sorted = new Float64Array(0);
+
+  private sortScratch(m: number): Float64Array {
+    if (this.sorted.length < m) this.sorted = new Float64Array(m);
+    return this.sorted.subarray(0, m);
+  }
+
   private ensureScratch(vocab: number): void {
     if (this.seen.length < vocab) {
       this.seen = new Uint8Array(vocab);
@@ -111,23 +118,37 @@ export class ComposableSampler implements Sampler {
           m++;
         }
       }
-      const order = Array.from({ length: m }, (_, c) => c).sort((a, b) => w[b] - w[a] || ids[a] - ids[b]);
-      const keptIds: number[] = [];
-      const keptW: number[] = [];
+      // Walk the weights in descending order (a native typed-array sort) until the mass ranked
+      // above the next token reaches p: the last token taken fixes the cut weight `cut`, and
+      // `tiesKept` of the tokens weighing exactly `cut` are kept (lowest ids first).
+      const sorted = this.sortScratch(m);
+      sorted.set(w.subarray(0, m));
+      sorted.sort();
+      const limit = topP * total;
       let before = 0;
-      for (const c of order) {
-        if (before >= topP * total) break;
-        keptIds.push(ids[c]);
-        keptW.push(w[c]);
-        before += w[c];
+      let cut = Infinity;
+      let tiesKept = 0;
+      for (let c = m - 1; c >= 0 && before < limit; c--) {
+        const x = sorted[c];
+        if (x === cut) tiesKept++;
+        else {
+          cut = x;
+          tiesKept = 1;
+        }
+        before += x;
       }
-      n = keptIds.length;
+      let kept = 0;
       total = 0;
-      for (let c = 0; c < n; c++) {
-        ids[c] = keptIds[c];
-        w[c] = keptW[c];
-        total += w[c];
+      for (let c = 0; c < m; c++) {
+        const x = w[c];
+        if (x > cut || (x === cut && tiesKept-- > 0)) {
+          ids[kept] = ids[c];
+          w[kept] = x;
+          total += x;
+          kept++;
+        }
       }
+      n = kept;
     }
 
     if (minP > 0) {
