@@ -9,10 +9,11 @@ beforeAll(useCpuBackend);
 
 /** −log σ(x) summed, with its gradient optionally scaled by `wrong` (1 = correct). */
 function loss(wrong: number): { name: string; compute(x: tf.Tensor1D): LossOutput } {
-  const f = tf.customGrad((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  const body = (x: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x]);
     return { value: tf.sum(negLogSigmoid(x)), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.mul(tf.mul(dy, tf.neg(tf.sigmoid(tf.neg(saved)))), wrong) };
-  });
+  };
+  const f = tf.customGrad(body as unknown as tf.CustomGradientFunc<tf.Tensor>);
   return { name: 'probe', compute: (x) => ({ loss: f(x) as tf.Scalar }) };
 }
 
