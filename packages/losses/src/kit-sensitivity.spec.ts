@@ -13,7 +13,7 @@ function loss(wrong: number): { name: string; compute(x: tf.Tensor1D): LossOutpu
     save([x]);
     return { value: tf.sum(negLogSigmoid(x)), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.mul(tf.mul(dy, tf.neg(tf.sigmoid(tf.neg(saved)))), wrong) };
   };
-  const f = tf.customGrad(body as unknown as tf.CustomGradientFunc<tf.Tensor>);
+  const f = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]);
   return { name: 'probe', compute: (x) => ({ loss: f(x) as tf.Scalar }) };
 }
 
