@@ -12,7 +12,7 @@ Exit codes:
   2    usage or config error: nothing was started
   130  interrupted (Ctrl-C) after writing a checkpoint; continue with \`apogee resume DIR\`
 
-Add --debug to any command for stack traces. Docs: https://github.com/apogee-ml/apogee#readme`;
+Add --debug to any command for stack traces.`;
 
 /** Build the `apogee` command tree. Commands write through `ctx.io`, never to process streams. */
 export function createProgram(ctx: CommandContext): Command {

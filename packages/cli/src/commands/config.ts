@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
 import type { CommandContext } from '../context';
-import { commentedDefaultConfig, configJsonSchema } from '../config/config-init';
+import { commentedDefaultConfig, configJsonSchema, starterPlugins } from '../config/config-init';
 import { loadConfigFile } from '../config/load-config';
 import { examples } from '../program';
 
@@ -18,15 +18,22 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
     .description('write a commented YAML config with every option at its default')
     .argument('[file]', 'where to write it', 'apogee.yaml')
     .option('-f, --force', 'overwrite an existing file')
+    .option('--variant <name>', 'the variant preset in the starter plugin list (see `apogee plugins`)', 'dpo-apo')
     .addHelpText('after', examples('apogee config init', 'apogee config init runs/dpo.yaml --force'))
-    .action(async (file: string, opts: { force?: boolean }) => {
+    .action(async (file: string, opts: { force?: boolean; variant: string }) => {
       const target = path.resolve(ctx.io.cwd, file);
       if (existsSync(target) && !opts.force) {
         throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${file} already exists.`, {
           hint: 'Pass --force to overwrite it, or name another file.',
         });
       }
-      await writeFileAtomic(target, commentedDefaultConfig());
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { builtinPlugins } = require('../plugins/registry') as typeof import('../plugins/registry');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { checkPluginRefs } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
+      checkPluginRefs([opts.variant], { from: ctx.io.cwd, source: '--variant' });
+      const available = new Set(builtinPlugins().map((p) => p.name));
+      await writeFileAtomic(target, commentedDefaultConfig(starterPlugins(opts.variant, available)));
       ctx.io.out(`Wrote ${file}. Check it with \`apogee config validate ${file}\`.\n`);
     });
 

@@ -1,4 +1,4 @@
-import { Document, isMap, isScalar, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, Scalar, visit, type YAMLMap } from 'yaml';
 import { z } from 'zod';
 import { apogeeConfigSchema } from '@apogee/core';
 
@@ -51,10 +51,29 @@ function annotate(map: YAMLMap, schema: JsonSchema): void {
   }
 }
 
-/** A YAML config holding every option at its default, each with a comment (`apogee config init`). */
-export function commentedDefaultConfig(): string {
+/**
+ * The plugins of a config that runs as it stands: the embedded world as data and gold judge, a
+ * small GPT policy and reward model on the byte tokenizer, the reference samplers, the evaluator
+ * and one variant preset (`apogee plugins` lists the alternatives).
+ */
+export function starterPlugins(variant = 'dpo-apo', available?: ReadonlySet<string>): string[] {
+  const wanted = ['byte-tokenizer', 'gpt-policy', 'gpt-reward', 'sampler', 'eval-sampler', 'world-data-source', 'gold-judge', 'evaluator', variant];
+  return available ? wanted.filter((n) => available.has(n)) : wanted;
+}
+
+/**
+ * A YAML config holding every option at its default, each with a comment (`apogee config init`).
+ * `plugins` holds a working starter pipeline (its schema default, [], runs nothing).
+ */
+export function commentedDefaultConfig(plugins: readonly string[] = []): string {
   const schema = configJsonSchema();
-  const doc = new Document(apogeeConfigSchema.parse({}));
+  const doc = new Document({ ...apogeeConfigSchema.parse({}), plugins: [...plugins] });
+  // Strings with line breaks as "\n…" rather than block scalars: easier to read in a config.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && node.value.includes('\n')) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
   doc.commentBefore = [
     ' apogee run config: every option with its default. Delete what you do not change.',
     ' Editor completion: `apogee config schema --out apogee.schema.json`, then keep the next line.',
@@ -65,7 +84,7 @@ export function commentedDefaultConfig(): string {
   const pluginsPair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'plugins') : undefined;
   if (pluginsPair && isScalar(pluginsPair.key)) {
     pluginsPair.key.commentBefore +=
-      '\n names or [name, options]: built-ins (`apogee plugins` lists them) or npm packages, e.g.\n   plugins: [dpo-apo, [dpo-loss, { beta: 0.1 }], apogee-plugin-my-sampler]';
+      '\n Names or [name, options]: built-ins (`apogee plugins` lists them) or npm packages, e.g.\n   - [dpo-loss, { beta: 0.1 }]\n   - apogee-plugin-my-sampler\n The list below is a working starter pipeline on the embedded preference world.';
   }
   return doc.toString({ lineWidth: 100 });
 }

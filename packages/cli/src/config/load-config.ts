@@ -12,7 +12,7 @@ export interface LoadedConfig {
   /** The file's value before defaults were applied. */
   raw: unknown;
   /** `file:line:column` of the node at a config path (or of its nearest existing parent). */
-  locate(path: ReadonlyArray<PropertyKey>): string;
+  locate(path: ReadonlyArray<PropertyKey>, options?: { key?: boolean }): string;
 }
 
 const HINT = 'Fix the fields listed above; `apogee config schema` prints every field with its allowed values, `apogee config init` writes a commented file with every default.';
@@ -40,8 +40,10 @@ export function readConfigDocument(file: string): { doc: Document; raw: unknown;
       hint: 'Fix the syntax at the positions listed above.',
     });
   }
-  const locate = (p: ReadonlyArray<PropertyKey>): string => {
-    const node = nodeAt(doc, p);
+  const locate = (p: ReadonlyArray<PropertyKey>, options?: { key?: boolean }): string => {
+    const last = p[p.length - 1];
+    const keyNode = options?.key && typeof last === 'string' ? keyNodeAt(doc, p.slice(0, -1), last) : undefined;
+    const node = keyNode ?? nodeAt(doc, p);
     return where(node?.range?.[0] ?? 0);
   };
   return { doc, raw: doc.toJS() ?? {}, locate };
@@ -104,8 +106,7 @@ export function configProblems(raw: unknown, doc: Document | undefined, locate: 
     if (issue.code === 'unrecognized_keys') {
       const allowed = objectKeysAt(schema, issue.path) ?? [];
       for (const key of issue.keys) {
-        const keyNode = doc ? keyNodeAt(doc, issue.path, key) : undefined;
-        const at = keyNode?.range ? locate([...issue.path, key]) : locate(issue.path);
+        const at = locate([...issue.path, key], { key: true });
         const guess = allowed.length > 0 ? closest(key, allowed) : undefined;
         problems.push({
           path: formatPath([...issue.path, key]),

@@ -8,6 +8,7 @@ import { fileDataSource } from '@apogee/data';
 import { evaluator, rewardModelJudge } from '@apogee/eval';
 import { apoGame } from '@apogee/game';
 import { gptPolicy } from '@apogee/policy';
+import { gptReward } from '@apogee/reward';
 import { byteTokenizer, hfTokenizer } from '@apogee/tokenizers';
 import { dpoUpdate, goldenSftUpdate, rjsUpdate, rrhfUpdate } from '@apogee/updates';
 import { goldJudge, worldDataSource } from '@apogee/world';
@@ -64,6 +65,7 @@ export function builtinPlugins(): readonly BuiltinPlugin[] {
   cached ??= [
     ...entries('@apogee/tokenizers', [byteTokenizer, hfTokenizer]),
     ...entries('@apogee/policy', [gptPolicy]),
+    ...entries('@apogee/reward', [gptReward]),
     ...entries('@apogee/samplers', SAMPLER_PLUGINS),
     ...entries('@apogee/losses', LOSS_PLUGINS),
     ...entries('@apogee/updates', [rjsUpdate, dpoUpdate, rrhfUpdate, goldenSftUpdate]),

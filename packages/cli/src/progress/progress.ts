@@ -26,9 +26,17 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-function formatInfo(info: Record<string, number> | undefined): string {
+/** Metrics worth a glance at the end of a round, in this order (others are in metrics.jsonl). */
+const HEADLINE = ['goldReward', 'proxyReward', 'winRateVsSft', 'rmAccuracyHuman', 'rmAccuracyPolicy', 'ece', 'kl', 'meanLength'];
+
+function formatInfo(info: Record<string, number> | undefined, limit = 6): string {
   if (!info) return '';
-  return Object.entries(info)
+  const keys = Object.keys(info);
+  const headline = HEADLINE.filter((k) => keys.includes(k));
+  const order = headline.length > 0 ? headline : keys.filter((k) => k !== 'round');
+  return order
+    .slice(0, limit)
+    .map((k) => [k, info[k]] as const)
     .filter(([, v]) => Number.isFinite(v))
     .map(([k, v]) => `${k} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)}`)
     .join(' ');
@@ -141,7 +149,8 @@ export class ProgressCallback implements RoundCallback {
   ) {}
 
   private label(round: number, phase: string): string {
-    return `${this.prefix}round ${round} ${phase}`;
+    // Round 0 is the game's supervised fine-tuning of π₀ before the first round.
+    return round === 0 ? `${this.prefix}SFT of π₀` : `${this.prefix}round ${round} ${phase}`;
   }
 
   private ensure(round: number, phase: string, total: number | undefined): { task: ProgressTask; total: number } {

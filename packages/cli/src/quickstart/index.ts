@@ -1,0 +1,10 @@
+export {
+  runQuickstart,
+  SFT_ROW,
+  type QuickstartEvent,
+  type QuickstartOptions,
+  type QuickstartResult,
+  type QuickstartTiming,
+} from './run-quickstart';
+export { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant, type UpdateSettings } from './presets';
+export { buildSummary, SUMMARY_METRICS, type QuickstartSummary, type SeedRun, type Stat, type SummaryMetric } from './summary';
