@@ -4,26 +4,30 @@
  */
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { fastExp } from './fast-math';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
 
-/** Element expressions over `x`, matching the cpu backend's float32 kernels. */
+/**
+ * Element expressions over `x`, matching the cpu backend's float32 kernels (`fexp` is
+ * {@link fastExp}: within one float32 ulp of `Math.exp`).
+ */
 export const UNARY_EXPRESSIONS = {
-  Exp: 'Math.exp(x)',
+  Exp: 'fexp(x)',
   Log: 'Math.log(x)',
   Sqrt: 'Math.sqrt(x)',
   Rsqrt: '1 / Math.sqrt(x)',
   Tanh: 'Math.tanh(x)',
-  Sigmoid: '1 / (1 + Math.exp(-x))',
+  Sigmoid: '1 / (1 + fexp(-x))',
   Relu: 'Math.max(0, x)',
   Neg: '-x',
   Square: 'x * x',
 } as const;
 
-type UnaryLoop = (xv: Float32Array, ov: Float32Array) => void;
+type UnaryLoop = (xv: Float32Array, ov: Float32Array, fexp: (x: number) => number) => void;
 
 function makeUnary(expr: string): UnaryLoop {
   // Fixed loop with one trusted expression from UNARY_EXPRESSIONS spliced in.
-  return new Function('xv', 'ov', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
+  return new Function('xv', 'ov', 'fexp', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
 }
 
 export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) as (keyof typeof UNARY_EXPRESSIONS)[]).map(
@@ -37,7 +41,7 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
         if (x.dtype !== 'float32') return fallback(args as never);
         const xv = values(backend, x);
         const out = new Float32Array(xv.length);
-        loop(xv, out);
+        loop(xv, out, fastExp);
         return backend.makeTensorInfo(x.shape, 'float32', out);
       },
     };
@@ -154,7 +158,7 @@ export const softmaxOverride: KernelOverride = {
         }
         let s = 0;
         for (let j = 0; j < n; j++) {
-          const e = Math.exp(xv[base + j] - m);
+          const e = fastExp(xv[base + j] - m);
           out[base + j] = e;
           s += e;
         }

@@ -8,6 +8,15 @@ import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types
 
 type Ctor = new (n: number) => TypedArray;
 
+/** Below this many elements a plain loop beats `subarray` + `set` (which allocate a view). */
+const SET_MIN = 64;
+
+/** Copies `n` elements from `src[from…]` to `dst[to…]`. */
+function copy(src: TypedArray, from: number, dst: TypedArray, to: number, n: number): void {
+  if (n >= SET_MIN) dst.set(src.subarray(from, from + n), to);
+  else for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+}
+
 /** Merges input axes that stay adjacent and in order under `perm`; drops size-1 axes. */
 export function collapsePermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
   const keep = perm.filter((p) => shape[p] !== 1);
@@ -49,12 +58,21 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
     return;
   }
   if (rank === 2) {
+    // A true 2-D transpose (collapsing leaves no contiguous pair): 32×32 tiles keep both the
+    // reads and the writes in cache.
     const [r0] = outShape;
     const [s0] = step;
-    let o = 0;
-    for (let i = 0; i < r0; i++) {
-      let src = i * s0;
-      for (let j = 0; j < n; j++, src += inc) out[o++] = x[src];
+    const TILE = 32;
+    for (let i0 = 0; i0 < r0; i0 += TILE) {
+      const i1 = Math.min(i0 + TILE, r0);
+      for (let j0 = 0; j0 < n; j0 += TILE) {
+        const j1 = Math.min(j0 + TILE, n);
+        for (let i = i0; i < i1; i++) {
+          let src = i * s0 + j0 * inc;
+          const row = i * n;
+          for (let j = j0; j < j1; j++, src += inc) out[row + j] = x[src];
+        }
+      }
     }
     return;
   }
@@ -65,7 +83,7 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
     for (let i = 0; i < r0; i++) {
       for (let j = 0; j < r1; j++) {
         let src = i * s0 + j * s1;
-        if (inc === 1) {
+        if (inc === 1 && n >= SET_MIN) {
           out.set(x.subarray(src, src + n), o);
           o += n;
         } else {
@@ -83,7 +101,7 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
   let base = 0;
   let o = 0;
   for (let t = 0; t < total; t++) {
-    if (inc === 1) {
+    if (inc === 1 && n >= SET_MIN) {
       out.set(x.subarray(base, base + n), o);
       o += n;
     } else {
@@ -142,7 +160,7 @@ export const splitVOverride: KernelOverride = {
       if (width > 0) {
         for (let o = 0; o < outer; o++) {
           const src = o * row + begin;
-          out.set(xv.subarray(src, src + width), o * width);
+          copy(xv, src, out, o * width, width);
         }
       }
       begin += width;
@@ -170,7 +188,7 @@ export const concatOverride: KernelOverride = {
     for (const t of parts) {
       const tv = backend.data.get(t.dataId).values as TypedArray;
       const width = sizeOf(t.shape.slice(axis));
-      for (let o = 0; o < outer; o++) out.set(tv.subarray(o * width, (o + 1) * width), o * outRow + offset);
+      for (let o = 0; o < outer; o++) copy(tv, o * width, out, o * outRow + offset, width);
       offset += width;
     }
     return backend.makeTensorInfo(outShape, dtype, out);
