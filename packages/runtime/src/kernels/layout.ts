@@ -93,7 +93,32 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
     }
     return;
   }
-  // Rank ≥ 4: odometer over the outer axes, tight loop over the last.
+  if (rank === 4 || rank === 5) {
+    // The attention permutations ([B,T,H,D]→[B,H,T,D], [B,T,3,H,D]→[3,B,H,T,D]): plain nested
+    // loops (rank 4 as rank 5 with a leading 1), contiguous innermost rows.
+    const sh = rank === 4 ? [1, ...outShape] : outShape;
+    const st = rank === 4 ? [0, ...step] : step;
+    const [n0, n1, n2, n3] = sh;
+    const [s0, s1, s2, s3] = st;
+    let o = 0;
+    for (let a = 0; a < n0; a++) {
+      for (let b = 0; b < n1; b++) {
+        for (let c = 0; c < n2; c++) {
+          let src = a * s0 + b * s1 + c * s2;
+          for (let d = 0; d < n3; d++, src += s3) {
+            if (inc === 1) {
+              for (let e = 0; e < n; e++) out[o + e] = x[src + e];
+              o += n;
+            } else {
+              for (let e = 0, q = src; e < n; e++, q += inc) out[o++] = x[q];
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
+  // Rank ≥ 6: odometer over the outer axes, tight loop over the last.
   const outer = outShape.slice(0, -1);
   const idx = new Array<number>(outer.length).fill(0);
   let total = 1;
