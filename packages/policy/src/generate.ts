@@ -3,11 +3,17 @@ import { ApogeeError, ERROR_CODES, findStop, type GenerateOptions, type Generati
 import type { GptModel } from './gpt-model';
 import type { LayerKv } from './model/attention';
 import { leftPaddedCausalBias, MASKED } from './model/gpt';
+import { hostDecodeStep, HostKvCache } from './model/host-kv-cache';
 
 /** `GenerateOptions` plus GPT-specific switches. */
 export interface GptGenerateOptions extends GenerateOptions {
   /** Reuse each block's keys and values between steps (default true). `false` re-runs the whole prefix every step: slow, for tests. */
   kvCache?: boolean;
+  /**
+   * Keep the cache in host memory and attend in JS (default: on for the `cpu` and `apogee-cpu`
+   * backends, off elsewhere, where the cache stays in tensors).
+   */
+  hostCache?: boolean;
 }
 
 /** One decoding row (a prompt's k-th sample) while it is being generated. */
@@ -56,7 +62,7 @@ export function promptIds(tokenizer: Tokenizer, prompt: string, maxLength: numbe
  * distribution; rows that finish (EOS, a stop sequence, `maxNewTokens`) leave the batch.
  */
 export async function generate(model: GptModel, tokenizer: Tokenizer, prompts: readonly string[], options: GptGenerateOptions, defaultBatchSize: number): Promise<Generation[][]> {
-  const { blockSize, vocabSize } = model.config;
+  const { blockSize } = model.config;
   const { n, batchSize } = checkOptions(options, blockSize, defaultBatchSize);
   const encoded = prompts.map((p) => promptIds(tokenizer, p, blockSize - options.maxNewTokens));
   const results: Generation[][] = prompts.map(() => []);
@@ -64,13 +70,12 @@ export async function generate(model: GptModel, tokenizer: Tokenizer, prompts: r
   for (let start = 0; start < prompts.length; start += perChunk) {
     const chunk = encoded.slice(start, start + perChunk);
     const rows = await generateChunk(model, tokenizer, chunk, n, options);
-    rows.forEach((row) => results[start + row.prompt].push(finishRow(tokenizer, row, vocabSize)));
+    rows.forEach((row) => results[start + row.prompt].push(finishRow(tokenizer, row)));
   }
   return results;
 }
 
 async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: number[][], n: number, options: GptGenerateOptions): Promise<Row[]> {
-  const useCache = options.kvCache ?? true;
   const stop = options.stop ?? [];
   const V = model.config.vocabSize;
   const Tp = Math.max(...prompts.map((p) => p.length));
@@ -82,16 +87,11 @@ async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: num
     rows.forEach((r) => (r.finish = 'length'));
     return rows;
   }
-  // Prefill: every prompt once, then its logits and cache copied to its n rows.
-  const expand = tf.tensor1d(rows.map((r) => r.prompt), 'int32');
-  let { logits, kv } = tf.tidy(() => {
-    const out = runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, tokenizer.padId);
-    return { logits: tf.gather(out.logits, expand), kv: out.kv.map((l) => ({ k: tf.gather(l.k, expand), v: tf.gather(l.v, expand) })) };
-  });
-  expand.dispose();
-  let live = rows.slice(); // rows still decoding, in tensor-row order
+  const decoder = makeDecoder(model, prompts, rows, Tp, tokenizer.padId, options);
+  let live = rows.slice(); // rows still decoding, in the decoder's row order
+  let logits = decoder.prefill();
   try {
-    for (let step = 0; ; step++) {
+    for (;;) {
       if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'Generation was aborted.');
       const data = await logits.data();
       const lse = logSumExpRows(data, live.length, V);
@@ -129,32 +129,93 @@ async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: num
         }
         keep.push(i);
       });
+      logits.dispose();
       if (keep.length === 0) break;
       const kept = keep.map((i) => live[i]);
-      if (useCache) {
-        const next: { logits: tf.Tensor2D; kv: LayerKv[] } = tf.tidy(() => {
-          const past = keep.length === live.length ? kv : gatherRows(kv, keep);
-          return runStep(model, kept, past);
-        });
-        logits.dispose();
-        disposeKv(kv);
-        ({ logits, kv } = next);
-      } else {
-        logits.dispose();
-        logits = tf.tidy(() => {
-          const seqs = kept.map((r) => [...r.promptIds, ...r.ids]);
-          const len = Math.max(...seqs.map((s) => s.length));
-          return runFull(model, seqs, seqs.map((s) => len - s.length), len, tokenizer.padId).logits;
-        });
-      }
+      logits = decoder.step(kept, keep);
       live = kept;
     }
   } finally {
     logits.dispose();
-    disposeKv(kv);
+    decoder.dispose();
   }
   return rows;
 }
+
+/** Feeds each live row's newest token and returns next-token logits `[liveRows, vocab]`. */
+interface Decoder {
+  /** Run the prompts; logits of every row. */
+  prefill(): tf.Tensor2D;
+  /** `kept`: the rows still decoding; `keep`: their indices among the previous step's rows. */
+  step(kept: Row[], keep: number[]): tf.Tensor2D;
+  dispose(): void;
+}
+
+/** The three ways to decode: host-side cache (CPU backends), tensor cache (other backends), no cache. */
+function makeDecoder(model: GptModel, prompts: number[][], rows: Row[], Tp: number, padId: number, options: GptGenerateOptions): Decoder {
+  const expandRows = () => tf.tensor1d(rows.map((r) => r.prompt), 'int32');
+  if (options.kvCache === false) {
+    return {
+      prefill: () => tf.tidy(() => tf.gather(runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId).logits, expandRows())),
+      step: (kept) =>
+        tf.tidy(() => {
+          const seqs = kept.map((r) => [...r.promptIds, ...r.ids]);
+          const len = Math.max(...seqs.map((s) => s.length));
+          return runFull(model, seqs, seqs.map((s) => len - s.length), len, padId).logits;
+        }),
+      dispose: () => undefined,
+    };
+  }
+  const host = options.hostCache ?? HOST_BACKENDS.has(tf.getBackend());
+  if (host) {
+    const { nLayer, nHead, nEmbd } = model.config;
+    const cache = new HostKvCache(nLayer, rows.length, nHead, Tp + options.maxNewTokens, nEmbd);
+    let slots = rows.map((_, i) => i);
+    return {
+      prefill: () =>
+        tf.tidy(() => {
+          const out = runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId);
+          out.kv.forEach((l, layer) => {
+            const k = l.k.dataSync() as Float32Array;
+            const v = l.v.dataSync() as Float32Array;
+            rows.forEach((r, slot) => cache.fill(layer, k, v, Tp, r.prompt, slot));
+          });
+          return tf.gather(out.logits, expandRows());
+        }),
+      step: (kept, keep) => {
+        slots = keep.map((i) => slots[i]);
+        const col = Tp + kept[0].ids.length - 1;
+        const hostRows = { slot: Int32Array.from(slots), pad: Int32Array.from(kept, (r) => r.pad) };
+        const ids = Int32Array.from(kept, (r) => r.ids[r.ids.length - 1]);
+        const positions = Int32Array.from(kept, (r) => r.promptIds.length + r.ids.length - 1);
+        return tf.tidy(() => hostDecodeStep(model.weights, model.config, cache, ids, positions, hostRows, col));
+      },
+      dispose: () => undefined,
+    };
+  }
+  let kv: LayerKv[] = [];
+  return {
+    prefill: () => {
+      const out = tf.tidy(() => {
+        const full = runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId);
+        const idx = expandRows();
+        return { logits: tf.gather(full.logits, idx), kv: full.kv.map((l) => ({ k: tf.gather(l.k, idx), v: tf.gather(l.v, idx) })) };
+      });
+      kv = out.kv;
+      return out.logits;
+    },
+    step: (kept, keep) => {
+      const next = tf.tidy(() => runStep(model, kept, keep.length === kv[0].k.shape[0] ? kv : gatherRows(kv, keep)));
+      disposeKv(kv);
+      kv = next.kv;
+      return next.logits;
+    },
+    dispose: () => disposeKv(kv),
+  };
+}
+
+/** Backends whose tensors live in host memory, where the host-side KV cache is the fast path. */
+const HOST_BACKENDS = new Set(['cpu', 'apogee-cpu']);
 
 /** Run whole left-padded sequences; logits of each row's last position and every block's keys/values. */
 function runFull(model: GptModel, seqs: number[][], pads: number[], T: number, padId: number): { logits: tf.Tensor2D; kv: LayerKv[] } {
@@ -212,7 +273,7 @@ function logSumExpRows(data: ArrayLike<number>, rows: number, V: number): Float6
 }
 
 /** Decode a finished row; a stop sequence cuts the text there and the ids before the token it starts in. */
-function finishRow(tokenizer: Tokenizer, row: Row, _vocab: number): Generation {
+function finishRow(tokenizer: Tokenizer, row: Row): Generation {
   let ids = row.ids;
   let text = tokenizer.decode(ids, { skipSpecial: true });
   if (row.finish === 'stop' && row.stopAt !== undefined) {

@@ -25,10 +25,15 @@ describe('GptPolicy generation', () => {
     const policy = make();
     const prompts = ['Hi', 'A much longer prompt', ''];
     const opts = { sampler: greedySampler, rng: Rng.fromSeed(1), maxNewTokens: 12, n: 2 };
-    const cached = await policy.generate(prompts, opts);
+    const cached = await policy.generate(prompts, { ...opts, hostCache: true });
+    const tensorCache = await policy.generate(prompts, { ...opts, hostCache: false });
     const plain = await policy.generate(prompts, { ...opts, kvCache: false });
-    expect(cached.map((g) => g.map((s) => s.tokenIds))).toEqual(plain.map((g) => g.map((s) => s.tokenIds)));
-    expect(maxAbsDiff(cached.flat().flatMap((s) => s.logProbs), plain.flat().flatMap((s) => s.logProbs))).toBeLessThan(1e-4);
+    const ids = (gs: typeof plain) => gs.map((g) => g.map((s) => s.tokenIds));
+    const lps = (gs: typeof plain) => gs.flat().flatMap((s) => s.logProbs);
+    expect(ids(cached)).toEqual(ids(plain));
+    expect(ids(tensorCache)).toEqual(ids(plain));
+    expect(maxAbsDiff(lps(cached), lps(plain))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(lps(tensorCache), lps(plain))).toBeLessThan(1e-4);
     // A prompt decodes the same alone as in a padded batch.
     const alone = await policy.generate(['Hi'], opts);
     expect(alone[0][0].tokenIds).toEqual(cached[0][0].tokenIds);
