@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
+import { registerBenchCommand } from './commands/bench';
 import { registerConfigCommands } from './commands/config';
 import { registerPluginsCommand } from './commands/plugins';
+import { registerQuickstartCommand } from './commands/quickstart';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/run';
 import type { CommandContext } from './context';
@@ -28,8 +30,10 @@ export function createProgram(ctx: CommandContext): Command {
     })
     .exitOverride()
     .addHelpText('after', EXIT_CODE_HELP);
+  registerQuickstartCommand(program, ctx);
   registerRunCommands(program, ctx);
   registerReportCommand(program, ctx);
+  registerBenchCommand(program, ctx);
   registerPluginsCommand(program, ctx);
   registerConfigCommands(program, ctx);
   // Sub-commands inherit the parse settings (exitOverride, output) of the program.

@@ -71,6 +71,7 @@ function samplesSection(samples: readonly SampleRecord[], order: readonly string
   const columns: Array<{ label: string; find: (k: string) => SampleRecord | undefined }> = [];
   if (pi0.length > 0) columns.push({ label: 'π₀ (round 0)', find: (k) => pi0.find((s) => key(s) === k) });
   for (const v of variants) {
+    if (pi0.length > 0 && finalRound.get(v) === 0) continue; // π₀'s own row: already the first column
     columns.push({ label: `${v} (round ${finalRound.get(v)})`, find: (k) => final.find((s) => s.variant === v && key(s) === k) });
   }
   const cell = (s: SampleRecord | undefined) =>

@@ -1,0 +1,68 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { displayPath, type CommandContext } from '../context';
+import { examples } from '../program';
+
+function seedList(v: string): number[] {
+  const seeds = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--seeds must be a comma-separated list of integers, got "${v}".`, { hint: 'Example: --seeds 1,2,3' });
+  }
+  return seeds;
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${name} must be a whole number, got "${v}".`);
+    return n;
+  };
+}
+
+export function registerQuickstartCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('quickstart')
+    .description("train π₀ on the built-in preference world, play every variant (golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo) and report the paper's table in miniature")
+    .option('-o, --out <dir>', 'output directory', 'apogee-quickstart')
+    .option('--seed <n>', 'one seed', positiveInt('--seed'))
+    .option('--seeds <list>', 'several seeds, e.g. 1,2,3 (mean ± std over them)', seedList)
+    .option('--preset <name>', 'fast (about 2 minutes, for a first look) or default (the measured configuration)', 'default')
+    .option('--variants <list>', 'comma-separated subset of the variants', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--rounds <n>', "rounds of the game (default: the preset's)", positiveInt('--rounds'))
+    .option('--backend <name>', 'auto | tensorflow | apogee-cpu | cpu', 'auto')
+    .option('--no-report', 'do not write report.html')
+    .addHelpText(
+      'after',
+      `${examples('apogee quickstart', 'apogee quickstart --preset fast --out /tmp/qs', 'apogee quickstart --seeds 1,2,3 --variants dpo,dpo-apo')}
+Writes summary.json, metrics.jsonl, metrics.csv, samples/, timing.json and report.html into the output directory.
+`,
+    )
+    .action(async (opts: { out: string; seed?: number; seeds?: number[]; preset: string; variants?: string[]; rounds?: number; backend: string; report: boolean }) => {
+      if (opts.seed !== undefined && opts.seeds) {
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'Give either --seed or --seeds, not both.');
+      }
+      if (!['auto', 'tensorflow', 'apogee-cpu', 'cpu'].includes(opts.backend)) {
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--backend must be one of auto, tensorflow, apogee-cpu, cpu; got "${opts.backend}".`);
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runQuickstart } = require('../quickstart') as typeof import('../quickstart');
+      const dir = path.resolve(ctx.io.cwd, opts.out);
+      const result = await runQuickstart({
+        outDir: dir,
+        seeds: opts.seeds ?? (opts.seed !== undefined ? [opts.seed] : undefined),
+        preset: opts.preset as 'fast' | 'default',
+        variants: opts.variants,
+        rounds: opts.rounds,
+        backend: opts.backend as 'auto',
+        report: opts.report,
+        io: ctx.io,
+        signal: ctx.signal,
+        onEvent: (e) => {
+          if (e.type === 'done') ctx.io.err(`Quickstart finished in ${e.seconds.toFixed(0)} s.\n`);
+        },
+      });
+      ctx.io.out(`Results: ${displayPath(ctx.io.cwd, path.join(result.dir, 'summary.json'))}\n`);
+      if (result.reportFile) ctx.io.out(`Report:  ${displayPath(ctx.io.cwd, result.reportFile)}\n`);
+    });
+}
