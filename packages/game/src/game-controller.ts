@@ -234,6 +234,10 @@ export class ApoGameController implements GameController {
         await fs.promises.rm(store.resolve(sub), { recursive: true, force: true });
       }
     }
+    // run.json first: a run killed at any later moment is recognisable (and restartable) by resume.
+    if (store) {
+      await store.writeRunInfo({ format: 'apogee-run', ...this.fingerprint(update), rounds: this.config.game.rounds, plugins: this.config.plugins });
+    }
     const gameRng = this.rootRng.stream('game');
     const policy = this.options.policyDir
       ? await this.container.resolve(TOKENS.PolicyFactory).load(this.options.policyDir)
@@ -263,7 +267,6 @@ export class ApoGameController implements GameController {
     this.models = { policy, reference, paths: { policy: 'models/reference', reference: 'models/reference' } };
     if (store) {
       await store.saveModel('models/reference', (d) => reference.save(d));
-      await store.writeRunInfo({ format: 'apogee-run', ...this.fingerprint(update), rounds: this.config.game.rounds, plugins: this.config.plugins });
     }
     return { gameRng };
   }
@@ -518,7 +521,7 @@ export class ApoGameController implements GameController {
         stopIfAsked();
         if (store) models.paths.policy = await store.saveModel(modelDir('policy', round), (d) => models.policy.save(d));
         const out: Record<string, number> = { 'policy/steps': result.steps };
-        for (const [k, v] of Object.entries(result.metrics)) out[k.includes('/') ? k : `policy/${k}`] = v;
+        for (const [k, v] of Object.entries(result.metrics)) out[`policy/${k}`] = v;
         return out;
       }
       case 'eval': {

@@ -3,13 +3,14 @@
  * Prints one `EVENT …` line per game event (so the parent can kill it at a chosen point) and a
  * final `RESULT {…}` line with the metrics and a hash of the final weights.
  */
-import { TOKENS } from '@apogee/core';
+import 'reflect-metadata';
+import { TOKENS, type RoundCallback } from '@apogee/core';
 import type { ApoGameController } from '../src';
 import { tinyRun, weightsHash, type UpdateName } from './tiny-game';
 
 async function main() {
   const [outDir, mode, update = 'rjs'] = process.argv.slice(2);
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const run = await tinyRun(outDir, {
     update: update as UpdateName,
     extra: [
@@ -23,7 +24,7 @@ async function main() {
               onPhaseStart: (e) => say(`EVENT phase-start ${e.round} ${e.phase}`),
               onStep: (e) => say(`EVENT step ${e.round} ${e.phase} ${e.step}`),
               onPhaseEnd: (e) => say(`EVENT phase-end ${e.round} ${e.phase}`),
-            },
+            } satisfies RoundCallback,
           }),
       },
     ],

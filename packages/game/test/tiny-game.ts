@@ -48,13 +48,13 @@ export function tinyPlugins(o: TinyGameOptions = {}): ApoPlugin[] {
   return [
     byteTokenizer(),
     gptPolicy(TINY_MODEL),
-    gptReward(TINY_MODEL as never),
+    gptReward(),
     sampler(),
-    worldDataSource({ seed: 3, rmPrompts: 4, llmPrompts: 4, testPrompts: 3, sftDemos: 24 }),
+    worldDataSource({ seed: 3, rmPrompts: 4, llmPrompts: 4, testPrompts: 3, sftDemos: 16 }),
     sftLoss(),
     apoRewardLoss({ apoSampleNum: 2 }),
     ...updatePlugins(o.update ?? 'rjs'),
-    apoGame({ rm: { lr: 3e-3, batchSize: 8, warmupSteps: 0 }, sftInit: { epochs: 2, batchSize: 8, lr: 3e-3 }, ...o.game }),
+    apoGame({ rm: { lr: 3e-3, batchSize: 8, warmupSteps: 0 }, sftInit: { epochs: 1, batchSize: 8, lr: 3e-3 }, ...o.game }),
     ...(o.evaluate ? [evalSampler(), goldJudge(), evaluator({ policySamples: 1, maxNewTokens: 8 })] : []),
     ...(o.extra ?? []),
   ];
