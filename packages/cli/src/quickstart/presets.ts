@@ -23,6 +23,8 @@ export interface UpdateSettings {
   lr: number | number[];
   epochs: number;
   batchSize: number;
+  /** `constant`: see {@link QuickstartPreset.rm}. */
+  schedule: 'constant' | 'linear' | 'cosine';
 }
 
 /** Everything that sizes a quickstart: the world, the models, π₀'s SFT, the RM, the updates, evaluation. */
@@ -34,7 +36,7 @@ export interface QuickstartPreset {
   /** GPT shape for π₀ (the RM copies its backbone). */
   model: Partial<Omit<GptConfig, 'vocabSize'>>;
   /** SFT of π₀ on the world's demonstrations. */
-  sft: { epochs: number; batchSize: number; lr: number; warmupSteps: number };
+  sft: { epochs: number; batchSize: number; lr: number; warmupSteps: number; lmWarmupEpochs: number };
   /** π₀ samples per RM / test prompt that the raters label pairs of. */
   annotationSamples: number;
   /** Samples per query (RM and LLM queries; reference 4). */
@@ -46,7 +48,11 @@ export interface QuickstartPreset {
   /** Test sampler (reference: temperature 0.3, top-k 5, top-p 0.85, repetition penalty 1.05). */
   testSampler: SamplerOptionsInput;
   /** RM training per round (APO) or once (RM_Base). */
-  rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number };
+  /**
+   * RM training per round (APO) or once (RM_Base). `constant` schedule: with a handful of steps per
+   * round a linear decay to 0 would spend a large share of them at a near-zero rate.
+   */
+  rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine' };
   /** Policy updates by family. */
   updates: Record<'goldenSft' | 'rjs' | 'dpo' | 'rrhf', UpdateSettings>;
   /** Evaluation: test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
@@ -66,18 +72,18 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     rounds: 3,
     world: { rmPrompts: 48, llmPrompts: 48, testPrompts: 48, sftDemos: 1200, humanPairsPerPrompt: 4, testPairsPerPrompt: 2 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
-    sft: { epochs: 3, batchSize: 32, lr: 1e-2, warmupSteps: 10 },
+    sft: { epochs: 4, batchSize: 32, lr: 3e-3, warmupSteps: 10, lmWarmupEpochs: 1 },
     annotationSamples: 4,
     samplesPerQuery: 4,
     maxNewTokens: 48,
     trainSampler,
     testSampler,
-    rm: { lr: 1e-3, epochs: 2, batchSize: 32, warmupSteps: 0 },
+    rm: { lr: 1e-3, epochs: 2, batchSize: 32, warmupSteps: 0, schedule: 'constant' },
     updates: {
-      goldenSft: { lr: 1e-3, epochs: 2, batchSize: 16 },
-      rjs: { lr: 1e-3, epochs: 2, batchSize: 16 },
-      dpo: { lr: 5e-4, epochs: 2, batchSize: 16 },
-      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8 },
+      goldenSft: { lr: 1e-3, epochs: 2, batchSize: 16, schedule: 'constant' },
+      rjs: { lr: 1e-3, epochs: 2, batchSize: 16, schedule: 'constant' },
+      dpo: { lr: 5e-4, epochs: 2, batchSize: 16, schedule: 'constant' },
+      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
     },
     eval: { maxPrompts: 0, policySamples: 4 },
   },
@@ -85,18 +91,18 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     rounds: 2,
     world: { rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
     model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 112 },
-    sft: { epochs: 1, batchSize: 32, lr: 1e-2, warmupSteps: 0 },
+    sft: { epochs: 1, batchSize: 32, lr: 3e-3, warmupSteps: 0, lmWarmupEpochs: 0 },
     annotationSamples: 2,
     samplesPerQuery: 2,
     maxNewTokens: 24,
     trainSampler,
     testSampler,
-    rm: { lr: 1e-3, epochs: 1, batchSize: 16, warmupSteps: 0 },
+    rm: { lr: 1e-3, epochs: 1, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
     updates: {
-      goldenSft: { lr: 1e-3, epochs: 1, batchSize: 8 },
-      rjs: { lr: 1e-3, epochs: 1, batchSize: 8 },
-      dpo: { lr: 5e-4, epochs: 1, batchSize: 8 },
-      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8 },
+      goldenSft: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
+      rjs: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
+      dpo: { lr: 5e-4, epochs: 1, batchSize: 8, schedule: 'constant' },
+      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
     },
     eval: { maxPrompts: 0, policySamples: 2 },
   },

@@ -33,17 +33,20 @@ export async function trainInitialPolicy(
       .create({ tokenizer: run.resolve(TOKENS.Tokenizer), seed: rng.stream('init').seed() });
     const loss = run.resolve(TOKENS.SftLoss);
     const demos = world.sftDemos();
-    const { epochs, batchSize, lr, warmupSteps } = preset.sft;
+    // `lmWarmupEpochs` first passes train on whole dialogues (prompt tokens too): many more targets
+    // per sequence for a model that starts from nothing; the rest is ordinary SFT on responses.
+    const asLm = demos.map((d) => ({ prompt: '', response: d.prompt + d.response }));
+    const { epochs, batchSize, lr, warmupSteps, lmWarmupEpochs } = preset.sft;
     const totalSteps = Math.ceil(demos.length / batchSize) * epochs;
-    policy.setOptimizer({ lr, warmupSteps: Math.min(warmupSteps, totalSteps), totalSteps, schedule: 'cosine', gradClip: 1 });
+    policy.setOptimizer({ lr, warmupSteps: Math.min(warmupSteps, totalSteps), totalSteps: totalSteps + 1, schedule: 'cosine', gradClip: 1 });
     const order = rng.stream('order');
     let last = { loss: NaN, n: 0 };
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const idx = order.shuffle(demos.map((_, i) => i));
+      const source = epoch < lmWarmupEpochs ? asLm : demos;
       last = { loss: 0, n: 0 };
-      for (let start = 0; start < idx.length; start += batchSize) {
+      for (const batchIdx of lengthBatches(source.map((d) => d.prompt.length + d.response.length), batchSize, order)) {
         signal?.throwIfAborted();
-        const batch = idx.slice(start, start + batchSize).map((i) => demos[i]);
+        const batch = batchIdx.map((i) => source[i]);
         const result = await policy.trainStep((forward) => loss.compute({ logProbs: forward.responseLogProbs(batch) }));
         last.loss += result.loss;
         last.n += 1;
@@ -73,4 +76,19 @@ export async function samplePolicy(
     { sampler, rng, n, maxNewTokens: preset.maxNewTokens, stop: ['\nHuman'] },
   );
   return prompts.map((p, i) => ({ queryId: p.queryId, prompt: p.prompt, samples: gens[i].map((g) => g.text) }));
+}
+
+/**
+ * Shuffled minibatches of similar length (less padding, so less compute): shuffle, sort within
+ * windows of 8 batches by length, cut into batches, shuffle the batches.
+ */
+export function lengthBatches(lengths: readonly number[], batchSize: number, rng: Rng): number[][] {
+  const idx = rng.shuffle(lengths.map((_, i) => i));
+  const window = batchSize * 8;
+  const batches: number[][] = [];
+  for (let w = 0; w < idx.length; w += window) {
+    const part = idx.slice(w, w + window).sort((a, b) => lengths[a] - lengths[b]);
+    for (let b = 0; b < part.length; b += batchSize) batches.push(part.slice(b, b + batchSize));
+  }
+  return rng.shuffle(batches);
 }

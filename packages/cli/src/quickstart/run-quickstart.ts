@@ -34,6 +34,7 @@ import { goldJudge, PreferenceWorld, type WorldGameData } from '@apogee/world';
 import type { CliIo } from '../io';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress, type Progress } from '../progress/progress';
+import { writeReport } from '../report/render-report';
 import { runCallbacks } from '../run/run-callbacks';
 import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, VARIANT_UPDATE, type QuickstartPreset, type QuickstartVariant } from './presets';
 import { samplePolicy, trainInitialPolicy } from './pretrain';
@@ -234,7 +235,6 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   await writeJsonAtomic(summaryFile, summary);
   let reportFile: string | undefined;
   if (options.report !== false) {
-    const { writeReport } = await import('../report/render-report');
     reportFile = await writeReport(dir);
   }
   timing.totalSeconds = (Date.now() - t0) / 1000;
@@ -272,7 +272,7 @@ async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<st
     evaluator({ maxPrompts: preset.eval.maxPrompts, policySamples: preset.eval.policySamples }),
     VARIANT_FACTORIES[variant]({
       game: { policyDir: pi0Dir, sftInit: { enabled: false }, rm: preset.rm, checkpoint: false },
-      update: { lr: update.lr, epochs: update.epochs, batchSize: update.batchSize },
+      update: { lr: update.lr, epochs: update.epochs, batchSize: update.batchSize, schedule: update.schedule },
     }),
   ];
   const run = await createRun({
