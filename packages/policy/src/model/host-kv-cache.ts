@@ -90,12 +90,86 @@ export function hostAttention(cache: HostKvCache, layer: number, qkv: Float32Arr
   return out;
 }
 
+/** Row-wise LayerNorm of `x` `[rows, d]` on the host (same formula as `layerNorm`). */
+function hostLayerNorm(x: Float32Array, d: number, g: Float32Array, b: Float32Array, eps: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let o = 0; o < x.length; o += d) {
+    let mean = 0;
+    for (let e = 0; e < d; e++) mean += x[o + e];
+    mean /= d;
+    let variance = 0;
+    for (let e = 0; e < d; e++) variance += (x[o + e] - mean) ** 2;
+    const inv = 1 / Math.sqrt(variance / d + eps);
+    for (let e = 0; e < d; e++) out[o + e] = (x[o + e] - mean) * inv * g[e] + b[e];
+  }
+  return out;
+}
+
+const GELU_A = 2 * Math.sqrt(2 / Math.PI);
+
+/** In place: `x += bias` per row, then GPT-2's tanh GELU as x·σ(2·√(2/π)·(x + 0.044715x³)). */
+function hostBiasGelu(x: Float32Array, bias: Float32Array): void {
+  const n = bias.length;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] + bias[i % n];
+    x[i] = v / (1 + Math.exp(-GELU_A * (v + 0.044715 * v * v * v)));
+  }
+}
+
+/** In place: `x += y + bias` per row (a residual branch with its projection bias). */
+function hostResidual(x: Float32Array, y: Float32Array, bias: Float32Array): void {
+  const n = bias.length;
+  for (let i = 0; i < x.length; i++) x[i] += y[i] + bias[i % n];
+}
+
+/** In place: `x += bias` per row. */
+function hostBias(x: Float32Array, bias: Float32Array): void {
+  const n = bias.length;
+  for (let i = 0; i < x.length; i++) x[i] += bias[i % n];
+}
+
+/** `a @ w` through the backend's matrix product (BLAS on apogee-cpu); host arrays in and out. */
+function hostMatMul(a: Float32Array, rows: number, w: tf.Tensor, transposeB = false): Float32Array {
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, a.length / rows]), w as tf.Tensor2D, false, transposeB));
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  return data;
+}
+
 /**
- * One decoding step of the whole model with attention on the host cache: token + position
- * embeddings, the blocks (LayerNorm, QKV projection, host attention, output projection, MLP),
- * the final LayerNorm and the tied logits `[rows, vocab]`. Call inside `tf.tidy`.
+ * One decoding step of the whole model on the host, for CPU backends: embeddings, LayerNorms,
+ * GELU, residuals and attention are plain loops over host arrays, and only the matrix products go
+ * through tfjs (BLAS on apogee-cpu). Same arithmetic as `gptHidden` + `gptLogits` (checked by the
+ * cache-vs-no-cache tests). Returns next-token logits `[rows, vocab]` as a tensor.
  */
 export function hostDecodeStep(w: Weights, config: GptConfig, cache: HostKvCache, ids: Int32Array, positions: Int32Array, rows: HostRows, col: number): tf.Tensor2D {
+  if (config.activation !== 'gelu_new') return tensorDecodeStep(w, config, cache, ids, positions, rows, col);
+  const R = ids.length;
+  const d = config.nEmbd;
+  const eps = config.layerNormEpsilon;
+  const host = (name: string) => w.get(name).dataSync() as Float32Array;
+  const wte = host('wte.weight');
+  const wpe = host('wpe.weight');
+  const x = new Float32Array(R * d);
+  for (let r = 0; r < R; r++) {
+    for (let e = 0; e < d; e++) x[r * d + e] = wte[ids[r] * d + e] + wpe[positions[r] * d + e];
+  }
+  for (let i = 0; i < config.nLayer; i++) {
+    const p = `h.${i}`;
+    const qkv = hostMatMul(hostLayerNorm(x, d, host(`${p}.ln_1.weight`), host(`${p}.ln_1.bias`), eps), R, w.get(`${p}.attn.c_attn.weight`));
+    hostBias(qkv, host(`${p}.attn.c_attn.bias`));
+    const heads = hostAttention(cache, i, qkv, rows, col);
+    hostResidual(x, hostMatMul(heads, R, w.get(`${p}.attn.c_proj.weight`)), host(`${p}.attn.c_proj.bias`));
+    const hidden = hostMatMul(hostLayerNorm(x, d, host(`${p}.ln_2.weight`), host(`${p}.ln_2.bias`), eps), R, w.get(`${p}.mlp.c_fc.weight`));
+    hostBiasGelu(hidden, host(`${p}.mlp.c_fc.bias`));
+    hostResidual(x, hostMatMul(hidden, R, w.get(`${p}.mlp.c_proj.weight`)), host(`${p}.mlp.c_proj.bias`));
+  }
+  const final = hostLayerNorm(x, d, host('ln_f.weight'), host('ln_f.bias'), eps);
+  return tf.matMul(tf.tensor2d(final, [R, d]), w.get('wte.weight'), false, true);
+}
+
+/** The same step with tfjs ops around the host attention (used for the exact-erf GELU). */
+function tensorDecodeStep(w: Weights, config: GptConfig, cache: HostKvCache, ids: Int32Array, positions: Int32Array, rows: HostRows, col: number): tf.Tensor2D {
   const R = ids.length;
   const d = config.nEmbd;
   const eps = config.layerNormEpsilon;
