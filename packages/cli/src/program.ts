@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { registerBenchCommand } from './commands/bench';
 import { registerConfigCommands } from './commands/config';
+import { registerModelCommands } from './commands/models';
 import { registerPluginsCommand } from './commands/plugins';
 import { registerQuickstartCommand } from './commands/quickstart';
 import { registerReportCommand } from './commands/report';
@@ -32,6 +33,7 @@ export function createProgram(ctx: CommandContext): Command {
     .addHelpText('after', EXIT_CODE_HELP);
   registerQuickstartCommand(program, ctx);
   registerRunCommands(program, ctx);
+  registerModelCommands(program, ctx);
   registerReportCommand(program, ctx);
   registerBenchCommand(program, ctx);
   registerPluginsCommand(program, ctx);

@@ -1,0 +1,172 @@
+import * as path from 'node:path';
+import 'reflect-metadata';
+import { ApogeeError, createRun, ERROR_CODES, Rng, TOKENS, writeJsonAtomic, type PreferenceItem, type RewardModel, type SampleSet } from '@apogee/core';
+import { readAnyPreferenceFile, readPrompts, writeSampleSets } from '@apogee/data';
+import { rmTrainingSchema, trainRewardModel } from '@apogee/game';
+import { rankingLoss } from '@apogee/losses';
+import { GptPolicy, gptConfig, type GptPresetName } from '@apogee/policy';
+import { GptReward } from '@apogee/reward';
+import { initBackend } from '@apogee/runtime';
+import { generateOptions, SAMPLING_PRESETS } from '@apogee/samplers';
+import { ByteTokenizer } from '@apogee/tokenizers';
+import type { CommandContext } from '../context';
+import { MetricsWriter } from '../metrics/metrics-writer';
+import { createProgress } from '../progress/progress';
+import { writeReport } from '../report/render-report';
+import { evaluateRewardModel, reliabilityRows, type RmEvaluation } from './rm-eval';
+
+function progressLogger(ctx: CommandContext) {
+  return { info: (m: string) => ctx.io.err(`${m}\n`), warn: (m: string) => ctx.io.err(`warning: ${m}\n`), debug: () => undefined };
+}
+
+async function readItems(file: string, max?: number): Promise<PreferenceItem[]> {
+  const { items } = await readAnyPreferenceFile(file);
+  return max ? items.slice(0, max) : items;
+}
+
+export interface TrainRmOptions {
+  train: string;
+  eval: string;
+  out: string;
+  base?: string;
+  preset: string;
+  blockSize: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  maxPairs?: number;
+  seed: number;
+  report: boolean;
+}
+
+/** `apogee train-rm`: Bradley–Terry training (ranking-loss) of a GPT reward model, then evaluation. */
+export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
+  await initBackend({ logger: progressLogger(ctx) });
+  const trainItems = await readItems(o.train, o.maxPairs);
+  const evalItems = await readItems(o.eval);
+  let rm: RewardModel;
+  if (o.base) {
+    const policy = await GptPolicy.load(o.base);
+    try {
+      rm = GptReward.fromBackbone(policy.model, policy.tokenizer, o.seed);
+    } finally {
+      await policy.dispose();
+    }
+  } else {
+    const tokenizer = new ByteTokenizer();
+    rm = GptReward.create(gptConfig(o.preset as GptPresetName, { vocabSize: tokenizer.vocabSize, blockSize: o.blockSize }), tokenizer, o.seed);
+  }
+  const run = await createRun({ plugins: [rankingLoss()], config: { seed: o.seed } });
+  const progress = createProgress(ctx.io);
+  try {
+    const loss = run.resolve(TOKENS.RewardLoss);
+    const metrics = new MetricsWriter(o.out);
+    const options = rmTrainingSchema.parse({ lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, warmupSteps: 10 });
+    const total = Math.ceil(trainItems.length / o.batchSize) * o.epochs;
+    const task = progress.task(`train-rm (${trainItems.length} items)`, total);
+    let step = 0;
+    const trained = await trainRewardModel(rm, trainItems, loss, options, Rng.fromSeed(o.seed).stream('train-rm'), {
+      onStep: async (result, totalSteps) => {
+        step += 1;
+        if (!Number.isFinite(result.loss)) {
+          throw new ApogeeError(ERROR_CODES.NON_FINITE, `The reward-model loss became ${result.loss} at step ${step}.`, { hint: 'Lower --lr or check the data for empty or duplicate responses.' });
+        }
+        metrics.onStep({ round: 1, phase: 'train-rm', step, totalSteps, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, metrics: result.metrics });
+        task.update(step, totalSteps, { loss: result.loss });
+      },
+      shouldStop: () => ctx.signal.aborted,
+    });
+    if (!trained) throw new ApogeeError(ERROR_CODES.ABORTED, 'Training was stopped before it finished; nothing was saved.', { hint: 'Run the command again (it starts over).' });
+    task.finish(`loss ${trained['rm/loss']?.toFixed(3)}`);
+    const evalTask = progress.task(`eval-rm (${evalItems.length} items)`, evalItems.length);
+    const e = await evaluateRewardModel(rm, evalItems, { onProgress: (done) => evalTask.update(done) });
+    evalTask.finish(`accuracy ${e.accuracy.toFixed(3)}`);
+    metrics.write({ event: 'round-end', round: 1, metrics: { accuracy: e.accuracy, ece: e.ece, ace: e.ace, mce: e.mce, pairs: e.pairs, ...trained } });
+    const modelDir = path.join(o.out, 'model');
+    await rm.save(modelDir);
+    const summary = {
+      accuracy: e.accuracy,
+      ece: e.ece,
+      ace: e.ace,
+      mce: e.mce,
+      pairs: e.pairs,
+      orderedPairs: e.orderedPairs,
+      items: e.items,
+      trainItems: trainItems.length,
+      train: o.train,
+      eval: o.eval,
+      reliability: { rm: reliabilityRows(e.bins) },
+    };
+    await writeJsonAtomic(path.join(o.out, 'summary.json'), summary);
+    const reportFile = o.report ? await writeReport(o.out) : undefined;
+    return { summary, modelDir, reportFile };
+  } finally {
+    progress.stop();
+    await rm.dispose();
+    await run.dispose();
+  }
+}
+
+/** `apogee eval-rm`: accuracy and calibration of a saved reward model on a preference file. */
+export async function evalRm(o: { model: string; data: string; maxPairs?: number }, ctx: CommandContext): Promise<Omit<RmEvaluation, 'bins'> & { reliability: ReturnType<typeof reliabilityRows> }> {
+  await initBackend({ logger: progressLogger(ctx) });
+  const items = await readItems(o.data, o.maxPairs);
+  const rm = await GptReward.load(o.model);
+  const progress = createProgress(ctx.io);
+  try {
+    const task = progress.task(`eval-rm (${items.length} items)`, items.length);
+    const { bins, ...e } = await evaluateRewardModel(rm, items, { onProgress: (done) => task.update(done) });
+    task.finish();
+    return { ...e, reliability: reliabilityRows(bins) };
+  } finally {
+    progress.stop();
+    await rm.dispose();
+  }
+}
+
+/** `apogee sample`: n samples per prompt from a saved policy, seeded. */
+export async function sample(
+  o: { model: string; prompts: string; num: number; preset: string; temperature?: number; maxNewTokens: number; seed: number; out?: string },
+  ctx: CommandContext,
+): Promise<void> {
+  const preset = SAMPLING_PRESETS[o.preset as 'training' | 'test'];
+  if (!preset) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--preset must be one of ${Object.keys(SAMPLING_PRESETS).join(', ')}; got "${o.preset}".`);
+  }
+  await initBackend({ logger: progressLogger(ctx) });
+  const { records: prompts } = await readPrompts(o.prompts);
+  const policy = await GptPolicy.load(o.model);
+  const progress = createProgress(ctx.io);
+  try {
+    const settings = { ...preset, sampler: { ...preset.sampler, ...(o.temperature !== undefined ? { temperature: o.temperature } : {}) } };
+    const rng = Rng.fromSeed(o.seed).stream('sample');
+    const task = progress.task(`sample (${prompts.length} prompts × ${o.num})`, prompts.length);
+    const sets: SampleSet[] = [];
+    const chunk = 16;
+    for (let start = 0; start < prompts.length; start += chunk) {
+      if (ctx.signal.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'Sampling was stopped; nothing was written.');
+      const part = prompts.slice(start, start + chunk);
+      const gens = await policy.generate(
+        part.map((p) => p.prompt),
+        generateOptions(settings, rng.stream(`chunk-${start}`), { n: o.num, maxNewTokens: o.maxNewTokens, signal: ctx.signal }),
+      );
+      part.forEach((p, i) => sets.push({ queryId: p.queryId, prompt: p.prompt, samples: gens[i].map((g) => g.text) }));
+      task.update(Math.min(start + chunk, prompts.length));
+    }
+    task.finish();
+    if (o.out) {
+      await writeSampleSets(o.out, sets);
+      ctx.io.err(`Wrote ${sets.length} prompts × ${o.num} samples to ${o.out}\n`);
+    } else {
+      for (const s of sets) {
+        const rec: Record<string, string> = { query_id: s.queryId, query: s.prompt };
+        s.samples.forEach((text, i) => (rec[`sample_${i}`] = text));
+        ctx.io.out(`${JSON.stringify(rec)}\n`);
+      }
+    }
+  } finally {
+    progress.stop();
+    await policy.dispose();
+  }
+}
+
