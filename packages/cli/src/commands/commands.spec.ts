@@ -1,0 +1,33 @@
+import { memoryIo } from '../io';
+import { runCli } from '../main';
+
+describe('bench and quickstart commands', () => {
+  it('bench --json times GEMM on the runtime and prints the report as JSON', async () => {
+    const io = memoryIo();
+    expect(await runCli(['bench', '--json', '--cases', 'gemm', '--rounds', '1', '--iters', '1'], { io })).toBe(0);
+    const report = JSON.parse(io.stdout);
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0].case).toBe('gemm');
+    expect(report.results[0].apogeeMs).toBeGreaterThan(0);
+    expect(report.backend.name).toBe('apogee-cpu');
+    const bad = memoryIo();
+    expect(await runCli(['bench', '--cases', 'gemm,fft'], { io: bad })).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown benchmark case: fft\.\nAllowed: gemm, train-a, train-b/);
+  });
+
+  it('quickstart rejects bad arguments before any work, naming what is allowed', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--seed', '1', '--seeds', '1,2'], 'Give either --seed or --seeds, not both.'],
+      [['--seeds', '1,x'], '--seeds must be a comma-separated list of integers, got "1,x".'],
+      [['--variants', 'dpo,dpo-apoo'], 'Unknown quickstart variant: dpo-apoo.\nAllowed: golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo.'],
+      [['--preset', 'huge'], 'Unknown quickstart preset "huge".'],
+      [['--backend', 'gpu'], '--backend must be one of auto, tensorflow, apogee-cpu, cpu; got "gpu".'],
+    ];
+    for (const [args, message] of cases) {
+      const io = memoryIo();
+      expect(await runCli(['quickstart', ...args], { io })).toBe(2);
+      expect(io.stderr).toContain(message);
+      expect(io.stdout).toBe('');
+    }
+  });
+});
