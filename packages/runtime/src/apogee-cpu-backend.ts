@@ -22,6 +22,7 @@ import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
 import { concatOverride, splitVOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
+import { fusedKernelConfigs } from './kernels/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
 
 /** The backend's name in tfjs (`tf.setBackend('apogee-cpu')`). */
@@ -74,6 +75,10 @@ export function registerApogeeCpuBackend(blas: Blas | null): void {
     };
     unregisterKernel(override.kernelName, APOGEE_CPU_BACKEND);
     registerKernel(config);
+  }
+  // Kernels of apogee's fused ops (geluTanh, layerNorm, adamwUpdate): apogee-cpu only.
+  for (const config of fusedKernelConfigs(APOGEE_CPU_BACKEND)) {
+    if (!getKernel(config.kernelName, APOGEE_CPU_BACKEND)) registerKernel(config);
   }
   registered = true;
 }

@@ -21,7 +21,7 @@ export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
   b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
 };
 
-export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b'] as const;
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'train-a-fused', 'train-b-fused'] as const;
 export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
 
 export interface BenchmarkOptions {
@@ -39,6 +39,8 @@ export interface BenchmarkOptions {
   backend?: BackendRequest;
   /** The GPT training step to time; without it the training cases are skipped with a note. */
   gpt?: GptStepFactory;
+  /** The same step written on apogee's fused ops (`train-*-fused` cases); skipped when absent. */
+  gptFused?: GptStepFactory;
   /** Python for the reference. Default `APOGEE_PYTHON`, else `/usr/bin/python3`, else `python3`. */
   python?: string;
   /** Path of `torch_bench.py`. Default: `bench/reference/torch_bench.py` found upwards from cwd. */
@@ -210,11 +212,13 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       results.push(result);
       continue;
     }
-    const shapeName = c === 'train-a' ? 'a' : 'b';
+    const shapeName = c.startsWith('train-a') ? 'a' : 'b';
+    const fused = c.endsWith('-fused');
     const shape = GPT_BENCH_SHAPES[shapeName];
-    const description = `GPT train step (${shapeName}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
-    if (!options.gpt) {
-      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ gpt })).`);
+    const description = `GPT train step (${shapeName}${fused ? ', fused ops' : ''}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
+    const factory = fused ? options.gptFused : options.gpt;
+    if (!factory) {
+      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ ${fused ? 'gptFused' : 'gpt'} })).`);
       continue;
     }
     const iters = options.iters ?? 5;
@@ -222,7 +226,7 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
     let leaked = 0;
     for (let r = 0; r < rounds; r++) {
       logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
-      const step = await options.gpt(shape);
+      const step = await factory(shape);
       await step.step();
       const before = tf.memory().numTensors;
       const ours = await timeIterations(() => step.step(), warmup, iters);

@@ -1,0 +1,152 @@
+/**
+ * Kernels of the fused ops in `../ops/fused.ts`, registered only on apogee-cpu: one pass over the
+ * data each, float32 in and out, float64 arithmetic inside.
+ */
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../ops/fused';
+import { fastExp } from './fast-math';
+import { values } from './types';
+
+type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
+
+const C = 2 * Math.sqrt(2 / Math.PI);
+const K = 0.044715;
+
+function geluTanh({ inputs, backend }: Args): TensorInfo {
+  const xv = values(backend, inputs.x);
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) {
+    const x = xv[i];
+    out[i] = x / (1 + fastExp(-C * (x + K * x * x * x)));
+  }
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', out);
+}
+
+function geluTanhGrad({ inputs, backend }: Args): TensorInfo {
+  const xv = values(backend, inputs.x);
+  const dv = values(backend, inputs.dy);
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) {
+    const x = xv[i];
+    const s = 1 / (1 + fastExp(-C * (x + K * x * x * x)));
+    out[i] = dv[i] * (s + x * s * (1 - s) * C * (1 + 3 * K * x * x));
+  }
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', out);
+}
+
+function layerNorm({ inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo {
+  const { x, gamma, beta } = inputs;
+  const d = x.shape[x.shape.length - 1];
+  const xv = values(backend, x);
+  const g = values(backend, gamma);
+  const b = values(backend, beta);
+  const out = new Float32Array(xv.length);
+  for (let base = 0; base < xv.length; base += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += xv[base + j];
+    mean /= d;
+    let variance = 0;
+    for (let j = 0; j < d; j++) {
+      const c = xv[base + j] - mean;
+      variance += c * c;
+    }
+    const rstd = 1 / Math.sqrt(variance / d + attrs.epsilon);
+    for (let j = 0; j < d; j++) out[base + j] = (xv[base + j] - mean) * rstd * g[j] + b[j];
+  }
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+}
+
+function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo[] {
+  const { dy, x, gamma } = inputs;
+  const d = x.shape[x.shape.length - 1];
+  const xv = values(backend, x);
+  const dv = values(backend, dy);
+  const g = values(backend, gamma);
+  const dx = new Float32Array(xv.length);
+  const dg = new Float64Array(d);
+  const db = new Float64Array(d);
+  const xhat = new Float64Array(d);
+  for (let base = 0; base < xv.length; base += d) {
+    let mean = 0;
+    for (let j = 0; j < d; j++) mean += xv[base + j];
+    mean /= d;
+    let variance = 0;
+    for (let j = 0; j < d; j++) {
+      const c = xv[base + j] - mean;
+      variance += c * c;
+    }
+    const rstd = 1 / Math.sqrt(variance / d + attrs.epsilon);
+    let sumDh = 0;
+    let sumDhX = 0;
+    for (let j = 0; j < d; j++) {
+      const h = (xv[base + j] - mean) * rstd;
+      xhat[j] = h;
+      const dyj = dv[base + j];
+      dg[j] += dyj * h;
+      db[j] += dyj;
+      const dh = dyj * g[j];
+      sumDh += dh;
+      sumDhX += dh * h;
+    }
+    sumDh /= d;
+    sumDhX /= d;
+    for (let j = 0; j < d; j++) dx[base + j] = rstd * (dv[base + j] * g[j] - sumDh - xhat[j] * sumDhX);
+  }
+  return [
+    backend.makeTensorInfo(x.shape, 'float32', dx),
+    backend.makeTensorInfo(gamma.shape, 'float32', Float32Array.from(dg)),
+    backend.makeTensorInfo(gamma.shape, 'float32', Float32Array.from(db)),
+  ];
+}
+
+interface AdamWAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  c1: number;
+  c2: number;
+  decay: number;
+  scale: number;
+}
+
+function adamwUpdate({ inputs, backend, attrs }: Args<AdamWAttrs>): TensorInfo[] {
+  const { param, m, v, grad } = inputs;
+  const pv = values(backend, param);
+  const mv = values(backend, m);
+  const vv = values(backend, v);
+  const gv = values(backend, grad);
+  const n = pv.length;
+  const p1 = new Float32Array(n);
+  const m1 = new Float32Array(n);
+  const v1 = new Float32Array(n);
+  const { lr, beta1, beta2, epsilon, c1, c2, decay, scale } = attrs;
+  const stepLr = lr / c1;
+  for (let i = 0; i < n; i++) {
+    const g = gv[i] * scale;
+    // Rounded to float32 before use, as the composite form stores each intermediate.
+    m1[i] = beta1 * mv[i] + (1 - beta1) * g;
+    v1[i] = beta2 * vv[i] + (1 - beta2) * g * g;
+    const mi = m1[i];
+    const vi = v1[i];
+    p1[i] = pv[i] * decay - (mi * stepLr) / (Math.sqrt(vi / c2) + epsilon);
+  }
+  return [
+    backend.makeTensorInfo(param.shape, 'float32', p1),
+    backend.makeTensorInfo(param.shape, 'float32', m1),
+    backend.makeTensorInfo(param.shape, 'float32', v1),
+  ];
+}
+
+/** The fused kernels, for `backendName`. */
+export function fusedKernelConfigs(backendName: string): KernelConfig[] {
+  const k = (kernelName: string, f: unknown): KernelConfig => ({ kernelName, backendName, kernelFunc: f as KernelFunc });
+  return [
+    k(GELU_TANH, geluTanh),
+    k(GELU_TANH_GRAD, geluTanhGrad),
+    k(LAYER_NORM, layerNorm),
+    k(LAYER_NORM_GRAD, layerNormGrad),
+    k(ADAMW_UPDATE, adamwUpdate),
+  ];
+}
