@@ -18,7 +18,7 @@ it('README example: RJS-APO plays a round end to end', async () => {
     config: { seed: 1, outDir, game: { rounds: 1, samplesPerQuery: 2, maxNewTokens: 8 } },
     plugins: [byteTokenizer(), gptPolicy({ config: { nLayer: 1, nEmbd: 32, nHead: 2 } }), gptReward(), sampler(),
       worldDataSource({ rmPrompts: 4, llmPrompts: 4, sftDemos: 8 }),
-      rjsApo({ game: { rm: { lr: 1e-3, batchSize: 8 }, sftInit: { epochs: 1 } }, update: { lr: 1e-3 } })],
+      rjsApo({ game: { rm: { lr: 1e-3, batchSize: 8, schedule: 'constant' }, sftInit: { epochs: 1 } }, update: { lr: 1e-3, schedule: 'constant' } })],
   });
   const result = await run.resolve(TOKENS.GameController).run();  // result.metrics[0]['policy/loss'], …
   await run.dispose();

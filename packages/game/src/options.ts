@@ -41,8 +41,8 @@ export const sftInitSchema = z
     lr: z.number().positive().default(1e-3),
     /** Linear warm-up steps (capped at the total). */
     warmupSteps: z.number().int().min(0).default(0),
-    /** Decay after warm-up. */
-    schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
+    /** Decay after warm-up (constant: a short SFT should not spend its last steps at a rate near 0). */
+    schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
     /** Global gradient-norm clip; 0 disables. */
     gradClip: z.number().min(0).default(1),
   })

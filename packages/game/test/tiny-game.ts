@@ -31,7 +31,7 @@ export interface TinyGameOptions {
 }
 
 export function updatePlugins(update: UpdateName): ApoPlugin[] {
-  const training = { lr: 3e-3, batchSize: 4 };
+  const training = { lr: 3e-3, batchSize: 4, schedule: 'constant' as const };
   switch (update) {
     case 'rjs':
       return [rjsUpdate(training)];
@@ -54,7 +54,7 @@ export function tinyPlugins(o: TinyGameOptions = {}): ApoPlugin[] {
     sftLoss(),
     apoRewardLoss({ apoSampleNum: 2 }),
     ...updatePlugins(o.update ?? 'rjs'),
-    apoGame({ rm: { lr: 3e-3, batchSize: 8, warmupSteps: 0 }, sftInit: { epochs: 1, batchSize: 8, lr: 3e-3 }, ...o.game }),
+    apoGame({ rm: { lr: 3e-3, batchSize: 8, warmupSteps: 0, schedule: 'constant' }, sftInit: { epochs: 1, batchSize: 8, lr: 3e-3 }, ...o.game }),
     ...(o.evaluate ? [evalSampler(), goldJudge(), evaluator({ policySamples: 1, maxNewTokens: 8 })] : []),
     ...(o.extra ?? []),
   ];

@@ -5,3 +5,4 @@ export * from './sampler-kit';
 export * from './policy-model-kit';
 export * from './loss-kit';
 export * from './reward-model-kit';
+export * from './policy-update-kit';
