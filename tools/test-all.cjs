@@ -15,8 +15,9 @@ const nx = spawnSync(
 
 let passed = 0, failed = 0, skipped = 0, suites = 0;
 const pkgs = path.join(root, 'packages');
-for (const name of fs.readdirSync(pkgs)) {
-  const file = path.join(pkgs, name, '.test-results.json');
+const dirs = [...fs.readdirSync(pkgs).map((name) => path.join(pkgs, name)), path.join(root, 'examples')];
+for (const dir of dirs) {
+  const file = path.join(dir, '.test-results.json');
   if (!fs.existsSync(file)) continue;
   try {
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
