@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedPair, PromptResponse, ResponseLogProbs, SequenceLogProbs, Tokenizer } from '@apogee/core';
 import type { GptModel } from './gpt-model';
+import { logSumExpRows } from './model/fused';
 
 /**
  * Encode `[prompt|response|EOS]` rows cut to the context (prompt from the left first, see
@@ -40,7 +41,7 @@ export function sequenceLogProbs(model: GptModel, rows: readonly EncodedPair[], 
   const logits = model.logits(hidden);
   // log p(y) = h·e_y − logsumexp(h·E): the target logit from one embedding row, not the full row.
   const targetLogits = tf.sum(tf.mul(hidden, tf.gather(model.weights.get('wte.weight'), tf.tensor1d(targets, 'int32'))), 1);
-  const lp = tf.reshape(tf.sub(targetLogits, tf.logSumExp(logits, 1)), [B, T - 1]);
+  const lp = tf.reshape(tf.sub(targetLogits, logSumExpRows(logits)), [B, T - 1]);
   const maskT = tf.tensor2d(mask, [B, T]);
   const tokenLogProbs = tf.mul(tf.concat([tf.zeros([B, 1]), lp], 1), maskT) as tf.Tensor2D;
   return { tokenLogProbs, mask: maskT, sum: tf.sum(tokenLogProbs, 1), count: tf.tensor1d(counts) };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { geluTanh, layerNormRows } from './fused';
 
 /** What a forward pass needs besides the weights: training mode and the dropout seed stream. */
 export interface ForwardContext {
@@ -11,10 +12,9 @@ export interface ForwardContext {
 
 export const EVAL_CONTEXT: ForwardContext = { train: false, dropout: 0, nextSeed: () => 0 };
 
-/** LayerNorm over the last axis (Ba et al. 2016) with gain `g` and bias `b`. */
+/** LayerNorm over the last axis (Ba et al. 2016) with gain `g` and bias `b` (hand-written gradient, `fused.ts`). */
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add<tf.Tensor2D>(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
+  return layerNormRows(x, g, b, eps);
 }
 
 /** GPT-2's Conv1D: `x @ w + b` with `w` stored as [in, out]. One fused op. */
@@ -22,16 +22,14 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D 
   return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
 /**
  * GELU (Hendrycks & Gimpel 2016). `gelu_new` is GPT-2's tanh approximation, written with the
- * identity 0.5·(1 + tanh z) = sigmoid(2z) to save ops; `gelu` is the exact erf form.
+ * identity 0.5·(1 + tanh z) = sigmoid(2z) and a hand-written gradient (`fused.ts`); `gelu` is the
+ * exact erf form.
  */
 export function gelu(x: tf.Tensor2D, kind: 'gelu_new' | 'gelu'): tf.Tensor2D {
   if (kind === 'gelu') return tf.mul<tf.Tensor2D>(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * SQRT_2_OVER_PI);
-  return tf.mul<tf.Tensor2D>(x, tf.sigmoid(inner));
+  return geluTanh(x);
 }
 
 /** Inverted dropout, seeded; identity outside training. */
