@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwUpdate } from '@apogee/runtime';
 import { ApogeeError, ERROR_CODES, type LossOutput, type OptimizerConfig, type TrainStepResult } from '@apogee/core';
 
 /** `OptimizerConfig` with every default filled in. */
@@ -144,23 +145,19 @@ export class AdamWOptimizer {
   }
 
   private update(grads: tf.NamedTensorMap, lr: number, scale: number): void {
-    const { beta1: b1, beta2: b2, epsilon, weightDecay } = this.config;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
+    const { beta1, beta2, epsilon, weightDecay } = this.config;
     tf.tidy(() => {
       for (const [varName, grad] of Object.entries(grads)) {
         if (!grad) continue;
         const p = this.byVariable.get(varName);
         if (!p) continue;
-        const g = scale === 1 ? grad : tf.mul(grad, scale);
         const m = this.m.get(p.name)!;
         const v = this.v.get(p.name)!;
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        // θ ← θ·(1 − lr·λ) − lr · m̂ / (√v̂ + ε)   (decoupled decay, PyTorch's AdamW)
-        const stepSize = tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
-        const decayed = p.decay && weightDecay > 0 ? tf.mul(p.variable, 1 - lr * weightDecay) : p.variable;
-        p.variable.assign(tf.sub(decayed, stepSize));
+        // θ ← θ·(1 − lr·λ) − lr · m̂ / (√v̂ + ε)   (decoupled decay, PyTorch's AdamW), one kernel on apogee-cpu.
+        const next = adamwUpdate(p.variable, m, v, grad, { lr, beta1, beta2, epsilon, step: this.step, weightDecay: p.decay ? weightDecay : 0, gradScale: scale });
+        p.variable.assign(next.param);
+        m.assign(next.m);
+        v.assign(next.v);
       }
     });
   }

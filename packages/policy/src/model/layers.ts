@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluTanh, layerNormRows } from './fused';
+import { geluTanh, layerNorm as fusedLayerNorm } from '@apogee/runtime';
 
 /** What a forward pass needs besides the weights: training mode and the dropout seed stream. */
 export interface ForwardContext {
@@ -12,9 +12,12 @@ export interface ForwardContext {
 
 export const EVAL_CONTEXT: ForwardContext = { train: false, dropout: 0, nextSeed: () => 0 };
 
-/** LayerNorm over the last axis (Ba et al. 2016) with gain `g` and bias `b` (hand-written gradient, `fused.ts`). */
+/**
+ * LayerNorm over the last axis (Ba et al. 2016) with gain `g` and bias `b`: one kernel (and one
+ * gradient kernel) on apogee-cpu, tfjs ops elsewhere (`@apogee/runtime`'s fused op).
+ */
 export function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  return layerNormRows(x, g, b, eps);
+  return fusedLayerNorm(x, g, b, eps);
 }
 
 /** GPT-2's Conv1D: `x @ w + b` with `w` stored as [in, out]. One fused op. */
@@ -23,9 +26,8 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D 
 }
 
 /**
- * GELU (Hendrycks & Gimpel 2016). `gelu_new` is GPT-2's tanh approximation, written with the
- * identity 0.5·(1 + tanh z) = sigmoid(2z) and a hand-written gradient (`fused.ts`); `gelu` is the
- * exact erf form.
+ * GELU (Hendrycks & Gimpel 2016). `gelu_new` is GPT-2's tanh approximation (`@apogee/runtime`'s
+ * fused op: one kernel on apogee-cpu); `gelu` is the exact erf form.
  */
 export function gelu(x: tf.Tensor2D, kind: 'gelu_new' | 'gelu'): tf.Tensor2D {
   if (kind === 'gelu') return tf.mul<tf.Tensor2D>(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
