@@ -1,24 +1,25 @@
 /**
  * Kernel profile of one GPT training step on the current backend:
  * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/profile.ts [a|b]`.
- * Prints each kernel's share of kernel time (composite-op wrappers such as `fusedMatMul__op`
+ * Prints each kernel's share of kernel time (composite-op wrappers such as `fusedMatMul__op` and custom-gradient `forward`
  * are left out: their time is their kernels'), and the step's time outside kernels.
  */
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT_BENCH_SHAPES, initBackend } from '@apogee/runtime';
 import { policyGptStep } from './gpt-step';
+import { fusedGptStep } from './gpt-fused-step';
 
 async function main(): Promise<void> {
   const shapeName = process.argv[2] === 'b' ? 'b' : 'a';
   await initBackend({ backend: (process.env.APOGEE_BACKEND as 'apogee-cpu' | undefined) ?? 'apogee-cpu' });
-  const step = await policyGptStep(GPT_BENCH_SHAPES[shapeName]);
+  const step = await (process.env.FUSED ? fusedGptStep : policyGptStep)(GPT_BENCH_SHAPES[shapeName]);
   for (let i = 0; i < 3; i++) await step.step();
   const profiles = [];
   for (let i = 0; i < 3; i++) {
     const t = performance.now();
     const p = await tf.profile(() => step.step());
-    profiles.push({ wall: performance.now() - t, kernels: p.kernels.filter((k) => !k.name.endsWith('__op')) });
+    profiles.push({ wall: performance.now() - t, kernels: p.kernels.filter((k) => !k.name.endsWith('__op') && k.name !== 'forward') });
   }
   step.dispose();
   const byName = new Map<string, { ms: number; calls: number; elements: number }>();

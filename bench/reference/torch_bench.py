@@ -3,6 +3,7 @@
 
 Mirrors what the TypeScript side times:
   gemm     C = A @ B, 1024x1024x1024, float32
+  generate greedy decoding with a KV cache: --batch prompts of --prompt tokens, --new tokens each
   gpt      one training step of a GPT-2 (pre-LayerNorm, tanh GELU, learned positions, tied
            embeddings), next-token cross-entropy on fixed tokens, AdamW (lr 3e-4, betas 0.9/0.999,
            eps 1e-8, weight decay 0.01 on rank>=2 weights) with global-norm clipping at 1.0, the
@@ -37,17 +38,20 @@ class Block(nn.Module):
         self.c_fc = nn.Linear(d, 4 * d)
         self.mlp_proj = nn.Linear(4 * d, d)
 
-    def forward(self, x, bias):
+    def forward(self, x, bias, past=None):
         B, T, d = x.shape
         hd = d // self.heads
         q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
         q = q.view(B, T, self.heads, hd).transpose(1, 2)
         k = k.view(B, T, self.heads, hd).transpose(1, 2)
         v = v.view(B, T, self.heads, hd).transpose(1, 2)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
         att = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1) + bias
         y = F.softmax(att, dim=-1) @ v
         x = x + self.c_proj(y.transpose(1, 2).reshape(B, T, d))
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")), (k, v)
 
 
 class Gpt(nn.Module):
@@ -63,12 +67,16 @@ class Gpt(nn.Module):
             if p.dim() >= 2:
                 nn.init.normal_(p, 0.0, 0.02)
 
-    def forward(self, ids):
+    def forward(self, ids, past=None):
         B, T = ids.shape
-        x = self.wte(ids) + self.wpe.weight[:T]
-        for block in self.h:
-            x = block(x, self.bias[:, :, :T, :T])
-        return self.ln_f(x) @ self.wte.weight.t()
+        start = 0 if past is None else past[0][0].shape[2]
+        x = self.wte(ids) + self.wpe.weight[start:start + T]
+        bias = self.bias[:, :, start:start + T, :start + T]
+        kv = []
+        for i, block in enumerate(self.h):
+            x, layer_kv = block(x, bias, None if past is None else past[i])
+            kv.append(layer_kv)
+        return self.ln_f(x) @ self.wte.weight.t(), kv
 
 
 def timed(fn, warmup, iters):
@@ -86,11 +94,12 @@ def timed(fn, warmup, iters):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["gemm", "gpt"])
+    ap.add_argument("case", choices=["gemm", "gpt", "generate"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
-    for name, default in [("layers", 2), ("d", 128), ("heads", 4), ("time", 64), ("batch", 16), ("vocab", 256), ("size", 1024)]:
+    for name, default in [("layers", 2), ("d", 128), ("heads", 4), ("time", 64), ("batch", 16), ("vocab", 256), ("size", 1024),
+                          ("prompt", 17), ("new", 64)]:
         ap.add_argument(f"--{name}", type=int, default=default)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -101,6 +110,21 @@ def main():
         A = torch.randn(n, n)
         B = torch.randn(n, n)
         ms, cpu = timed(lambda: A @ B, a.warmup, a.iters)
+    elif a.case == "generate":
+        # Greedy decoding with a KV cache: prefill the prompts, then one token per step.
+        model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab).eval()
+        i = torch.arange(a.batch * a.prompt)
+        prompts = ((i * 7919) % 256).view(a.batch, a.prompt)
+
+        @torch.no_grad()
+        def generate():
+            logits, past = model(prompts)
+            token = logits[:, -1].argmax(-1, keepdim=True)
+            for _ in range(a.new - 1):
+                logits, past = model(token, past)
+                token = logits[:, -1].argmax(-1, keepdim=True)
+
+        ms, cpu = timed(generate, a.warmup, a.iters)
     else:
         model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
         decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -114,7 +138,7 @@ def main():
         ids, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
 
         def step():
-            logits = model(ids)
+            logits, _ = model(ids)
             loss = F.cross_entropy(logits.view(-1, a.vocab), targets.view(-1))
             opt.zero_grad(set_to_none=True)
             loss.backward()

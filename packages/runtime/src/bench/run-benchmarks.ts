@@ -21,7 +21,7 @@ export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
   b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
 };
 
-export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'train-a-fused', 'train-b-fused'] as const;
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'train-a-fused', 'train-b-fused', 'generate-a'] as const;
 export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
 
 export interface BenchmarkOptions {
@@ -41,6 +41,11 @@ export interface BenchmarkOptions {
   gpt?: GptStepFactory;
   /** The same step written on apogee's fused ops (`train-*-fused` cases); skipped when absent. */
   gptFused?: GptStepFactory;
+  /**
+   * KV-cache generation for `generate-a` (its `step()` generates once; its `info` gives
+   * `prompts`, `promptTokens`, `newTokens`, and after a step `generated`); skipped when absent.
+   */
+  generate?: GptStepFactory;
   /** Python for the reference. Default `APOGEE_PYTHON`, else `/usr/bin/python3`, else `python3`. */
   python?: string;
   /** Path of `torch_bench.py`. Default: `bench/reference/torch_bench.py` found upwards from cwd. */
@@ -209,6 +214,33 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       } else {
         result.note = 'no CBLAS library loaded: no direct sgemm to compare';
       }
+      results.push(result);
+      continue;
+    }
+    if (c === 'generate-a') {
+      const shape = GPT_BENCH_SHAPES.a;
+      if (!options.generate) {
+        notes.push('generate-a skipped: no generation given (runBenchmarks({ generate })).');
+        continue;
+      }
+      const iters = options.iters ?? 3;
+      const roundsOut: BenchmarkRound[] = [];
+      let info: Record<string, number> = {};
+      for (let r = 0; r < rounds; r++) {
+        logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
+        const gen = await options.generate(shape);
+        const ours = await timeIterations(() => gen.step(), Math.min(warmup, 1), iters);
+        info = { ...gen.info };
+        gen.dispose();
+        const args = ['generate', '--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128',
+          '--vocab', String(info.vocab ?? 260), '--batch', String(info.prompts ?? 64), '--prompt', String(info.promptTokens ?? 17), '--new', String(info.newTokens ?? 64),
+          '--warmup', String(Math.min(warmup, 1)), '--iters', String(iters)];
+        const ref = torch ? runTorch(torch, args, threads) : null;
+        roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+      }
+      const result = summarise(c, `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`, roundsOut);
+      const expected = (info.prompts ?? 0) * (info.newTokens ?? 0);
+      if (info.generated !== undefined && info.generated < expected) result.note = `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`;
       results.push(result);
       continue;
     }

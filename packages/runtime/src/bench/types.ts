@@ -12,6 +12,8 @@ export interface GptBenchShape {
 export interface GptStep {
   step(): Promise<void>;
   dispose(): void;
+  /** Facts about the work (generation: `prompts`, `promptTokens`, `newTokens`, `generated`). */
+  info?: Record<string, number>;
 }
 
 /** Builds a GPT training step for a shape: the benchmark is told which model to time. */
