@@ -8,12 +8,11 @@ import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT_BENCH_SHAPES, initBackend } from '@apogee/runtime';
 import { policyGptStep } from './gpt-step';
-import { fusedGptStep } from './gpt-fused-step';
 
 async function main(): Promise<void> {
   const shapeName = process.argv[2] === 'b' ? 'b' : 'a';
   await initBackend({ backend: (process.env.APOGEE_BACKEND as 'apogee-cpu' | undefined) ?? 'apogee-cpu' });
-  const step = await (process.env.FUSED ? fusedGptStep : policyGptStep)(GPT_BENCH_SHAPES[shapeName]);
+  const step = await policyGptStep(GPT_BENCH_SHAPES[shapeName]);
   for (let i = 0; i < 3; i++) await step.step();
   const profiles = [];
   for (let i = 0; i < 3; i++) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,train-a-fused,train-b-fused,generate-a] [--rounds N] [--iters N]
+ * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,generate-a] [--rounds N] [--iters N]
  * [--threads N]`: times apogee's runtime against the PyTorch reference in the same run and prints
  * a table; `--json` also writes the report (default bench/results/latest.json).
  */
@@ -7,7 +7,6 @@ import 'reflect-metadata';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@apogee/core';
 import { BENCHMARK_CASES, formatBenchmarkReport, runBenchmarks, type BenchmarkCase } from '@apogee/runtime';
-import { fusedGptStep } from './gpt-fused-step';
 import { policyGptGenerate } from './gpt-generate';
 import { policyGptStep } from './gpt-step';
 
@@ -32,7 +31,7 @@ function intArg(name: string): number | undefined {
 async function main(): Promise<void> {
   const casesArg = arg('cases');
   const cases = casesArg ? (casesArg.split(',') as BenchmarkCase[]) : [...BENCHMARK_CASES];
-  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), gpt: policyGptStep, gptFused: fusedGptStep, generate: policyGptGenerate });
+  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), gpt: policyGptStep, generate: policyGptGenerate });
   process.stdout.write(`${formatBenchmarkReport(report)}\n`);
   const json = arg('json');
   if (json !== undefined) {

@@ -21,7 +21,7 @@ export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
   b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
 };
 
-export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'train-a-fused', 'train-b-fused', 'generate-a'] as const;
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'generate-a'] as const;
 export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
 
 export interface BenchmarkOptions {
@@ -39,8 +39,6 @@ export interface BenchmarkOptions {
   backend?: BackendRequest;
   /** The GPT training step to time; without it the training cases are skipped with a note. */
   gpt?: GptStepFactory;
-  /** The same step written on apogee's fused ops (`train-*-fused` cases); skipped when absent. */
-  gptFused?: GptStepFactory;
   /**
    * KV-cache generation for `generate-a` (its `step()` generates once; its `info` gives
    * `prompts`, `promptTokens`, `newTokens`, and after a step `generated`); skipped when absent.
@@ -244,13 +242,12 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       results.push(result);
       continue;
     }
-    const shapeName = c.startsWith('train-a') ? 'a' : 'b';
-    const fused = c.endsWith('-fused');
+    const shapeName = c === 'train-a' ? 'a' : 'b';
     const shape = GPT_BENCH_SHAPES[shapeName];
-    const description = `GPT train step (${shapeName}${fused ? ', fused ops' : ''}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
-    const factory = fused ? options.gptFused : options.gpt;
+    const description = `GPT train step (${shapeName}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
+    const factory = options.gpt;
     if (!factory) {
-      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ ${fused ? 'gptFused' : 'gpt'} })).`);
+      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ gpt })).`);
       continue;
     }
     const iters = options.iters ?? 5;
