@@ -6,7 +6,7 @@ import { describePlugin, describeRewardModel } from '@apogee/testing';
 import { ByteTokenizer } from '@apogee/tokenizers';
 import { gptReward, GptRewardFactory } from './plugin';
 
-const tinyPolicy = async () => GptPolicy.create(gptConfig('tiny', { nEmbd: 32, blockSize: 64 }), new ByteTokenizer(), 1);
+const tinyPolicy = async () => GptPolicy.create(gptConfig('tiny', { nLayer: 1, nEmbd: 32, blockSize: 64 }), new ByteTokenizer(), 1);
 const setup = async () => {
   await initBackend({ logger: silentLogger });
 };
