@@ -41,6 +41,15 @@ describe('GptPolicy generation', () => {
     policy.dispose();
   });
 
+  it('matches decoding without a cache for the exact-erf GELU too', async () => {
+    const policy = GptPolicy.create(gptConfig('tiny', { blockSize: 64, nEmbd: 32, activation: 'gelu' }), tokenizer, 9);
+    const opts = { sampler: greedySampler, rng: Rng.fromSeed(1), maxNewTokens: 8, n: 1 };
+    const a = await policy.generate(['ab', 'c'], { ...opts, hostCache: true });
+    const b = await policy.generate(['ab', 'c'], { ...opts, kvCache: false });
+    expect(a.map((g) => g[0].tokenIds)).toEqual(b.map((g) => g[0].tokenIds));
+    policy.dispose();
+  });
+
   it('reports log-probs of the unmodified distribution (equal to scoring the ids afterwards)', async () => {
     const policy = make(3);
     const [[g]] = await policy.generate(['Question: '], { sampler: ancestralSampler, rng: Rng.fromSeed(5), maxNewTokens: 10 });
@@ -148,6 +157,22 @@ describe('GptPolicy training', () => {
     policy.dispose();
   });
 
+  it('with dropout: training is seeded (same seed, same steps) and evaluation is deterministic', async () => {
+    const withDropout = gptConfig('tiny', { blockSize: 64, nEmbd: 32, dropout: 0.2 });
+    const [a, b] = [GptPolicy.create(withDropout, tokenizer, 8), GptPolicy.create(withDropout, tokenizer, 8)];
+    const before = await a.logProbs(data);
+    expect(Array.from((await a.logProbs(data)).sum)).toEqual(Array.from(before.sum));
+    for (const p of [a, b]) p.setOptimizer({ lr: 1e-2 });
+    const ra = [await a.trainStep(sftLoss), await a.trainStep(sftLoss)];
+    const rb = [await b.trainStep(sftLoss), await b.trainStep(sftLoss)];
+    expect(rb).toEqual(ra);
+    // Dropout is on while training: the training loss differs from the evaluation NLL of the same weights.
+    const evalNll = -Array.from(before.sum).reduce((x, y) => x + y, 0) / Array.from(before.count).reduce((x, y) => x + y, 0);
+    expect(Math.abs(ra[0].loss - evalNll)).toBeGreaterThan(1e-4);
+    a.dispose();
+    b.dispose();
+  });
+
   it('refuses to train a frozen clone, and the clone does not move when the original trains', async () => {
     const policy = make(5);
     const frozen = await policy.clone({ trainable: false });
@@ -218,6 +243,17 @@ describe('GptPolicy checkpoint errors', () => {
       await expect(GptPolicy.load(tmp.dir)).rejects.toMatchObject({ code: ERROR_CODES.MODEL_FILE_INVALID, message: expect.stringMatching(message) });
       tmp.cleanup();
     }
+  });
+
+  it('rejects malformed optimizer state with the file named', async () => {
+    const tmp = makeTempDir();
+    const policy = make(2);
+    policy.setOptimizer({ lr: 1e-3 });
+    await policy.save(tmp.dir);
+    fs.writeFileSync(path.join(tmp.dir, 'optimizer.json'), JSON.stringify({ step: -1 }));
+    await expect(GptPolicy.load(tmp.dir)).rejects.toMatchObject({ code: ERROR_CODES.CHECKPOINT_INVALID, message: expect.stringMatching(/optimizer\.json/) });
+    policy.dispose();
+    tmp.cleanup();
   });
 
   it('lists misshapen and missing tensors', async () => {
