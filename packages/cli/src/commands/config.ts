@@ -45,8 +45,11 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
     .action(async (file: string) => {
       const loaded = loadConfigFile(path.resolve(ctx.io.cwd, file));
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { checkPluginRefs } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
+      const { checkPluginRefs, instantiatePlugins } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
       checkPluginRefs(loaded.config.plugins, { from: ctx.io.cwd, locate: loaded.locate, source: file });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { builtinFactories } = require('../plugins/registry') as typeof import('../plugins/registry');
+      await instantiatePlugins(loaded.config.plugins, { from: ctx.io.cwd, builtins: builtinFactories(), locate: loaded.locate });
       ctx.io.out(`${file} is valid (${loaded.config.plugins.length} plugin${loaded.config.plugins.length === 1 ? '' : 's'}, ${loaded.config.game.rounds} rounds, seed ${loaded.config.seed}).\n`);
     });
 

@@ -86,6 +86,14 @@ describe('config files', () => {
     expect(io.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('config validate checks each plugin\'s options and points at the entry', async () => {
+    const io = memoryIo(t.dir);
+    write('o.yaml', 'plugins:\n  - byte-tokenizer\n  - [dpo-loss, { beta: -1 }]\n');
+    expect(await runCli(['config', 'validate', 'o.yaml'], { io })).toBe(2);
+    expect(io.stderr).toContain('Options of plugin "dpo-loss" has a problem (plugins[1] at ');
+    expect(io.stderr).toContain('o.yaml:3:16):\n  - beta: Too small: expected number to be >0');
+  });
+
   it('config schema prints a JSON Schema with descriptions, defaults and allowed values', async () => {
     const io = memoryIo(t.dir);
     expect(await runCli(['config', 'schema'], { io })).toBe(0);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
-import { ApogeeError, ERROR_CODES, type PluginRef, type Problem } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, loadPlugin, type ApoPlugin, type LoadPluginsOptions, type PluginRef, type Problem } from '@apogee/core';
 import { builtinPlugins, installedPlugins } from './registry';
 
 /** Whether `name` resolves as a package from `from` (without loading it). */
@@ -53,4 +53,27 @@ export function checkPluginRefs(
       },
     );
   }
+}
+
+/**
+ * Create every plugin named in a config (validating each one's options) without applying it. An
+ * invalid plugin's error gets the position of its config entry appended.
+ */
+export async function instantiatePlugins(
+  refs: readonly PluginRef[],
+  options: { from: string; builtins: LoadPluginsOptions['builtins']; locate?: (p: ReadonlyArray<PropertyKey>) => string },
+): Promise<ApoPlugin[]> {
+  const out: ApoPlugin[] = [];
+  for (const [i, ref] of refs.entries()) {
+    try {
+      out.push(await loadPlugin(ref, { builtins: options.builtins, resolveFrom: options.from }));
+    } catch (e) {
+      if (e instanceof ApogeeError && options.locate) {
+        const at = options.locate(typeof ref === 'string' ? ['plugins', i] : ['plugins', i, 1]);
+        throw new ApogeeError(e.code, `${e.message.replace(/:$/, '')} (plugins[${i}] at ${at}):`, { problems: e.problems, hint: e.hint, cause: e });
+      }
+      throw e;
+    }
+  }
+  return out;
 }

@@ -5,7 +5,6 @@ import {
   ApogeeError,
   createRun,
   ERROR_CODES,
-  loadPlugins,
   TOKENS,
   writeFileAtomic,
   writeJsonAtomic,
@@ -17,7 +16,7 @@ import { PolicyEvaluator } from '@apogee/eval';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
 import { builtinFactories, builtinPlugins } from '../plugins/registry';
-import { checkPluginRefs } from '../plugins/check-plugins';
+import { checkPluginRefs, instantiatePlugins } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
 
@@ -70,7 +69,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const variant = variantName(config);
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
-  const plugins = await loadPlugins(config.plugins, { builtins: builtinFactories(), resolveFrom: io.cwd });
+  const plugins = await instantiatePlugins(config.plugins, { from: io.cwd, builtins: builtinFactories(), locate: options.locate });
   const run = await createRun({ plugins, config: resolved });
   try {
     registerCallbacks(run.container, cbs);
