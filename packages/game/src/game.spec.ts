@@ -57,6 +57,27 @@ describe('ApoGameController on a tiny world', () => {
     expect(c.metrics[0]).not.toEqual(a.metrics[0]);
   });
 
+  it('rmInit "continue" trains round 2\'s RM on from round 1\'s, and resumes from it', async () => {
+    expected ??= await play(path.join(tmp.dir, 'ref'));
+    const dir = path.join(tmp.dir, 'continue');
+    const abort = new AbortController();
+    const stopper = definePlugin('stop-in-round-2', {
+      provides: [TOKENS.RoundCallback],
+      register: (c) => c.register(TOKENS.RoundCallback, { useValue: { onPhaseEnd: (e) => void (e.round === 2 && e.phase === 'train-rm' && abort.abort()) } }),
+    });
+    const first = await tinyRun(dir, { rmInit: 'continue', extra: [stopper()] });
+    const stopped = await controller(first).run({ signal: abort.signal });
+    await first.dispose();
+    expect(stopped.stopped).toMatchObject({ round: 2, phase: 'train-rm' });
+    const second = await tinyRun(dir, { rmInit: 'continue' });
+    const resumed = await controller(second).resume(dir);
+    await second.dispose();
+    // Round 1 is the same game as with rmInit "base"; round 2's RM starts from round 1's, so it differs.
+    expect(resumed.metrics[0]).toEqual(expected.metrics[0]);
+    expect(resumed.metrics[1]['rm/loss']).not.toBe(expected.metrics[1]['rm/loss']);
+    expect(fs.existsSync(path.join(dir, 'checkpoints', 'models', 'rm-r0002', 'model.safetensors'))).toBe(true);
+  });
+
   it('holds no more tensors after round 3 than after round 1', async () => {
     const counts: number[] = [];
     const run = await tinyRun(path.join(tmp.dir, 'mem'), {

@@ -60,13 +60,16 @@ export function tinyPlugins(o: TinyGameOptions = {}): ApoPlugin[] {
   ];
 }
 
-export function tinyConfig(outDir: string, rounds = 2, seed = 11): ApogeeConfigInput {
-  return { seed, outDir, game: { rounds, samplesPerQuery: 2, maxNewTokens: 10 } };
+export function tinyConfig(outDir: string, rounds = 2, seed = 11, rmInit: 'base' | 'continue' = 'base'): ApogeeConfigInput {
+  return { seed, outDir, game: { rounds, samplesPerQuery: 2, maxNewTokens: 10, rmInit } };
 }
 
-export async function tinyRun(outDir: string, o: TinyGameOptions & { rounds?: number; seed?: number } = {}): Promise<Run> {
+export async function tinyRun(
+  outDir: string,
+  o: TinyGameOptions & { rounds?: number; seed?: number; rmInit?: 'base' | 'continue' } = {},
+): Promise<Run> {
   await initBackend({ logger: { info: () => undefined, warn: () => undefined, debug: () => undefined } });
-  return createRun({ plugins: tinyPlugins(o), config: tinyConfig(outDir, o.rounds, o.seed) });
+  return createRun({ plugins: tinyPlugins(o), config: tinyConfig(outDir, o.rounds, o.seed, o.rmInit) });
 }
 
 /** sha256 of every model weight file the final checkpoint names (policy, reference, RM). */
