@@ -20,7 +20,7 @@ function finish(ctx: CommandContext, r: ExecuteRunResult): void {
     return;
   }
   const last = r.result.metrics[r.result.metrics.length - 1] ?? {};
-  const shown = ['goldReward', 'proxyReward', 'rmAccuracyPolicy', 'kl'].filter((k) => typeof last[k] === 'number');
+  const shown = ['goldReward', 'proxyReward', 'rmAccuracyPolicy', 'kl'].filter((k) => Number.isFinite(last[k]));
   ctx.io.out(`Finished ${r.result.rounds} rounds in ${displayPath(ctx.io.cwd, r.dir)}${shown.length ? `: ${shown.map((k) => `${k} ${last[k].toFixed(3)}`).join(', ')}` : ''}\n`);
   if (r.reportFile) ctx.io.out(`Report: ${displayPath(ctx.io.cwd, r.reportFile)}\n`);
 }
