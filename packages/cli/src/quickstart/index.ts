@@ -7,4 +7,5 @@ export {
   type QuickstartTiming,
 } from './run-quickstart';
 export { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant, type UpdateSettings } from './presets';
-export { buildSummary, SUMMARY_METRICS, type QuickstartSummary, type SeedRun, type Stat, type SummaryMetric } from './summary';
+export { buildSummary, SEED_RUNS_FILE, SUMMARY_METRICS, type QuickstartSummary, type SeedRun, type Stat, type SummaryMetric } from './summary';
+export { mergeQuickstartRuns } from './merge';

@@ -60,7 +60,12 @@ export interface QuickstartPreset {
 }
 
 const testSampler: SamplerOptionsInput = { temperature: 0.3, topK: 5, topP: 0.85, repetitionPenalty: 1.05 };
-const trainSampler: SamplerOptionsInput = { temperature: 1.2, topP: 1 };
+/**
+ * Training samples at temperature 1.0, not the reference's 1.2: the reference samples a
+ * well-trained 7B model; a 2-layer byte-level π₀ trained for two minutes is far less sure of itself,
+ * and at 1.2 most of its samples are noise (docs/decisions/0062).
+ */
+const tinyTrainSampler: SamplerOptionsInput = { temperature: 1.0, topP: 1 };
 
 /**
  * `default`: the measured configuration (docs/results.md), sized for ≤ 10 minutes per seed on two
@@ -70,20 +75,20 @@ const trainSampler: SamplerOptionsInput = { temperature: 1.2, topP: 1 };
 export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartPreset>> = {
   default: {
     rounds: 3,
-    world: { rmPrompts: 48, llmPrompts: 48, testPrompts: 48, sftDemos: 1200, humanPairsPerPrompt: 4, testPairsPerPrompt: 2 },
+    world: { rmPrompts: 32, llmPrompts: 32, testPrompts: 32, sftDemos: 1200, humanPairsPerPrompt: 4, testPairsPerPrompt: 2 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
-    sft: { epochs: 4, batchSize: 32, lr: 3e-3, warmupSteps: 10, lmWarmupEpochs: 1 },
+    sft: { epochs: 8, batchSize: 16, lr: 3e-3, warmupSteps: 20, lmWarmupEpochs: 2 },
     annotationSamples: 4,
     samplesPerQuery: 4,
     maxNewTokens: 48,
-    trainSampler,
+    trainSampler: tinyTrainSampler,
     testSampler,
     rm: { lr: 1e-3, epochs: 2, batchSize: 32, warmupSteps: 0, schedule: 'constant' },
     updates: {
-      goldenSft: { lr: 1e-3, epochs: 2, batchSize: 16, schedule: 'constant' },
-      rjs: { lr: 1e-3, epochs: 2, batchSize: 16, schedule: 'constant' },
-      dpo: { lr: 5e-4, epochs: 2, batchSize: 16, schedule: 'constant' },
-      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
+      goldenSft: { lr: 2e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
+      rjs: { lr: 2e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
+      dpo: { lr: 1e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
+      rrhf: { lr: 1e-3, epochs: 2, batchSize: 8, schedule: 'constant' },
     },
     eval: { maxPrompts: 0, policySamples: 4 },
   },
@@ -95,7 +100,7 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     annotationSamples: 2,
     samplesPerQuery: 2,
     maxNewTokens: 24,
-    trainSampler,
+    trainSampler: tinyTrainSampler,
     testSampler,
     rm: { lr: 1e-3, epochs: 1, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
     updates: {

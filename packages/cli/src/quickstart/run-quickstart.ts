@@ -38,7 +38,7 @@ import { writeReport } from '../report/render-report';
 import { runCallbacks } from '../run/run-callbacks';
 import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, VARIANT_UPDATE, type QuickstartPreset, type QuickstartVariant } from './presets';
 import { samplePolicy, trainInitialPolicy } from './pretrain';
-import { buildSummary, type QuickstartSummary, type SeedRun } from './summary';
+import { buildSummary, SEED_RUNS_FILE, type QuickstartSummary, type SeedRun } from './summary';
 
 /** The variant presets the quickstart plays, by name. */
 const VARIANT_FACTORIES: Readonly<Record<QuickstartVariant, (o?: Record<string, unknown>) => ApoPlugin>> = {
@@ -55,7 +55,7 @@ const VARIANT_FACTORIES: Readonly<Record<QuickstartVariant, (o?: Record<string, 
 export const SFT_ROW = 'sft';
 
 export interface QuickstartOptions {
-  /** Where summary.json, metrics.jsonl, samples/, timing.json and report.html go. */
+  /** Where summary.json, seed-runs.json, metrics.jsonl, samples/, timing.json and report.html go. */
   outDir: string;
   /** One full pass (π₀ + every variant) per seed. Default [1]. */
   seeds?: number[];
@@ -226,6 +226,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
       timing.cpuSeconds = cpuSeconds(c0);
       await writeJsonAtomic(path.join(dir, 'summary.json'), buildSummary(runs, { backend: backend.name, preset: presetName, variants: [SFT_ROW, ...variants], reliability: lastReliability }));
       await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
+      await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
     }
   } finally {
     progress?.stop();

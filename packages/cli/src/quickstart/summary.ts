@@ -19,6 +19,9 @@ export interface Stat {
   std: number | null;
 }
 
+/** Every seed's full results (`SeedRun[]`), next to summary.json: what per-seed comparisons and merges read. */
+export const SEED_RUNS_FILE = 'seed-runs.json';
+
 /** One seed's results: final-round metrics and every round's, per variant. */
 export interface SeedRun {
   seed: number;
