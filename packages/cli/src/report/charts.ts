@@ -31,6 +31,27 @@ function point(variant: string, round: number, mean: number, std: number): Round
  * the `round-end` rows of metrics.jsonl (mean and std over seeds computed here).
  */
 export function perRound(data: RunData, metric: string): RoundPoint[] {
+  return withSharedStart(rawPerRound(data, metric));
+}
+
+/**
+ * A series whose only point is round 0 (the quickstart's π₀ row, `sft`) is where every variant
+ * starts: draw it as each other variant's round 0 instead of as a series of its own.
+ */
+function withSharedStart(points: RoundPoint[]): RoundPoint[] {
+  const rounds = new Map<string, Set<number>>();
+  for (const p of points) rounds.set(p.variant, (rounds.get(p.variant) ?? new Set()).add(p.round));
+  const starts = [...rounds].filter(([, r]) => r.size === 1 && r.has(0)).map(([v]) => v);
+  if (starts.length !== 1 || rounds.size < 2) return points;
+  const start = points.find((p) => p.variant === starts[0])!;
+  const out = points.filter((p) => p.variant !== starts[0]);
+  for (const [variant, r] of rounds) {
+    if (variant !== starts[0] && !r.has(0)) out.push(point(variant, 0, start.mean, start.std));
+  }
+  return out.sort((a, b) => a.variant.localeCompare(b.variant) || a.round - b.round);
+}
+
+function rawPerRound(data: RunData, metric: string): RoundPoint[] {
   const fromSummary = (data.summary.perRound ?? []).flatMap((row) => {
     const mean = statMean(row[metric]);
     return mean === undefined ? [] : [point(row.variant, row.round, mean, statStd(row[metric]) ?? 0)];

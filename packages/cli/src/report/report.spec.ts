@@ -70,6 +70,28 @@ describe('apogee report', () => {
     }
   });
 
+  it('draws a lone round-0 row (π₀, "sft") as the shared start of every variant', () => {
+    const t = tempDir();
+    try {
+      const stat = (mean: number) => ({ mean, std: 0 });
+      writeFileSync(
+        path.join(t.dir, 'summary.json'),
+        JSON.stringify({
+          perRound: [
+            { variant: 'sft', round: 0, goldReward: stat(0.3) },
+            { variant: 'dpo', round: 1, goldReward: stat(0.4) },
+            { variant: 'dpo-apo', round: 0, goldReward: stat(0.31) },
+            { variant: 'dpo-apo', round: 1, goldReward: stat(0.5) },
+          ],
+        }),
+      );
+      const pts = perRound(readRunDir(t.dir), 'goldReward').map((p) => [p.variant, p.round, p.mean]);
+      expect(pts).toEqual([['dpo', 0, 0.3], ['dpo', 1, 0.4], ['dpo-apo', 0, 0.31], ['dpo-apo', 1, 0.5]]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('fails with a clear error for a directory with nothing to report, and for broken JSON', async () => {
     const t = tempDir();
     try {
