@@ -1,5 +1,6 @@
 /**
- * `exp` for float32 kernels, ~5× faster than `Math.exp` in V8: e^x = 2^k · e^(f·ln2) with k the
+ * `exp` for float32 kernels, faster than `Math.exp` in V8 (a sigmoid loop ran 1.5× faster on the
+ * project machine; `Math.exp` costs ~20 ns there): e^x = 2^k · e^(f·ln2) with k the
  * nearest integer to x·log2(e), |f| ≤ ½, a degree-7 Taylor polynomial (relative error < 1e-8,
  * far below float32's 6e-8 rounding) and 2^k from a table. Deterministic plain arithmetic.
  */

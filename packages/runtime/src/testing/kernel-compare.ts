@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@apogee/core';
+import { quiet } from '../apogee-cpu-backend';
 
 /**
  * Tolerance: |apogee − cpu| ≤ atol + rtol·|cpu| element-wise (NaN must match NaN, ±Infinity must
@@ -35,6 +36,7 @@ export interface Outcome {
 /** Runs `fn` on `backend` with fresh tensors made from `inputs`; returns plain data. */
 export function runOn(backend: string, inputs: Inputs, fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Outcome[] {
   tf.setBackend(backend);
+  quiet(tf.backend()); // no "install tfjs-node" notice from the reference cpu backend
   return tf.tidy(() => {
     const xs = inputs.map((i) => tf.tensor(i.values, i.shape, i.dtype ?? (i.values instanceof Int32Array ? 'int32' : 'float32')));
     const out = fn(...xs);
