@@ -223,6 +223,7 @@ export class ApoGameController implements GameController {
     update: PolicyUpdate,
     data: GameData,
     callbacks: RoundCallbacks,
+    signal: AbortSignal | undefined,
   ): Promise<{ gameRng: Rng }> {
     if (store) {
       if (store.hasCheckpoint() && !this.options.overwrite) {
@@ -253,14 +254,30 @@ export class ApoGameController implements GameController {
         });
       }
       const sftRng = gameRng.stream('init/sft');
+      let done: Record<string, number> | undefined;
       try {
-        await sftPolicy(policy, demos, this.container.resolve(TOKENS.SftLoss), this.options.sftInit, sftRng, async (result, total) => {
-          this.checkFinite(0, 'update-policy', result);
-          await callbacks.onStep({ round: 0, phase: 'update-policy', step: result.step, totalSteps: total, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, metrics: result.metrics });
-        });
+        done = await sftPolicy(
+          policy,
+          demos,
+          this.container.resolve(TOKENS.SftLoss),
+          this.options.sftInit,
+          sftRng,
+          async (result, total) => {
+            this.checkFinite(0, 'update-policy', result);
+            await callbacks.onStep({ round: 0, phase: 'update-policy', step: result.step, totalSteps: total, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, metrics: result.metrics });
+          },
+          () => signal?.aborted === true,
+        );
       } catch (e) {
         await policy.dispose();
+        if (isApogeeError(e) && e.code === ERROR_CODES.NON_FINITE) {
+          throw new ApogeeError(ERROR_CODES.NON_FINITE, `SFT of π₀ before round 1: ${e.message}`, { hint: 'Lower sftInit.lr or check the demonstrations.', cause: e });
+        }
         throw e;
+      }
+      if (done === undefined) {
+        await policy.dispose();
+        throw new StopRequested();
       }
     }
     const reference = await policy.clone({ trainable: false });
@@ -273,7 +290,24 @@ export class ApoGameController implements GameController {
 
   private async restore(store: CheckpointStore, update: PolicyUpdate): Promise<{ gameRng: Rng; manifest: CheckpointManifest }> {
     const manifest = store.readManifest();
-    const runInfo = JSON.parse(fs.readFileSync(store.resolve('run.json'), 'utf8')) as Record<string, unknown>;
+    this.checkRunInfo(store, update);
+    await store.cleanTemporaries();
+    const policyFactory = this.container.resolve(TOKENS.PolicyFactory);
+    const policy = await policyFactory.load(store.resolve(manifest.models.policy));
+    const reference = await policyFactory.load(store.resolve(manifest.models.reference));
+    const rm = manifest.models.rm ? await this.container.resolve(TOKENS.RewardFactory).load(store.resolve(manifest.models.rm)) : undefined;
+    this.models = { policy, reference, rm, paths: { ...manifest.models } };
+    return { gameRng: Rng.fromState(manifest.rng.game), manifest };
+  }
+
+  /** Refuse to continue a run that was started with settings that change the numbers. */
+  private checkRunInfo(store: CheckpointStore, update: PolicyUpdate): void {
+    let runInfo: Record<string, unknown>;
+    try {
+      runInfo = JSON.parse(fs.readFileSync(store.resolve(RUN_FILE), 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `Cannot read ${store.resolve(RUN_FILE)}.`, { hint: 'Point resume at a run directory written by apogee.', cause });
+    }
     const now = this.fingerprint(update);
     const differ = Object.keys(now).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(runInfo[k]));
     if (differ.length > 0) {
@@ -283,13 +317,6 @@ export class ApoGameController implements GameController {
         { hint: 'Resume with the config and plugins the run was started with (only game.rounds may grow).' },
       );
     }
-    await store.cleanTemporaries();
-    const policyFactory = this.container.resolve(TOKENS.PolicyFactory);
-    const policy = await policyFactory.load(store.resolve(manifest.models.policy));
-    const reference = await policyFactory.load(store.resolve(manifest.models.reference));
-    const rm = manifest.models.rm ? await this.container.resolve(TOKENS.RewardFactory).load(store.resolve(manifest.models.rm)) : undefined;
-    this.models = { policy, reference, rm, paths: { ...manifest.models } };
-    return { gameRng: Rng.fromState(manifest.rng.game), manifest };
   }
 
   /** Rebuild a round's working set from the artifacts a checkpoint names. */
@@ -339,8 +366,15 @@ export class ApoGameController implements GameController {
       }
       // A run killed before its first checkpoint starts over from the same seed: the same run.
       if (resumeDir) this.logger.info(`No phase of ${dir} had completed; starting it from the beginning.`);
+      if (resumeDir && store) this.checkRunInfo(store, c.update);
       await c.callbacks.onRunStart({ rounds, seed: this.config.seed });
-      ({ gameRng } = await this.startFresh(store, c.update, c.data, c.callbacks));
+      try {
+        ({ gameRng } = await this.startFresh(store, c.update, c.data, c.callbacks, signal));
+      } catch (e) {
+        if (!(e instanceof StopRequested)) throw e;
+        this.logger.info(`Stopped before any phase completed; resume with \`apogee resume ${dir}\`.`);
+        return { rounds, metrics: [], checkpointDir: store ? dir : undefined, stopped: { reason: 'aborted', round: 1, phase: null, dir: store ? dir : undefined } };
+      }
     }
     let roundOpen = false;
     try {

@@ -128,6 +128,18 @@ describe('ApoGameController on a tiny world', () => {
     expect({ metrics: resumed.metrics, weights: weightsHash(resumed.checkpointDir!) }).toEqual(expected);
   });
 
+  it('an abort before the first checkpoint (during the SFT of π₀) stops with phase null', async () => {
+    const dir = path.join(tmp.dir, 'early');
+    const abort = new AbortController();
+    abort.abort();
+    const run = await tinyRun(dir);
+    const result = await controller(run).run({ signal: abort.signal });
+    await run.dispose();
+    expect(result).toMatchObject({ metrics: [], stopped: { reason: 'aborted', round: 1, phase: null } });
+    expect(fs.existsSync(path.join(dir, 'checkpoints', 'run.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'checkpoints', 'checkpoint.json'))).toBe(false);
+  });
+
   it('refuses to overwrite a run directory, and to resume with another seed', async () => {
     const dir = path.join(tmp.dir, 'guard');
     const a = await tinyRun(dir, { rounds: 1, update: 'golden-sft' });

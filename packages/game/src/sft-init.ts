@@ -4,7 +4,8 @@ import type { SftInitOptions } from './options';
 /**
  * Make π₀ by supervised fine-tuning on demonstrations (the "SFT model" every method of the paper
  * starts from): cross-entropy on response tokens through `TOKENS.SftLoss`, `epochs` shuffled
- * passes of `batchSize` demos per AdamW step. Returns the mean loss of the last epoch.
+ * passes of `batchSize` demos per AdamW step. Returns the mean loss of the last epoch, or
+ * `undefined` when `shouldStop` asked it to stop (checked before every step).
  */
 export async function sftPolicy(
   policy: PolicyModel,
@@ -13,7 +14,8 @@ export async function sftPolicy(
   options: SftInitOptions,
   rng: Rng,
   onStep: (result: TrainStepResult, totalSteps: number) => Promise<void>,
-): Promise<Record<string, number>> {
+  shouldStop: () => boolean = () => false,
+): Promise<Record<string, number> | undefined> {
   const perEpoch = Math.ceil(demos.length / options.batchSize);
   const totalSteps = perEpoch * options.epochs;
   policy.setOptimizer({
@@ -30,6 +32,7 @@ export async function sftPolicy(
     sum = 0;
     count = 0;
     for (let start = 0; start < order.length; start += options.batchSize) {
+      if (shouldStop()) return undefined;
       const batch = order.slice(start, start + options.batchSize).map((i) => demos[i]);
       const result = await policy.trainStep((forward) => loss.compute({ logProbs: forward.responseLogProbs(batch) }));
       await onStep(result, totalSteps);
