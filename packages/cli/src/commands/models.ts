@@ -34,6 +34,7 @@ export function registerModelCommands(program: Command, ctx: CommandContext): vo
     .option('--batch-size <n>', 'pairs per optimizer step', positiveInt('--batch-size'), 16)
     .option('--lr <x>', 'peak learning rate (AdamW, linear decay)', positive('--lr'), 1e-3)
     .option('--max-pairs <n>', 'use at most this many training pairs (a quick look)', positiveInt('--max-pairs'))
+    .option('--max-eval <n>', 'evaluate on at most this many held-out items', positiveInt('--max-eval'))
     .option('--seed <n>', 'seed of the head, shuffling and a fresh model', seedArg, 1)
     .option('--no-report', 'do not write report.html')
     .addHelpText(

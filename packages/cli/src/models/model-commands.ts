@@ -35,6 +35,7 @@ export interface TrainRmOptions {
   batchSize: number;
   lr: number;
   maxPairs?: number;
+  maxEval?: number;
   seed: number;
   report: boolean;
 }
@@ -43,7 +44,7 @@ export interface TrainRmOptions {
 export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
   await initBackend({ logger: progressLogger(ctx) });
   const trainItems = await readItems(o.train, o.maxPairs);
-  const evalItems = await readItems(o.eval);
+  const evalItems = await readItems(o.eval, o.maxEval);
   let rm: RewardModel;
   if (o.base) {
     const policy = await GptPolicy.load(o.base);

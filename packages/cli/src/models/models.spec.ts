@@ -27,7 +27,7 @@ describe('reward-model and sampling commands', () => {
       writeFileSync(path.join(t.dir, 'train.jsonl'), pairs(32, 0));
       writeFileSync(path.join(t.dir, 'heldout.jsonl'), pairs(12, 100));
       const io = memoryIo(t.dir);
-      const code = await runCli(['train-rm', '--train', 'train.jsonl', '--eval', 'heldout.jsonl', '--out', 'rm', '--block-size', '48', '--batch-size', '8'], { io });
+      const code = await runCli(['train-rm', '--train', 'train.jsonl', '--eval', 'heldout.jsonl', '--out', 'rm', '--block-size', '48', '--batch-size', '8', '--max-eval', '12'], { io });
       expect(io.stderr).not.toContain('error:');
       expect(code).toBe(0);
       const summary = JSON.parse(readFileSync(path.join(t.dir, 'rm', 'summary.json'), 'utf8'));
