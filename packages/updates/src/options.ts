@@ -15,8 +15,11 @@ export const trainingSchema = z.object({
   batchSize: z.number().int().min(1).max(65536).default(8),
   /** Linear warm-up steps (capped at the round's total). */
   warmupSteps: z.number().int().min(0).default(0),
-  /** Decay after warm-up. */
-  schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
+  /**
+   * Decay within a round after warm-up. Default `constant`: the paper lowers the rate from round
+   * to round (`lr: [5e-6, 2e-6, 9e-7]`), and a round of the game is often only a few steps long.
+   */
+  schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
   /** Decoupled weight decay (AdamW). */
   weightDecay: z.number().min(0).default(0),
   /** Global gradient-norm clip; 0 disables. */

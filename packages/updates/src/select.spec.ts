@@ -32,6 +32,6 @@ describe('per-round learning rates', () => {
     expect([1, 2, 3, 4].map((r) => lrForRound(lr, r))).toEqual([5e-6, 2e-6, 9e-7, 9e-7]);
     expect(lrForRound(1e-3, 7)).toBe(1e-3);
     const o = optimizerFor(trainingSchema.parse({ lr, warmupSteps: 50 }), 2, 10);
-    expect(o).toEqual({ lr: 2e-6, warmupSteps: 10, totalSteps: 10, schedule: 'linear', weightDecay: 0, gradClip: 1 });
+    expect(o).toEqual({ lr: 2e-6, warmupSteps: 10, totalSteps: 10, schedule: 'constant', weightDecay: 0, gradClip: 1 });
   });
 });
