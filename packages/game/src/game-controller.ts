@@ -133,6 +133,11 @@ export class ApoGameController implements GameController {
     return this.options.dir ?? path.join(this.config.outDir, 'checkpoints');
   }
 
+  /** The run directory of a checkpoint directory `<outDir>/checkpoints` (what `apogee resume` takes). */
+  private runDirOf(checkpointDir: string): string {
+    return path.basename(checkpointDir) === 'checkpoints' ? path.dirname(checkpointDir) : checkpointDir;
+  }
+
   /** `resume` accepts the checkpoint directory itself or the run directory holding `checkpoints/`. */
   static checkpointDirOf(dir: string): string {
     const nested = path.join(dir, 'checkpoints');
@@ -228,7 +233,7 @@ export class ApoGameController implements GameController {
     if (store) {
       if (store.hasCheckpoint() && !this.options.overwrite) {
         throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `The run directory ${store.dir} already holds a checkpoint.`, {
-          hint: `Continue it with \`apogee resume ${store.dir}\`, choose another outDir, or pass overwrite: true to apoGame.`,
+          hint: `Continue it with \`apogee resume ${this.runDirOf(store.dir)}\` (or game.resume), choose another outDir, or pass overwrite: true to apoGame.`,
         });
       }
       for (const sub of ['checkpoint.json', 'models', 'rounds']) {
@@ -372,7 +377,7 @@ export class ApoGameController implements GameController {
         ({ gameRng } = await this.startFresh(store, c.update, c.data, c.callbacks, signal));
       } catch (e) {
         if (!(e instanceof StopRequested)) throw e;
-        this.logger.info(`Stopped before any phase completed; resume with \`apogee resume ${dir}\`.`);
+        this.logger.info(`Stopped before any phase completed; game.resume('${dir}') starts it again.`);
         return { rounds, metrics: [], checkpointDir: store ? dir : undefined, stopped: { reason: 'aborted', round: 1, phase: null, dir: store ? dir : undefined } };
       }
     }
@@ -427,8 +432,8 @@ export class ApoGameController implements GameController {
       if (e instanceof StopRequested) {
         this.logger.info(
           position.phase === null
-            ? `Stopped before any phase completed; resume with \`apogee resume ${dir}\`.`
-            : `Stopped; the last checkpoint is after round ${position.round}, phase ${position.phase}. Resume with \`apogee resume ${dir}\`.`,
+            ? `Stopped before any phase completed; game.resume('${dir}') starts it again.`
+            : `Stopped; the last checkpoint (${dir}) is after round ${position.round}, phase ${position.phase}; game.resume continues from there.`,
         );
         return {
           rounds,
