@@ -98,7 +98,7 @@ function objectKeysAt(schema: z.ZodType, p: ReadonlyArray<PropertyKey>): string[
  * Validate `raw` against the config schema. Each problem names its path, what is allowed and the
  * `file:line:column` of the offending node; unknown keys get the closest known key suggested.
  */
-export function configProblems(raw: unknown, doc: Document | undefined, locate: LoadedConfig['locate'], schema: z.ZodType = apogeeConfigSchema): Problem[] {
+export function configProblems(raw: unknown, locate: LoadedConfig['locate'], schema: z.ZodType = apogeeConfigSchema): Problem[] {
   const result = schema.safeParse(raw);
   if (result.success) return [];
   const problems: Problem[] = [];
@@ -122,8 +122,8 @@ export function configProblems(raw: unknown, doc: Document | undefined, locate: 
 
 /** Read, parse and validate a config file. Throws one ApogeeError listing every problem. */
 export function loadConfigFile(file: string): LoadedConfig {
-  const { doc, raw, locate } = readConfigDocument(file);
-  const problems = configProblems(raw, doc, locate);
+  const { raw, locate } = readConfigDocument(file);
+  const problems = configProblems(raw, locate);
   if (problems.length > 0) {
     throw new ApogeeError(
       ERROR_CODES.CONFIG_INVALID,
