@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readAnyPreferenceFile, readSampleSets, readScoreEntries } from '@apogee/data';
 import { describeWithSharedData, makeTempDir } from '@apogee/testing';
 import { formatApoItems, formatSamples, formatScores, readSamples, readScores } from './artifacts';
 import { attachScores } from './items';
@@ -32,6 +33,23 @@ describeWithSharedData('round artifacts in the reference formats', 'dsp/helpful.
   it('APO items are written as the reference text/scores records with type "apo"', () => {
     const line = formatApoItems([{ id: 'q1', prompt: 'P', responses: ['gold', 'sample'], scores: [1, 0], kind: 'apo' }]);
     expect(JSON.parse(line)).toEqual({ text: ['P<sep>gold', 'P<sep>sample'], scores: [1, 0], query_id: 'q1', type: 'apo' });
+  });
+
+  it('@apogee/data reads every artifact back as the same records (the reference formats)', async () => {
+    const dir = tmp.dir;
+    const scored = attachScores(sets, Float32Array.from({ length: sets.length * 3 }, (_, i) => Math.fround(i / 7 - 2)));
+    const items = sets.map((s) => ({ id: s.queryId, prompt: s.prompt, responses: [s.samples[0], s.samples[2]], scores: [1, 0], kind: 'apo' as const }));
+    fs.writeFileSync(path.join(dir, 'samples.jsonl'), formatSamples(sets));
+    fs.writeFileSync(path.join(dir, 'scores.json'), formatScores(scored));
+    fs.writeFileSync(path.join(dir, 'apo-items.jsonl'), formatApoItems(items));
+    expect((await readSampleSets(path.join(dir, 'samples.jsonl'))).records).toEqual(sets);
+    const entries = (await readScoreEntries(path.join(dir, 'scores.json'))).records;
+    expect(entries).toHaveLength(scored.length * 3);
+    expect(entries[4]).toEqual({ queryId: scored[1].queryId, key: 'sample_1', score: scored[1].scores[1] });
+    const read = (await readAnyPreferenceFile(path.join(dir, 'apo-items.jsonl'))).items;
+    expect(read.map((it) => ({ prompt: it.prompt, responses: it.responses, scores: it.scores, kind: it.kind }))).toEqual(
+      items.map((it) => ({ prompt: it.prompt, responses: it.responses, scores: it.scores, kind: 'apo' })),
+    );
   });
 
   it('a damaged artifact fails with CHECKPOINT_INVALID naming file, line and field', () => {
