@@ -1,4 +1,4 @@
-import { TOKENS, definePlugin, type ApoPlugin, type PluginFactory, type Token } from '@apogee/core';
+import { ERROR_CODES, TOKENS, parseWithSchema, type ApoPlugin, type PluginFactory, type Token } from '@apogee/core';
 import { z } from 'zod';
 import { apoGame } from './plugin';
 import type { GameOptionsInput } from './options';
@@ -49,40 +49,48 @@ function call(factory: AnyFactory, options?: Record<string, unknown>): ApoPlugin
 /**
  * A variant preset: one plugin that applies the game (`apo` fixed), the policy update and the
  * losses, in that order. Anything a user lists after it overrides a part (last registration wins).
- * The APO RM loss's `apoSampleNum` follows `game.samplesPerQuery` unless set explicitly.
+ * The APO RM loss's `apoSampleNum` follows `game.samplesPerQuery` unless set explicitly. Every
+ * part's options are validated when the preset is created, with the part's own error.
  */
 export function defineVariant(name: string, spec: VariantSpec): PluginFactory<VariantOptions> {
-  const merge = (o: VariantOptions) => ({
-    game: { ...spec.defaults?.game, ...o.game, apo: spec.apo },
-    update: { ...spec.defaults?.update, ...o.update },
-    rewardLoss: { ...spec.defaults?.rewardLoss, ...o.rewardLoss },
-    policyLoss: { ...spec.defaults?.policyLoss, ...o.policyLoss },
-  });
   const provides = [
-    ...(spec.base ?? []).flatMap((f) => (f as { provides?: readonly Token<unknown>[] }).provides ?? []),
-    TOKENS.GameController,
-    TOKENS.PolicyUpdate,
-    TOKENS.RewardLoss,
-    ...((spec.policyLoss as { provides?: readonly Token<unknown>[] }).provides ?? []),
+    ...new Set([
+      ...(spec.base ?? []).flatMap((f) => (f as { provides?: readonly Token<unknown>[] }).provides ?? []),
+      TOKENS.GameController,
+      TOKENS.PolicyUpdate,
+      TOKENS.RewardLoss,
+      ...((spec.policyLoss as { provides?: readonly Token<unknown>[] }).provides ?? []),
+    ]),
   ];
-  return definePlugin<VariantOptions>(name, {
-    provides: [...new Set(provides)],
-    defaults: {},
-    schema: variantOptionsSchema as never,
-    register(container, options) {
-      const o = merge(options);
-      if (o.rewardLoss.apoSampleNum === undefined && container.isRegistered(TOKENS.Config, true)) {
-        o.rewardLoss.apoSampleNum = container.resolve(TOKENS.Config).game.samplesPerQuery;
-      }
-      // Build every part first so an options error surfaces before anything is registered.
-      const plugins = [
-        ...(spec.base ?? []).map((f) => call(f)),
-        apoGame(o.game),
-        call(spec.update, o.update),
-        call(spec.rewardLoss, o.rewardLoss),
-        call(spec.policyLoss, o.policyLoss),
-      ];
-      for (const p of plugins) p.register(container);
-    },
-  });
+  const factory = (options: Partial<VariantOptions> = {}): ApoPlugin => {
+    const o = parseWithSchema(variantOptionsSchema, options, {
+      code: ERROR_CODES.PLUGIN_OPTIONS_INVALID,
+      what: `Options of plugin "${name}"`,
+      hint: `A variant takes { game, update, rewardLoss, policyLoss }; see docs/variants/${name}.md.`,
+    }) as VariantOptions;
+    const parts = {
+      game: { ...spec.defaults?.game, ...o.game, apo: spec.apo },
+      update: { ...spec.defaults?.update, ...o.update },
+      rewardLoss: { ...spec.defaults?.rewardLoss, ...o.rewardLoss },
+      policyLoss: { ...spec.defaults?.policyLoss, ...o.policyLoss },
+    };
+    const build = (samplesPerQuery?: number): ApoPlugin[] => [
+      ...(spec.base ?? []).map((f) => call(f)),
+      apoGame(parts.game),
+      call(spec.update, parts.update),
+      call(spec.rewardLoss, parts.rewardLoss.apoSampleNum === undefined && samplesPerQuery !== undefined ? { ...parts.rewardLoss, apoSampleNum: samplesPerQuery } : parts.rewardLoss),
+      call(spec.policyLoss, parts.policyLoss),
+    ];
+    build(); // every part validates its options now, so a bad option fails where the preset is made
+    return {
+      name,
+      provides,
+      options: o,
+      register(container) {
+        const config = container.isRegistered(TOKENS.Config, true) ? container.resolve(TOKENS.Config) : undefined;
+        for (const plugin of build(config?.game.samplesPerQuery)) plugin.register(container);
+      },
+    };
+  };
+  return Object.assign(factory, { pluginName: name, provides });
 }

@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { createRun, TOKENS } from '@apogee/core';
+import { describePlugin } from '@apogee/testing';
+import { GAME_OPTIONS } from './options';
+import { apoGame } from './plugin';
+
+describePlugin('apo-game', (o) => apoGame(o));
+
+describe('apoGame', () => {
+  it('fills nested defaults under partial options and rejects bad ones, naming the field', async () => {
+    const run = await createRun({ plugins: [apoGame({ rm: { lr: 1e-4 } })] });
+    expect(run.resolve(GAME_OPTIONS).rm).toEqual({ lr: 1e-4, epochs: 1, batchSize: 64, warmupSteps: 100, schedule: 'linear', weightDecay: 0, gradClip: 1 });
+    await run.dispose();
+    expect(() => apoGame({ rm: { schedule: 'step' as never } })).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID', problems: [expect.objectContaining({ path: 'rm.schedule' })] }));
+  });
+
+  it('names every missing provider and the plugin that usually provides it before doing any work', async () => {
+    const run = await createRun({ plugins: [apoGame()] });
+    const error = await run.resolve(TOKENS.GameController).run().catch((e: unknown) => e);
+    await run.dispose();
+    expect(error).toMatchObject({ code: 'APOGEE_MISSING_PROVIDER' });
+    const paths = (error as { problems: Array<{ path: string; message: string }> }).problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['@apogee/core:PolicyFactory', '@apogee/core:RewardFactory', '@apogee/core:PolicyUpdate', '@apogee/core:GameDataSource', '@apogee/core:Tokenizer']));
+    expect((error as { problems: Array<{ message: string }> }).problems[0].message).toContain('usually provided by @apogee/policy');
+  });
+});
