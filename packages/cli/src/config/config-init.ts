@@ -23,7 +23,6 @@ export function configJsonSchema(): JsonSchema {
   const schema = z.toJSONSchema(apogeeConfigSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return {
     $schema: schema.$schema,
-    $id: 'https://apogee.dev/schema/config.json',
     title: 'apogee run config',
     description: 'Config of an apogee run (Adversarial Preference Optimization). Every field is optional and has a default.',
     ...schema,
