@@ -64,14 +64,17 @@ export function loadTokenizer(dir: string): Tokenizer {
   });
 }
 
+/** Every tokenizer file `saveTokenizer` may write; those a save does not write are stale and removed. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', APOGEE_TOKENIZER_FILE];
+
 /**
  * Save a tokenizer into a model directory so `loadTokenizer` finds it: a Hugging Face tokenizer as
  * `tokenizer.json` (+ `tokenizer_config.json`), any other as `apogee-tokenizer.json`. Atomic writes.
+ * Tokenizer files of an earlier save into the same directory that this save does not write are
+ * removed afterwards, so `loadTokenizer` (which prefers `tokenizer.json`) cannot pick up a stale one.
  */
 export async function saveTokenizer(dir: string, tokenizer: Tokenizer): Promise<void> {
-  if (tokenizer instanceof HfTokenizer) {
-    for (const [name, value] of Object.entries(tokenizer.files())) await writeJsonAtomic(path.join(dir, name), value);
-    return;
-  }
-  await writeJsonAtomic(path.join(dir, APOGEE_TOKENIZER_FILE), tokenizer.toJSON());
+  const files: Record<string, unknown> = tokenizer instanceof HfTokenizer ? tokenizer.files() : { [APOGEE_TOKENIZER_FILE]: tokenizer.toJSON() };
+  for (const [name, value] of Object.entries(files)) await writeJsonAtomic(path.join(dir, name), value);
+  for (const name of TOKENIZER_FILES) if (!(name in files)) await fs.promises.rm(path.join(dir, name), { force: true });
 }

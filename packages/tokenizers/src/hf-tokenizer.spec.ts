@@ -134,6 +134,25 @@ describe('malformed tokenizer files', () => {
     expect(() => tokenizerFromJSON({ type: 'sentencepiece' }, 'ckpt/x.json')).toThrow(/ckpt\/x.json: unknown tokenizer type "sentencepiece"/);
   });
 
+  it('saveTokenizer keeps special-token overrides (as tokenizer_config.json) and removes the stale files of an earlier save', async () => {
+    const dir = path.join(tmp.dir, 'resaved');
+    const withPad = loadHfTokenizer(DIR, { padToken: 'a' });
+    expect(withPad.padId).not.toBe(withPad.eosId);
+    await saveTokenizer(dir, withPad);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer_config.json'), 'utf8'));
+    expect(config).toMatchObject({ pad_token: 'a', eos_token: '<|endoftext|>', tokenizer_class: 'GPT2Tokenizer' });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'))).toEqual(tokenizerJson());
+    const back = loadTokenizer(dir);
+    expect([back.bosId, back.eosId, back.padId]).toEqual([withPad.bosId, withPad.eosId, withPad.padId]);
+
+    await saveTokenizer(dir, new ByteTokenizer());
+    expect(fs.readdirSync(dir)).toEqual(['apogee-tokenizer.json']);
+    expect(loadTokenizer(dir)).toBeInstanceOf(ByteTokenizer);
+    await saveTokenizer(dir, new HfTokenizer(tokenizerJson()));
+    expect(fs.readdirSync(dir)).toEqual(['tokenizer.json']);
+    expect(loadTokenizer(dir)).toBeInstanceOf(HfTokenizer);
+  });
+
   it('reads a tokenizer.json holding an apogee description, and tokenizerFromJSON takes a raw Hugging Face file', async () => {
     const dir = path.join(tmp.dir, 'described');
     fs.mkdirSync(dir);

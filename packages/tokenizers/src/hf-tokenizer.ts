@@ -165,9 +165,18 @@ export class HfTokenizer implements Tokenizer {
     return { type: 'huggingface', version: 1, tokenizer: this.json, config: this.config, specialTokens: { ...this.overrides } };
   }
 
-  /** The files to save beside a model: `tokenizer.json` and, when known, `tokenizer_config.json`. */
+  /**
+   * The files to save beside a model: `tokenizer.json` and, when there is one or special-token
+   * overrides were given, `tokenizer_config.json` (the overrides written as its
+   * `bos_token`/`eos_token`/`pad_token`, so the saved directory loads with the same special ids here
+   * and in Hugging Face `transformers`).
+   */
   files(): { 'tokenizer.json': Record<string, unknown>; 'tokenizer_config.json'?: Record<string, unknown> } {
-    return this.config ? { 'tokenizer.json': this.json, 'tokenizer_config.json': this.config } : { 'tokenizer.json': this.json };
+    const config: Record<string, unknown> = { ...(this.config ?? {}) };
+    if (this.overrides.bosToken !== undefined) config.bos_token = this.overrides.bosToken;
+    if (this.overrides.eosToken !== undefined) config.eos_token = this.overrides.eosToken;
+    if (this.overrides.padToken !== undefined) config.pad_token = this.overrides.padToken;
+    return this.config || Object.keys(config).length > 0 ? { 'tokenizer.json': this.json, 'tokenizer_config.json': config } : { 'tokenizer.json': this.json };
   }
 }
 
