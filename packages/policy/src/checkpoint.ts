@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES, writeJsonAtomic, type OptimizerConfig, type Tokenizer } from '@apogee/core';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '@apogee/safetensors';
-import { loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
+import { APOGEE_TOKENIZER_FILE, loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
 import { fromHfConfig, toHfConfig, type GptConfig } from './config';
 import type { HostTensor } from './gpt-model';
 import type { AdamWOptimizer } from './optimizer';
@@ -73,7 +73,7 @@ async function readJson(file: string, what: string): Promise<unknown> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: cannot read the ${what} (${code ?? (e as Error).message}).`, {
-      hint: code === 'ENOENT' ? `A checkpoint directory holds ${CHECKPOINT_FILES.config}, ${CHECKPOINT_FILES.model} and ${CHECKPOINT_FILES.tokenizer}.` : undefined,
+      hint: code === 'ENOENT' ? `A checkpoint directory holds ${CHECKPOINT_FILES.config}, ${CHECKPOINT_FILES.model} and a tokenizer (${CHECKPOINT_FILES.tokenizer}, or ${APOGEE_TOKENIZER_FILE} for the byte tokenizer).` : undefined,
       cause: e,
     });
   }

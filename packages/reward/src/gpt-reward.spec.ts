@@ -7,7 +7,7 @@ import { ERROR_CODES, silentLogger } from '@apogee/core';
 import { gptConfig, GptPolicy } from '@apogee/policy';
 import { readSafetensorsHeader } from '@apogee/safetensors';
 import { makeTempDir } from '@apogee/testing';
-import { ByteTokenizer } from '@apogee/tokenizers';
+import { ByteTokenizer, HfTokenizer } from '@apogee/tokenizers';
 import { GptReward, SCORE_WEIGHT } from './gpt-reward';
 
 const tokenizer = new ByteTokenizer();
@@ -61,6 +61,29 @@ describe('GptReward checkpoints', () => {
     expect(await loaded.trainStep(loss)).toEqual(await rm.trainStep(loss));
     rm.dispose();
     loaded.dispose();
+    tmp.cleanup();
+  });
+
+  it('saves a Hugging Face tokenizer as the Hub files and loads it back; a byte tokenizer as apogee-tokenizer.json', async () => {
+    const tmp = makeTempDir();
+    const hub = path.join(__dirname, '..', '..', 'policy', 'fixtures', 'tiny-gpt2-hf');
+    const policy = await GptPolicy.load(hub);
+    const rm = GptReward.fromBackbone(policy.model, policy.tokenizer, 2);
+    await rm.save(tmp.dir);
+    const read = (file: string): unknown => JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(read(path.join(tmp.dir, 'tokenizer.json'))).toEqual(read(path.join(hub, 'tokenizer.json')));
+    expect(read(path.join(tmp.dir, 'tokenizer_config.json'))).toEqual(read(path.join(hub, 'tokenizer_config.json')));
+    const pairs = [{ prompt: 'Hello,', response: ' my name is' }];
+    const loaded = await GptReward.load(tmp.dir);
+    expect(loaded.tokenizer).toBeInstanceOf(HfTokenizer);
+    expect(await loaded.score(pairs)).toEqual(await rm.score(pairs));
+    const byteRm = GptReward.create(config, tokenizer, 5);
+    await byteRm.save(tmp.dir);
+    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['apogee-tokenizer.json', 'config.json', 'model.safetensors']);
+    const byteLoaded = await GptReward.load(tmp.dir);
+    expect(byteLoaded.tokenizer).toBeInstanceOf(ByteTokenizer);
+    [policy, rm, loaded, byteRm, byteLoaded].forEach((m) => m.dispose());
     tmp.cleanup();
   });
 
