@@ -4,22 +4,18 @@ import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { invalidLossInput } from './numerics';
 import { bradleyTerryLoss } from './ranking';
+import { rankingLossOptionsSchema } from './ranking-loss';
 import { APO_REWARD_LOSS_OPTIONS } from './tokens';
 
-export const apoRewardLossOptionsSchema = z
-  .object({
-    /** Weight of the human-preference (KL[P_human‖Q_r]) term; reference `rm_kl_coeff` = 1.0. */
-    rmKlCoeff: z.number().finite().min(0),
-    /** Weight of the adversarial golden-vs-sample term; reference `apo_loss_coeff` = 0.1. */
-    apoLossCoeff: z.number().finite().min(0),
-    /** Samples per RM query; the APO term is divided by it. Reference `apo_sample_num` = 4. */
-    apoSampleNum: z.number().int().positive(),
-    /** `ranking` (log-sigmoid, default) or `diff` (raw difference), as `rankingLoss`. */
-    variant: z.enum(['ranking', 'diff']),
-    /** Reward centring weight η (`η · mean(z²)` over valid responses). Default 0 (off). */
-    centeringCoeff: z.number().finite().min(0),
-  })
-  .strict();
+/** `rankingLoss`'s options (`variant`, `centeringCoeff`, documented there) plus the APO term weights. */
+export const apoRewardLossOptionsSchema = rankingLossOptionsSchema.extend({
+  /** Weight of the human-preference (KL[P_human‖Q_r]) term; reference `rm_kl_coeff` = 1.0. */
+  rmKlCoeff: z.number().finite().min(0),
+  /** Weight of the adversarial golden-vs-sample term; reference `apo_loss_coeff` = 0.1. */
+  apoLossCoeff: z.number().finite().min(0),
+  /** Samples per RM query; the APO term is divided by it. Reference `apo_sample_num` = 4. */
+  apoSampleNum: z.number().int().positive(),
+});
 export type ApoRewardLossOptions = z.output<typeof apoRewardLossOptionsSchema>;
 
 /**
