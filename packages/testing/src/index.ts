@@ -6,3 +6,4 @@ export * from './policy-model-kit';
 export * from './loss-kit';
 export * from './reward-model-kit';
 export * from './policy-update-kit';
+export * from './kit-samplers';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type PolicyFactory, type PolicyModel, type PromptResponse, type Sampler, type Tokenizer } from '@apogee/core';
 import { makeTempDir } from './helpers';
+import { kitAncestralSampler as ancestral, kitGreedySampler as greedy } from './kit-samplers';
 
 export interface DescribePolicyModelOptions {
   /** The tokenizer new models are created with. */
@@ -12,35 +13,6 @@ export interface DescribePolicyModelOptions {
   /** Title (default `policy model conformance`). */
   title?: string;
 }
-
-/** Arg-max decoding (a real `Sampler`, so the kit needs no sampler package). */
-const greedy: Sampler = {
-  name: 'kit-greedy',
-  next({ logits, batch, vocab }) {
-    const out = new Int32Array(batch);
-    for (let r = 0; r < batch; r++) {
-      let best = 0;
-      for (let j = 1; j < vocab; j++) if (logits[r * vocab + j] > logits[r * vocab + best]) best = j;
-      out[r] = best;
-    }
-    return out;
-  },
-};
-
-/** Softmax sampling from the step's RNG. */
-const ancestral: Sampler = {
-  name: 'kit-ancestral',
-  next({ logits, batch, vocab, rng }) {
-    const out = new Int32Array(batch);
-    for (let r = 0; r < batch; r++) {
-      const row = logits.subarray(r * vocab, (r + 1) * vocab);
-      let max = -Infinity;
-      for (const x of row) max = Math.max(max, x);
-      out[r] = rng.categorical(Array.from(row, (x) => Math.exp(x - max)));
-    }
-    return out;
-  },
-};
 
 const PAIRS: PromptResponse[] = [
   { prompt: '\n\nHuman: What is 2+2?\n\nAssistant:', response: ' 4.' },
