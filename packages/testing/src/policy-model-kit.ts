@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, type PolicyFactory, type PolicyModel, type PromptResponse, type Sampler, type Tokenizer } from '@apogee/core';
-import { makeTempDir } from './helpers';
+import { expectNoTensorLeak, makeTempDir } from './helpers';
 import { kitAncestralSampler as ancestral, kitGreedySampler as greedy } from './kit-samplers';
 
 export interface DescribePolicyModelOptions {
@@ -154,11 +154,7 @@ export function describePolicyModel(factory: () => PolicyFactory | Promise<Polic
         await m.logProbs(PAIRS);
         await m.trainStep((fwd) => ({ loss: tf.neg(tf.mean(fwd.responseLogProbs(PAIRS).sum)) as tf.Scalar }));
       };
-      await round();
-      const settled = tf.memory().numTensors;
-      await round();
-      await round();
-      expect(tf.memory().numTensors).toBe(settled);
+      await expectNoTensorLeak(tf, round, 2);
       await m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PolicyModel, PromptResponse, RewardFactory, RewardForward, RewardModel } from '@apogee/core';
-import { makeTempDir } from './helpers';
+import { expectNoTensorLeak, makeTempDir } from './helpers';
 
 export interface DescribeRewardModelOptions {
   /** A small policy for `fromPolicy` (the kit disposes it). */
@@ -120,11 +120,7 @@ export function describeRewardModel(factory: () => RewardFactory | Promise<Rewar
         await m.score([...CHOSEN, ...REJECTED], { batchSize: 3 });
         await m.trainStep(btLoss);
       };
-      await round();
-      const settled = tf.memory().numTensors;
-      await round();
-      await round();
-      expect(tf.memory().numTensors).toBe(settled);
+      await expectNoTensorLeak(tf, round, 2);
       await m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
