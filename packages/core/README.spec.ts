@@ -4,10 +4,8 @@ import { createRun, definePlugin, token, TOKENS } from './src';
 
 it('README example runs', async () => {
   const GREETING = token<string>('my-plugin', 'Greeting');
-  const greeting = definePlugin<{ text: string }>('greeting', {
-    provides: [GREETING], defaults: { text: 'hello' },
-    register: (container, o) => container.register(GREETING, { useValue: o.text }),
-  });
+  const greeting = definePlugin<{ text: string }>('greeting', { provides: [GREETING], defaults: { text: 'hello' },
+    register: (container, o) => container.register(GREETING, { useValue: o.text }) });
   const run = await createRun({ plugins: [greeting({ text: 'hi' })], config: { seed: 1 } });
   run.check([GREETING]);
   const text = run.resolve(GREETING);
