@@ -5,9 +5,11 @@
  * registers nothing.
  */
 import {
+  getGradient,
   getKernel,
   getKernelsForBackend,
   registerBackend,
+  registerGradient,
   registerKernel,
   unregisterKernel,
   findBackendFactory,
@@ -23,6 +25,8 @@ import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment'
 import { concatOverride, splitVOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
+import { attentionKernelConfigs } from './kernels/attention';
+import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
 
 /** The backend's name in tfjs (`tf.setBackend('apogee-cpu')`). */
@@ -77,9 +81,12 @@ export function registerApogeeCpuBackend(blas: Blas | null): void {
     registerKernel(config);
   }
   // Kernels of apogee's fused ops (geluTanh, layerNorm, adamwUpdate): apogee-cpu only.
-  for (const config of fusedKernelConfigs(APOGEE_CPU_BACKEND)) {
+  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state)]) {
     if (!getKernel(config.kernelName, APOGEE_CPU_BACKEND)) registerKernel(config);
   }
+  // The fused attention softmax differentiates through the kernel registry (lazy per-input
+  // gradients: the mask's is computed only when asked for).
+  if (!getGradient(SCALED_MASKED_SOFTMAX)) registerGradient(scaledMaskedSoftmaxGradConfig);
   registered = true;
 }
 

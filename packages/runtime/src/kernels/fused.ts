@@ -4,7 +4,9 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from '../ops/fused';
+import {
+  ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, SCALED_MASKED_SOFTMAX, SCALED_MASKED_SOFTMAX_GRAD,
+} from '../ops/fused';
 import { fastExp } from './fast-math';
 import { values } from './types';
 
@@ -13,21 +15,47 @@ type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; ba
 const C = 2 * Math.sqrt(2 / Math.PI);
 const K = 0.044715;
 
-function geluTanh({ inputs, backend }: Args): TensorInfo {
+/**
+ * GELU forward. With `withSigmoid` = 1 it also returns σ(2z) (float32), which the gradient reuses
+ * so the backward pass needs no `exp` (saving it costs one store per element here).
+ */
+function geluTanh({ inputs, backend, attrs }: Args<{ withSigmoid?: number }>): TensorInfo | TensorInfo[] {
   const xv = values(backend, inputs.x);
-  const out = new Float32Array(xv.length);
-  for (let i = 0; i < xv.length; i++) {
+  const n = xv.length;
+  const out = new Float32Array(n);
+  if (attrs?.withSigmoid) {
+    const sig = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = xv[i];
+      const s = 1 / (1 + fastExp(-C * (x + K * x * x * x)));
+      sig[i] = s;
+      out[i] = x * s;
+    }
+    return [backend.makeTensorInfo(inputs.x.shape, 'float32', out), backend.makeTensorInfo(inputs.x.shape, 'float32', sig)];
+  }
+  for (let i = 0; i < n; i++) {
     const x = xv[i];
     out[i] = x / (1 + fastExp(-C * (x + K * x * x * x)));
   }
   return backend.makeTensorInfo(inputs.x.shape, 'float32', out);
 }
 
+/** GELU gradient; uses the forward's saved σ(2z) (input `s`) when given, else recomputes it. */
 function geluTanhGrad({ inputs, backend }: Args): TensorInfo {
   const xv = values(backend, inputs.x);
   const dv = values(backend, inputs.dy);
-  const out = new Float32Array(xv.length);
-  for (let i = 0; i < xv.length; i++) {
+  const n = xv.length;
+  const out = new Float32Array(n);
+  if (inputs.s) {
+    const sv = values(backend, inputs.s);
+    for (let i = 0; i < n; i++) {
+      const x = xv[i];
+      const s = sv[i];
+      out[i] = dv[i] * (s + x * s * (1 - s) * C * (1 + 3 * K * x * x));
+    }
+    return backend.makeTensorInfo(inputs.x.shape, 'float32', out);
+  }
+  for (let i = 0; i < n; i++) {
     const x = xv[i];
     const s = 1 / (1 + fastExp(-C * (x + K * x * x * x)));
     out[i] = dv[i] * (s + x * s * (1 - s) * C * (1 + 3 * K * x * x));
@@ -139,6 +167,77 @@ function adamwUpdate({ inputs, backend, attrs }: Args<AdamWAttrs>): TensorInfo[]
   ];
 }
 
+/**
+ * softmax(scale·scores + bias) over the last axis, one row at a time; `bias` has scores' last
+ * dim and broadcasts over the others (checked by the op), walked with per-dim strides.
+ */
+function scaledMaskedSoftmax({ inputs, backend, attrs }: Args<{ scale: number }>): TensorInfo {
+  const { scores, bias } = inputs;
+  const shape = scores.shape;
+  const rank = shape.length;
+  const k = shape[rank - 1];
+  const sv = values(backend, scores);
+  const bv = values(backend, bias);
+  const out = new Float32Array(sv.length);
+  const scale = attrs.scale;
+  if (k > 0 && sv.length > 0) {
+    const lead = rank - bias.shape.length;
+    // Bias offset step per row dim (0 where the bias broadcasts), and the row-dim extents.
+    const outer = rank - 1;
+    const step = new Array<number>(outer).fill(0);
+    let st = k;
+    for (let d = outer - 1; d >= 0; d--) {
+      const bd = d >= lead ? bias.shape[d - lead] : 1;
+      step[d] = bd === 1 ? 0 : st;
+      st *= bd;
+    }
+    const idx = new Array<number>(outer).fill(0);
+    let boff = 0;
+    for (let base = 0; base < sv.length; base += k) {
+      let m = -Infinity;
+      for (let j = 0; j < k; j++) {
+        const z = scale * sv[base + j] + bv[boff + j];
+        out[base + j] = z;
+        if (z > m || z !== z) m = z;
+      }
+      let sum = 0;
+      for (let j = 0; j < k; j++) {
+        const e = fastExp(out[base + j] - m);
+        out[base + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < k; j++) out[base + j] *= inv;
+      for (let d = outer - 1; d >= 0; d--) {
+        idx[d]++;
+        boff += step[d];
+        if (idx[d] < shape[d]) break;
+        boff -= step[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
+  }
+  return backend.makeTensorInfo(shape, 'float32', out);
+}
+
+/** scale·p·(dy − Σ dy·p) per row: the gradient of softmax(scale·scores + bias) w.r.t. scores. */
+function scaledMaskedSoftmaxGrad({ inputs, backend, attrs }: Args<{ scale: number }>): TensorInfo {
+  const { dy, probs } = inputs;
+  const k = probs.shape[probs.shape.length - 1];
+  const dv = values(backend, dy);
+  const pv = values(backend, probs);
+  const out = new Float32Array(pv.length);
+  const scale = attrs.scale;
+  if (k > 0) {
+    for (let base = 0; base < pv.length; base += k) {
+      let dot = 0;
+      for (let j = 0; j < k; j++) dot += dv[base + j] * pv[base + j];
+      for (let j = 0; j < k; j++) out[base + j] = scale * pv[base + j] * (dv[base + j] - dot);
+    }
+  }
+  return backend.makeTensorInfo(probs.shape, 'float32', out);
+}
+
 /** The fused kernels, for `backendName`. */
 export function fusedKernelConfigs(backendName: string): KernelConfig[] {
   const k = (kernelName: string, f: unknown): KernelConfig => ({ kernelName, backendName, kernelFunc: f as KernelFunc });
@@ -148,5 +247,7 @@ export function fusedKernelConfigs(backendName: string): KernelConfig[] {
     k(LAYER_NORM, layerNorm),
     k(LAYER_NORM_GRAD, layerNormGrad),
     k(ADAMW_UPDATE, adamwUpdate),
+    k(SCALED_MASKED_SOFTMAX, scaledMaskedSoftmax),
+    k(SCALED_MASKED_SOFTMAX_GRAD, scaledMaskedSoftmaxGrad),
   ];
 }

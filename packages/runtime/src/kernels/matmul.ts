@@ -17,12 +17,12 @@ interface MatMulAttrs {
 export type Gemm = Pick<Blas, 'sgemm'>;
 
 /**
- * Plain-JS row-major GEMM with the CBLAS argument order (alpha 1, beta 0 only), used when no
+ * Plain-JS row-major GEMM with the CBLAS argument order (any alpha, beta 0 only), used when no
  * CBLAS library is loaded: a row-axpy loop the JIT keeps in registers, ~2× the cpu kernel, and
  * with numpy batch broadcasting (the cpu kernel's batch mapping is not broadcasting).
  */
 export const jsGemm: Gemm = {
-  sgemm(transA, transB, m, n, k, _alpha, a, lda, b, ldb, _beta, c, ldc) {
+  sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, _beta, c, ldc) {
     const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
       row.fill(0);
@@ -40,7 +40,7 @@ export const jsGemm: Gemm = {
         }
       }
       const o = i * ldc;
-      for (let j = 0; j < n; j++) c[o + j] = row[j];
+      for (let j = 0; j < n; j++) c[o + j] = alpha * row[j];
     }
   },
 };

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, silentLogger } from '@apogee/core';
 import { initBackend } from '../init-backend';
-import { adamwUpdate, geluTanh, layerNorm } from './fused';
+import { adamwUpdate, geluTanh, layerNorm, multiHeadAttention, scaledMaskedSoftmax } from './fused';
+import { loadBlas } from '../blas';
+import { activeBlas, setActiveBlas } from '../apogee-cpu-backend';
 import { expectSameAsCpu, randomInputs } from '../testing/kernel-compare';
 
 const rng = Rng.fromSeed(11, 'fused');
@@ -27,12 +29,76 @@ it('geluTanh: values and gradient match the composite form (GPT-2 gelu_new)', ()
   expectSameAsCpu(randomInputs(rng, [[64]], 40), (x) => geluTanh(x), undefined, 'gelu large');
 });
 
+it('geluTanh: the σ saved for the gradient is freed with the tape, and nothing is kept outside one', () => {
+  const x = tf.tensor1d([-3, -0.5, 0, 0.7, 4]);
+  const before = tf.memory().numTensors;
+  tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(geluTanh(t)))(x));
+  tf.dispose(geluTanh(x));
+  expect(tf.memory().numTensors).toBe(before);
+  x.dispose();
+});
+
 it('layerNorm: values and gradients for x, gamma and beta match the composite form', () => {
   for (const shape of [[5, 8], [2, 3, 16], [1, 1], [4, 1]]) {
     const d = shape[shape.length - 1];
     const inputs = randomInputs(rng, [shape, [d], [d]]);
     expectSameAsCpu(inputs, withGrads((x, g, b) => layerNorm(x, g, b, 1e-5)), { rtol: 1e-4, atol: 1e-4 }, `layerNorm [${shape}]`);
   }
+});
+
+it('scaledMaskedSoftmax: values and gradients (scores and mask) match softmax(scale·s + bias), broadcast masks', () => {
+  const cases: [number[], number[]][] = [
+    [[2, 3, 5, 5], [1, 1, 5, 5]], // causal mask shared by batch and heads
+    [[2, 3, 4, 6], [2, 1, 4, 6]], // per-example padding mask
+    [[3, 7], [7]],
+    [[2, 1, 1, 4], [2, 1, 1, 4]],
+  ];
+  for (const [s, b] of cases) {
+    const inputs = randomInputs(rng, [s, b], 3);
+    expectSameAsCpu(inputs, withGrads((x, bias) => scaledMaskedSoftmax(x, bias, 0.35)), undefined, `scaledMaskedSoftmax [${s}] + [${b}]`);
+    expectSameAsCpu(inputs.slice(0, 1), withGrads((x) => scaledMaskedSoftmax(x, tf.tensor(inputs[1].values, inputs[1].shape), 0.35)), undefined, `scaledMaskedSoftmax [${s}], constant mask`);
+  }
+  // Empty batch: values only (the composite form's mask gradient fails on tfjs's cpu backend).
+  expectSameAsCpu(randomInputs(rng, [[2, 0, 3, 3], [1, 1, 3, 3]]), (x, bias) => scaledMaskedSoftmax(x, bias, 0.35), undefined, 'scaledMaskedSoftmax empty');
+  // A causal −1e9 mask: masked entries are exactly 0, large scores stay finite.
+  const t = 4;
+  const mask = tf.tensor4d(Float32Array.from({ length: t * t }, (_, i) => (i % t > Math.floor(i / t) ? -1e9 : 0)), [1, 1, t, t]);
+  const p = scaledMaskedSoftmax(tf.mul(tf.randomNormal([2, 2, t, t], 0, 1, 'float32', 3), 1e3), mask, 0.125).arraySync() as number[][][][];
+  expect(p[1][1][0]).toEqual([1, 0, 0, 0]);
+  expect(p[0][1][2][3]).toBe(0);
+  expect(p.flat(3).every(Number.isFinite)).toBe(true);
+});
+
+describe.each([['with BLAS', true], ['without BLAS', false]])('multiHeadAttention %s', (_name, withBlas) => {
+  const blas = loadBlas().blas;
+  beforeAll(() => setActiveBlas(withBlas ? blas : null));
+  afterAll(() => setActiveBlas(blas));
+
+  it('values and d(qkv) match the transpose/matMul/softmax composite, causal and padding masks', () => {
+    if (withBlas) expect(activeBlas()).not.toBeNull();
+    const cases: [number, number, number, number, number[]][] = [
+      // batch, time, heads, headDim, mask shape
+      [2, 5, 3, 4, [1, 1, 5, 5]],
+      [3, 4, 2, 3, [3, 1, 4, 4]],
+      [1, 1, 1, 2, [1, 1, 1, 1]],
+      [2, 6, 2, 5, [2, 2, 6, 6]],
+    ];
+    for (const [B, T, H, hd, maskShape] of cases) {
+      const inputs = randomInputs(rng, [[B * T, 3 * H * hd], maskShape], 2);
+      const mask = tf.tensor(inputs[1].values.map((x) => (x > 1 ? -1e9 : x)), maskShape);
+      expectSameAsCpu(inputs.slice(0, 1), withGrads((qkv) => multiHeadAttention(qkv as tf.Tensor2D, mask, { batch: B, heads: H })), undefined, `attention B${B} T${T} H${H} hd${hd} mask [${maskShape}]`);
+    }
+  });
+
+  it('frees what it saves for the gradient', () => {
+    const qkv = tf.randomNormal([8, 12], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const mask = tf.zeros([1, 1, 4, 4]);
+    const before = tf.memory().numTensors;
+    tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(multiHeadAttention(t as tf.Tensor2D, mask, { batch: 2, heads: 2 })))(qkv));
+    tf.dispose(multiHeadAttention(qkv, mask, { batch: 2, heads: 2 }));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([qkv, mask]);
+  });
 });
 
 it('adamwUpdate: one fused pass equals the composite AdamW step', () => {
