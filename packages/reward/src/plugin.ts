@@ -7,9 +7,13 @@ import type { RewardPooling } from './pooling';
 
 /** Options of the `gptReward` plugin. */
 export interface GptRewardOptions {
-  /** Where the scalar is read: `last` (default, the APO reference) or `mean` over response tokens. */
+  /**
+   * Where the scalar reward r(x, y) is read (Ouyang et al. 2022 §3.5 / APO paper §3: a scalar head on
+   * the LM): `last` (default, the APO reference: the last response token) or `mean` over response
+   * tokens. See docs/decisions/0028-reward-readout-and-init.md.
+   */
   pooling: RewardPooling;
-  /** Append EOS to responses and read there (with `last`). Default false: read the last response token. */
+  /** Append EOS to responses and read there (with `last`; Hugging Face `GPT2ForSequenceClassification` style). Default false: read the last response token. */
   appendEos: boolean;
   /** Rows per forward pass in `score` (default 32). */
   scoreBatchSize: number;

@@ -19,22 +19,29 @@ export interface TrainStepResult {
   metrics: Record<string, number>;
 }
 
-/** AdamW with warm-up and decay; the schedule applied per optimizer step. */
+/**
+ * AdamW (Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization", Algorithm 2; Adam's
+ * moments from Kingma & Ba 2015, Algorithm 1) with warm-up and decay; the schedule applied per
+ * optimizer step. Defaults are those of the implementation (`@apogee/policy`'s `AdamWOptimizer`).
+ */
 export interface OptimizerConfig {
-  /** Peak learning rate. */
+  /** Peak learning rate α (Kingma & Ba 2015, Alg. 1). */
   lr: number;
-  /** Decoupled weight decay (AdamW, Loshchilov & Hutter 2019). Default 0. */
+  /** Decoupled weight decay λ (Loshchilov & Hutter 2019, Alg. 2 line 12). Default 0. */
   weightDecay?: number;
+  /** Decay of the first-moment estimate β₁ (Kingma & Ba 2015, Alg. 1). Default 0.9. */
   beta1?: number;
+  /** Decay of the second-moment estimate β₂ (Kingma & Ba 2015, Alg. 1). Default 0.999. */
   beta2?: number;
+  /** ε added to √v̂ in the update denominator (Kingma & Ba 2015, Alg. 1). Default 1e-8. */
   epsilon?: number;
-  /** Clip the global gradient norm to this value; 0 or undefined disables. Default 1.0. */
+  /** Clip the global gradient norm to this value (Pascanu et al. 2013, "On the difficulty of training RNNs", §3.2); 0 or undefined disables. Default 1.0. */
   gradClip?: number;
   /** Linear warm-up steps from 0 to `lr`. */
   warmupSteps?: number;
   /** Total steps of the schedule (needed for decay). */
   totalSteps?: number;
-  /** Decay after warm-up. Default `linear` (the APO reference). */
+  /** Decay after warm-up: `linear` (default, the APO reference), `cosine` (Loshchilov & Hutter 2017, SGDR eq. 5, no restarts) or `constant`. */
   schedule?: 'constant' | 'linear' | 'cosine';
   /** Floor of the decayed rate as a fraction of `lr`. Default 0. */
   minLrRatio?: number;
