@@ -158,7 +158,7 @@ function main(): void {
   const args = process.argv.slice(2);
   const cmdAt = args.indexOf('--command');
   const command = cmdAt >= 0 ? args[cmdAt + 1] : 'npx apogee quickstart --preset default --seeds 1,2,3';
-  const positional = args.filter((_, i) => i !== cmdAt && i !== cmdAt + 1);
+  const positional = cmdAt >= 0 ? args.filter((_, i) => i !== cmdAt && i !== cmdAt + 1) : args;
   const dir = positional[0];
   if (!dir) {
     process.stderr.write('usage: tools/results-table.ts <quickstart-dir> [out.md] [--command "…"]\n');

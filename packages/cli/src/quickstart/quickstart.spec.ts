@@ -17,7 +17,7 @@ describe('runQuickstart (fast preset, end to end)', () => {
 
   beforeAll(async () => {
     result = await runQuickstart({ outDir: dir, seeds: [1], preset: 'fast', backend: 'auto', onEvent: (e) => events.push(e) });
-  }, 600_000);
+  }, 1_800_000);
 
   it('writes summary.json with exactly the documented fields, finite where defined', () => {
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
