@@ -87,6 +87,25 @@ describe('GptReward checkpoints', () => {
     tmp.cleanup();
   });
 
+  it('refuses a bad saved readout with config.json, the field and the allowed values named', async () => {
+    const tmp = makeTempDir();
+    const rm = GptReward.create(config, tokenizer, 6);
+    await rm.save(tmp.dir);
+    const file = path.join(tmp.dir, 'config.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const before = tf.memory().numTensors;
+    for (const [apogee, message] of [
+      [{ ...json.apogee, pooling: 'max' }, /config\.json: "apogee\.pooling" is "max"; allowed: "last", "mean"/],
+      [{ ...json.apogee, appendEos: 'yes' }, /config\.json: "apogee\.appendEos" is "yes"; allowed: true, false/],
+    ] as const) {
+      fs.writeFileSync(file, JSON.stringify({ ...json, apogee }));
+      await expect(GptReward.load(tmp.dir)).rejects.toMatchObject({ code: ERROR_CODES.MODEL_FILE_INVALID, message: expect.stringMatching(message) });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    rm.dispose();
+    tmp.cleanup();
+  });
+
   it('refuses a policy checkpoint (no score.weight) with the file named', async () => {
     const tmp = makeTempDir();
     const policy = GptPolicy.create(config, tokenizer, 1);

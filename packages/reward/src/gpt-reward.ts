@@ -22,6 +22,18 @@ export interface GptRewardRuntimeOptions extends Partial<RewardReadout> {
   scoreBatchSize?: number;
 }
 
+/** The readout saved in config.json's `apogee` object (absent in a Hub checkpoint); a bad value names the file and the allowed values. */
+function savedReadout(apogee: Record<string, unknown>, file: string): Partial<RewardReadout> {
+  const { pooling, appendEos } = apogee;
+  if (pooling !== undefined && pooling !== 'last' && pooling !== 'mean') {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "apogee.pooling" is ${JSON.stringify(pooling)}; allowed: "last", "mean".`);
+  }
+  if (appendEos !== undefined && typeof appendEos !== 'boolean') {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "apogee.appendEos" is ${JSON.stringify(appendEos)}; allowed: true, false.`);
+  }
+  return { pooling, appendEos };
+}
+
 /**
  * The reward model: a GPT-2 backbone (`@apogee/policy`'s `GptModel`) plus a bias-free linear head
  * to a scalar, read at the last token or averaged over the response (`RewardReadout`). Implements
@@ -68,6 +80,7 @@ export class GptReward implements RewardModel {
    */
   static async load(dir: string, options: GptRewardRuntimeOptions & { tokenizer?: Tokenizer } = {}): Promise<GptReward> {
     const ckpt = await readCheckpoint(dir, { tokenizer: options.tokenizer });
+    const saved = savedReadout(ckpt.apogee, `${dir}/config.json`);
     const file = `${dir}/model.safetensors`;
     const score = ckpt.tensors.get(SCORE_WEIGHT);
     if (!score) {
@@ -82,10 +95,9 @@ export class GptReward implements RewardModel {
     const init = tf.tensor(Float32Array.from(score.data), [1, ckpt.config.nEmbd]);
     const head = tf.variable(init, true);
     init.dispose();
-    const saved = ckpt.apogee;
     const rm = new GptReward(backbone, head, ckpt.tokenizer, {
-      pooling: options.pooling ?? (saved.pooling as RewardReadout['pooling']) ?? 'last',
-      appendEos: options.appendEos ?? (typeof saved.appendEos === 'boolean' ? saved.appendEos : false),
+      pooling: options.pooling ?? saved.pooling ?? 'last',
+      appendEos: options.appendEos ?? saved.appendEos ?? false,
       scoreBatchSize: options.scoreBatchSize,
     });
     if (ckpt.optimizer) {
