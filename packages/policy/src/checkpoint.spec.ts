@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '@apogee/runtime';
-import { silentLogger, type PromptResponse } from '@apogee/core';
+import { ERROR_CODES, silentLogger, type ApogeeError, type PromptResponse } from '@apogee/core';
 import { makeTempDir } from '@apogee/testing';
 import { APOGEE_TOKENIZER_FILE, ByteTokenizer, HfTokenizer } from '@apogee/tokenizers';
 import { CHECKPOINT_FILES } from './checkpoint';
@@ -63,6 +63,21 @@ describe('checkpoint tokenizer files', () => {
     }
     hub.dispose();
     byte.dispose();
+    tmp.cleanup();
+  });
+
+  it('a saved optimizer config that is invalid is refused naming optimizer.json and the field', async () => {
+    const tmp = makeTempDir();
+    const policy = GptPolicy.create(gptConfig('tiny', { blockSize: 32, nEmbd: 16, nHead: 2 }), new ByteTokenizer(), 4);
+    policy.setOptimizer({ lr: 1e-3 });
+    await policy.save(tmp.dir);
+    const file = path.join(tmp.dir, CHECKPOINT_FILES.optimizerState);
+    const state = readJson(file) as { step: number; config: Record<string, unknown> };
+    fs.writeFileSync(file, JSON.stringify({ ...state, config: { ...state.config, schedule: 'step' } }));
+    const error = await GptPolicy.load(tmp.dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ERROR_CODES.CHECKPOINT_INVALID, message: expect.stringContaining(`${file}: the saved optimizer config is invalid`) });
+    expect((error as ApogeeError).problems).toEqual([expect.objectContaining({ path: 'config.schedule', message: expect.stringContaining('"constant", "linear" or "cosine"') })]);
+    policy.dispose();
     tmp.cleanup();
   });
 });

@@ -5,7 +5,7 @@ import { readSafetensors, writeSafetensors, type WritableTensor } from '@apogee/
 import { APOGEE_TOKENIZER_FILE, loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
 import { fromHfConfig, toHfConfig, type GptConfig } from './config';
 import type { HostTensor } from './gpt-model';
-import type { AdamWOptimizer } from './optimizer';
+import { resolveOptimizerConfig, type AdamWOptimizer } from './optimizer';
 
 /** File names inside a checkpoint directory (Hugging Face's, plus apogee's optimizer state). */
 export const CHECKPOINT_FILES = {
@@ -105,6 +105,12 @@ export async function readCheckpoint(dir: string, options: { tokenizer?: Tokeniz
     const state = (await readJson(stateFile, 'optimizer state')) as { step?: unknown; config?: unknown };
     if (typeof state !== 'object' || state === null || !Number.isInteger(state.step) || (state.step as number) < 0 || typeof state.config !== 'object' || state.config === null) {
       throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${stateFile}: expected {"step": <integer ≥ 0>, "config": {…}}.`);
+    }
+    try {
+      resolveOptimizerConfig(state.config as OptimizerConfig);
+    } catch (e) {
+      const problems = e instanceof ApogeeError ? e.problems.map((p) => ({ ...p, path: `config.${p.path}` })) : [];
+      throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${stateFile}: the saved optimizer config is invalid:`, { problems, cause: e });
     }
     const moments = await readSafetensors(path.join(dir, CHECKPOINT_FILES.optimizer));
     const mt = new Map<string, HostTensor>();
