@@ -29,6 +29,11 @@ function scratchProject(): string {
     'package.json': JSON.stringify({ name: 'apogee-plugin-esm', type: 'module', exports: './index.js' }),
     'index.js': `export default { name: 'esm', provides: [], register(c) { c.register(Symbol.for('x:esm'), { useValue: 1 }); } };`,
   });
+  // An ES module that throws while it loads.
+  write('apogee-plugin-esm-throws', {
+    'package.json': JSON.stringify({ name: 'apogee-plugin-esm-throws', type: 'module', exports: './index.js' }),
+    'index.js': `throw new Error('boom at import');`,
+  });
   // Malformed: no register function.
   write('apogee-plugin-broken', {
     'package.json': JSON.stringify({ name: 'apogee-plugin-broken', main: 'index.js' }),
@@ -49,17 +54,21 @@ describe('loadPlugins', () => {
     await run.dispose();
   });
 
-  it('loads an ES-module plugin in plain Node (outside the jest module sandbox)', () => {
+  it('loads an ES-module plugin in plain Node (outside the jest module sandbox); one that throws is PLUGIN_INVALID', () => {
     // jest's module registry cannot evaluate ESM without a flag, so this runs in a real node.
     const script = `
       const { loadPlugins, createRun } = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
-      loadPlugins(['apogee-plugin-esm'], { resolveFrom: ${JSON.stringify(dir)} })
+      const from = { resolveFrom: ${JSON.stringify(dir)} };
+      loadPlugins(['apogee-plugin-esm'], from)
         .then((ps) => createRun({ plugins: ps }))
-        .then((run) => { console.log(JSON.stringify([run.plugins[0].name, run.container.resolve(Symbol.for('x:esm'))])); });`;
+        .then(async (run) => {
+          const failure = await loadPlugins(['apogee-plugin-esm-throws'], from).then(() => null, (e) => [e.name, e.code, e.message]);
+          console.log(JSON.stringify([run.plugins[0].name, run.container.resolve(Symbol.for('x:esm')), failure]));
+        });`;
     const out = execFileSync(process.execPath, ['--require', 'reflect-metadata', '--import', 'tsx', '--conditions=@apogee/source', '-e', script], {
       encoding: 'utf8',
     });
-    expect(JSON.parse(out.trim())).toEqual(['esm', 1]);
+    expect(JSON.parse(out.trim())).toEqual(['esm', 1, ['ApogeeError', ERROR_CODES.PLUGIN_INVALID, 'Plugin "apogee-plugin-esm-throws" failed to load: boom at import']]);
   });
 
   it('fails with an error naming the package and what is missing', async () => {

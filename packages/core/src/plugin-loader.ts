@@ -23,17 +23,22 @@ async function importModule(specifier: string, resolveFrom: string): Promise<unk
       cause,
     });
   }
+  const failed = (e: unknown) =>
+    new ApogeeError(ERROR_CODES.PLUGIN_INVALID, `Plugin "${specifier}" failed to load: ${(e as Error).message}`, {
+      hint: 'Check that the package is built and its dependencies are installed.',
+      cause: e,
+    });
   try {
     return req(resolved);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') {
-      return import(pathToFileURL(resolved).href);
-    }
-    throw new ApogeeError(ERROR_CODES.PLUGIN_INVALID, `Plugin "${specifier}" failed to load: ${(e as Error).message}`, {
-      hint: 'Check that the package is built and its dependencies are installed.',
-      cause: e,
-    });
+    if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw failed(e);
+  }
+  // An ES module: the same error for one that throws while it loads.
+  try {
+    return await import(pathToFileURL(resolved).href);
+  } catch (e) {
+    throw failed(e);
   }
 }
 
