@@ -5,7 +5,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
-  ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, SCALED_MASKED_SOFTMAX, SCALED_MASKED_SOFTMAX_GRAD,
+  ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, LOG_SUM_EXP_ROWS, LOG_SUM_EXP_ROWS_GRAD, SCALED_MASKED_SOFTMAX, SCALED_MASKED_SOFTMAX_GRAD,
 } from '../ops/fused';
 import { fastExp } from './fast-math';
 import { values } from './types';
@@ -238,6 +238,47 @@ function scaledMaskedSoftmaxGrad({ inputs, backend, attrs }: Args<{ scale: numbe
   return backend.makeTensorInfo(probs.shape, 'float32', out);
 }
 
+/** log Σ exp per row of [rows, n]: one max pass and one exp-sum pass (float64 sum). */
+function logSumExpRows({ inputs, backend }: Args): TensorInfo {
+  const { x } = inputs;
+  const [rows, n] = x.shape;
+  const xv = values(backend, x);
+  const out = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const v = xv[base + j];
+      if (v > m || v !== v) m = v;
+    }
+    if (m === Infinity || m === -Infinity) {
+      out[r] = m; // all −∞ (log 0), or a +∞ logit
+      continue;
+    }
+    let s = 0;
+    for (let j = 0; j < n; j++) s += fastExp(xv[base + j] - m);
+    out[r] = Math.log(s) + m;
+  }
+  return backend.makeTensorInfo([rows], 'float32', out);
+}
+
+/** dy[i]·exp(x[i, j] − lse[i]): softmax rows scaled by the incoming gradient. */
+function logSumExpRowsGrad({ inputs, backend }: Args): TensorInfo {
+  const { dy, x, lse } = inputs;
+  const [rows, n] = x.shape;
+  const xv = values(backend, x);
+  const dv = values(backend, dy);
+  const lv = values(backend, lse);
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    const g = dv[r];
+    const l = lv[r];
+    for (let j = 0; j < n; j++) out[base + j] = g * fastExp(xv[base + j] - l);
+  }
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+}
+
 /** The fused kernels, for `backendName`. */
 export function fusedKernelConfigs(backendName: string): KernelConfig[] {
   const k = (kernelName: string, f: unknown): KernelConfig => ({ kernelName, backendName, kernelFunc: f as KernelFunc });
@@ -248,6 +289,8 @@ export function fusedKernelConfigs(backendName: string): KernelConfig[] {
     k(LAYER_NORM_GRAD, layerNormGrad),
     k(ADAMW_UPDATE, adamwUpdate),
     k(SCALED_MASKED_SOFTMAX, scaledMaskedSoftmax),
+    k(LOG_SUM_EXP_ROWS, logSumExpRows),
+    k(LOG_SUM_EXP_ROWS_GRAD, logSumExpRowsGrad),
     k(SCALED_MASKED_SOFTMAX_GRAD, scaledMaskedSoftmaxGrad),
   ];
 }

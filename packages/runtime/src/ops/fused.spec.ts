@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, silentLogger } from '@apogee/core';
 import { initBackend } from '../init-backend';
-import { adamwUpdate, geluTanh, layerNorm, multiHeadAttention, scaledMaskedSoftmax } from './fused';
+import { adamwUpdate, geluTanh, layerNorm, logSumExpRows, multiHeadAttention, scaledMaskedSoftmax } from './fused';
 import { loadBlas } from '../blas';
 import { activeBlas, setActiveBlas } from '../apogee-cpu-backend';
 import { expectSameAsCpu, randomInputs } from '../testing/kernel-compare';
@@ -99,6 +99,18 @@ describe.each([['with BLAS', true], ['without BLAS', false]])('multiHeadAttentio
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([qkv, mask]);
   });
+});
+
+it('logSumExpRows: values and gradient match the composite max/exp/sum/log form, large logits, empty and one-column rows', () => {
+  for (const [shape, scale] of [[[5, 9], 3], [[3, 1], 1], [[0, 4], 1], [[4, 300], 50]] as [number[], number][]) {
+    expectSameAsCpu(randomInputs(rng, [shape], scale), withGrads((x) => logSumExpRows(x as tf.Tensor2D)), undefined, `logSumExpRows [${shape}] ×${scale}`);
+  }
+  // Same formula as tfjs's logSumExp (values only: its gradient differs at ±∞).
+  const x = tf.tensor2d([[1e4, 0, -1e4], [-Infinity, -Infinity, -Infinity], [3, Infinity, 1]]);
+  const got = Array.from(logSumExpRows(x).dataSync());
+  expect(got[0]).toBeCloseTo(1e4, 3);
+  expect(got[1]).toBe(-Infinity);
+  expect(got[2]).toBe(Infinity);
 });
 
 it('adamwUpdate: one fused pass equals the composite AdamW step', () => {

@@ -11,6 +11,7 @@
  *   (Vaswani et al. 2017, eq. 1, with an additive mask).
  * - {@link multiHeadAttention}: the heads of multi-head attention from a fused QKV projection
  *   (Vaswani et al. 2017, §3.2.2), merged back to [rows, d].
+ * - {@link logSumExpRows}: log Σ_j exp(x[i, j]) per row, the normaliser of next-token log-probs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,6 +22,8 @@ export const LAYER_NORM_GRAD = 'ApogeeLayerNormGrad';
 export const ADAMW_UPDATE = 'ApogeeAdamWUpdate';
 export const SCALED_MASKED_SOFTMAX = 'ApogeeScaledMaskedSoftmax';
 export const MULTI_HEAD_ATTENTION = 'ApogeeMultiHeadAttention';
+export const LOG_SUM_EXP_ROWS = 'ApogeeLogSumExpRows';
+export const LOG_SUM_EXP_ROWS_GRAD = 'ApogeeLogSumExpRowsGrad';
 export const MULTI_HEAD_ATTENTION_GRAD = 'ApogeeMultiHeadAttentionGrad';
 export const SCALED_MASKED_SOFTMAX_GRAD = 'ApogeeScaledMaskedSoftmaxGrad';
 
@@ -208,4 +211,34 @@ export function multiHeadAttention(qkv: tf.Tensor2D, bias: tf.Tensor, o: MultiHe
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(qkv) as tf.Tensor2D;
+}
+
+/**
+ * log Σ_j exp(x[i, j]) for each row of a 2-D tensor (the log-partition of next-token logits),
+ * stable for large logits. On apogee-cpu one kernel (max and exp-sum per row) with a one-kernel
+ * gradient dy[i]·exp(x[i, j] − lse[i]); elsewhere the same from tfjs ops.
+ */
+export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
+  if (!fast(LOG_SUM_EXP_ROWS) || x.dtype !== 'float32') {
+    const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+      const max = tf.max(input, 1, true);
+      const value = tf.add(tf.log(tf.sum(tf.exp(tf.sub(input, max)), 1)), tf.reshape(max, [-1]));
+      save([input, value]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.expandDims(dy, 1), tf.exp(tf.sub(saved[0], tf.expandDims(saved[1], 1)))),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(x) as tf.Tensor1D;
+  }
+  if (!tapeOn()) return run(LOG_SUM_EXP_ROWS, { x }) as tf.Tensor1D;
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = run(LOG_SUM_EXP_ROWS, { x: input }) as tf.Tensor;
+    save([input, value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(LOG_SUM_EXP_ROWS_GRAD, { dy, x: saved[0], lse: saved[1] }) as tf.Tensor,
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor1D;
 }
