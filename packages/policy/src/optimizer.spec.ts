@@ -10,8 +10,11 @@ beforeAll(async () => {
 describe('learning-rate schedule', () => {
   const at = (c: Parameters<typeof resolveOptimizerConfig>[0], steps: number[]) => steps.map((s) => learningRateAt(resolveOptimizerConfig(c), s));
   it('warms up linearly from 0, then decays linearly or by cosine to minLrRatio·lr at totalSteps', () => {
-    expect(at({ lr: 1, warmupSteps: 4, totalSteps: 12 }, [1, 4, 8, 12, 20])).toEqual([0.25, 1, 0.5, 0, 0]);
-    const cos = at({ lr: 1, warmupSteps: 0, totalSteps: 10, schedule: 'cosine', minLrRatio: 0.1 }, [0, 5, 10]);
+    // Linear: full rate on the first step after warm-up (5), 1/8 of it on the last scheduled step (12).
+    expect(at({ lr: 1, warmupSteps: 4, totalSteps: 12 }, [1, 4, 5, 9, 12, 13, 20])).toEqual([0.25, 1, 1, 0.5, 0.125, 0, 0]);
+    // A one-step schedule still trains (at the full rate).
+    expect(at({ lr: 1, totalSteps: 1 }, [1])).toEqual([1]);
+    const cos = at({ lr: 1, warmupSteps: 0, totalSteps: 10, schedule: 'cosine', minLrRatio: 0.1 }, [1, 6, 11]);
     expect(cos[0]).toBeCloseTo(1);
     expect(cos[1]).toBeCloseTo(0.55);
     expect(cos[2]).toBeCloseTo(0.1);

@@ -47,7 +47,10 @@ export function resolveOptimizerConfig(config: OptimizerConfig): ResolvedOptimiz
 export function learningRateAt(c: ResolvedOptimizerConfig, step: number): number {
   if (c.warmupSteps > 0 && step <= c.warmupSteps) return (c.lr * step) / c.warmupSteps;
   if (c.schedule === 'constant' || c.totalSteps <= c.warmupSteps) return c.lr;
-  const progress = Math.min(1, Math.max(0, (step - c.warmupSteps) / (c.totalSteps - c.warmupSteps)));
+  // Step is 1-based: the first step after warm-up trains at the full rate and the last scheduled
+  // step (step = totalSteps) at lr / (totalSteps − warmupSteps), never 0, as Hugging Face's
+  // linear/cosine schedules do with their 0-based step. A one-step schedule therefore still moves.
+  const progress = Math.min(1, Math.max(0, (step - c.warmupSteps - 1) / (c.totalSteps - c.warmupSteps)));
   const shape = c.schedule === 'linear' ? 1 - progress : 0.5 * (1 + Math.cos(Math.PI * progress));
   return c.lr * (c.minLrRatio + (1 - c.minLrRatio) * shape);
 }
