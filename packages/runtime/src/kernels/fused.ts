@@ -63,48 +63,82 @@ function geluTanhGrad({ inputs, backend }: Args): TensorInfo {
   return backend.makeTensorInfo(inputs.x.shape, 'float32', out);
 }
 
-function layerNorm({ inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo {
+/**
+ * LayerNorm forward: per row one pass for Σx and Σx² (float64), one to write. With `withStats` =
+ * 1 it also returns each row's mean and 1/√(var + ε) (packed as [rows, 4] float32 hi/lo pairs), which
+ * the gradient reuses instead of recomputing them.
+ */
+function layerNorm({ inputs, backend, attrs }: Args<{ epsilon: number; withStats?: number }>): TensorInfo | TensorInfo[] {
   const { x, gamma, beta } = inputs;
   const d = x.shape[x.shape.length - 1];
   const xv = values(backend, x);
   const g = values(backend, gamma);
   const b = values(backend, beta);
   const out = new Float32Array(xv.length);
-  for (let base = 0; base < xv.length; base += d) {
-    let mean = 0;
-    for (let j = 0; j < d; j++) mean += xv[base + j];
-    mean /= d;
-    let variance = 0;
+  const rows = d > 0 ? xv.length / d : 0;
+  const stats = !!attrs.withStats;
+  const means = new Float64Array(stats ? rows : 0);
+  const rstds = new Float64Array(stats ? rows : 0);
+  for (let r = 0, base = 0; r < rows; r++, base += d) {
+    let sum = 0;
+    let sq = 0;
     for (let j = 0; j < d; j++) {
-      const c = xv[base + j] - mean;
-      variance += c * c;
+      const v = xv[base + j];
+      sum += v;
+      sq += v * v;
     }
-    const rstd = 1 / Math.sqrt(variance / d + attrs.epsilon);
+    const mean = sum / d;
+    const variance = Math.max(sq / d - mean * mean, 0);
+    const rstd = 1 / Math.sqrt(variance + attrs.epsilon);
+    if (stats) {
+      means[r] = mean;
+      rstds[r] = rstd;
+    }
     for (let j = 0; j < d; j++) out[base + j] = (xv[base + j] - mean) * rstd * g[j] + b[j];
   }
-  return backend.makeTensorInfo(x.shape, 'float32', out);
+  const y = backend.makeTensorInfo(x.shape, 'float32', out);
+  if (!stats) return y;
+  // Stats travel as float32 pairs (hi, lo) so the gradient sees the float64 values exactly.
+  const packed = new Float32Array(4 * rows);
+  for (let r = 0; r < rows; r++) {
+    const mh = Math.fround(means[r]);
+    const rh = Math.fround(rstds[r]);
+    packed[4 * r] = mh;
+    packed[4 * r + 1] = means[r] - mh;
+    packed[4 * r + 2] = rh;
+    packed[4 * r + 3] = rstds[r] - rh;
+  }
+  return [y, backend.makeTensorInfo([rows, 4], 'float32', packed)];
 }
 
 function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo[] {
-  const { dy, x, gamma } = inputs;
+  const { dy, x, gamma, stats } = inputs;
   const d = x.shape[x.shape.length - 1];
   const xv = values(backend, x);
   const dv = values(backend, dy);
   const g = values(backend, gamma);
+  const sv = stats ? values(backend, stats) : null;
   const dx = new Float32Array(xv.length);
   const dg = new Float64Array(d);
   const db = new Float64Array(d);
   const xhat = new Float64Array(d);
-  for (let base = 0; base < xv.length; base += d) {
-    let mean = 0;
-    for (let j = 0; j < d; j++) mean += xv[base + j];
-    mean /= d;
-    let variance = 0;
-    for (let j = 0; j < d; j++) {
-      const c = xv[base + j] - mean;
-      variance += c * c;
+  for (let r = 0, base = 0; base < xv.length; r++, base += d) {
+    let mean: number;
+    let rstd: number;
+    if (sv) {
+      mean = sv[4 * r] + sv[4 * r + 1];
+      rstd = sv[4 * r + 2] + sv[4 * r + 3];
+    } else {
+      let sum = 0;
+      let sq = 0;
+      for (let j = 0; j < d; j++) {
+        const v = xv[base + j];
+        sum += v;
+        sq += v * v;
+      }
+      mean = sum / d;
+      rstd = 1 / Math.sqrt(Math.max(sq / d - mean * mean, 0) + attrs.epsilon);
     }
-    const rstd = 1 / Math.sqrt(variance / d + attrs.epsilon);
     let sumDh = 0;
     let sumDhX = 0;
     for (let j = 0; j < d; j++) {

@@ -29,11 +29,18 @@ it('geluTanh: values and gradient match the composite form (GPT-2 gelu_new)', ()
   expectSameAsCpu(randomInputs(rng, [[64]], 40), (x) => geluTanh(x), undefined, 'gelu large');
 });
 
-it('geluTanh: the σ saved for the gradient is freed with the tape, and nothing is kept outside one', () => {
+it('geluTanh, layerNorm, logSumExpRows: what the forward saves for the gradient is freed with the tape, nothing is kept outside one', () => {
   const x = tf.tensor1d([-3, -0.5, 0, 0.7, 4]);
   const before = tf.memory().numTensors;
   tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(geluTanh(t)))(x));
   tf.dispose(geluTanh(x));
+  // Likewise layerNorm's saved row statistics and logSumExpRows' saved output.
+  const g = tf.ones([5]);
+  const x2 = tf.reshape(x, [1, 5]) as tf.Tensor2D;
+  tf.dispose(tf.grads((t: tf.Tensor, gg: tf.Tensor) => tf.sum(tf.mul(layerNorm(t, gg, g, 1e-5), x)))([x2, g]));
+  tf.dispose(layerNorm(x2, g, g, 1e-5));
+  tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(logSumExpRows(t as tf.Tensor2D)))(x2));
+  tf.dispose([g, x2]);
   expect(tf.memory().numTensors).toBe(before);
   x.dispose();
 });

@@ -73,11 +73,14 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
       return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
     }) as T;
   }
+  if (!tapeOn()) return run(LAYER_NORM, { x, gamma, beta }, { epsilon }) as T;
+  // Under a tape the forward also returns each row's mean and 1/std, so the gradient skips them.
   const f = tf.customGrad(((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([input, g]);
+    const [y, stats] = run(LAYER_NORM, { x: input, gamma: g, beta: b }, { epsilon, withStats: 1 }) as tf.Tensor[];
+    save([input, g, stats]);
     return {
-      value: run(LAYER_NORM, { x: input, gamma: g, beta: b }, { epsilon }) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(LAYER_NORM_GRAD, { dy, x: saved[0], gamma: saved[1] }, { epsilon }) as tf.Tensor[],
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(LAYER_NORM_GRAD, { dy, x: saved[0], gamma: saved[1], stats: saved[2] }, { epsilon }) as tf.Tensor[],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, gamma, beta) as T;
