@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { GptModel, AdamWOptimizer, gptConfig } from '@apogee/policy';
-import type { GptBenchShape, GptStep } from '@apogee/runtime';
+import { logSumExpRows, type GptBenchShape, type GptStep } from '@apogee/runtime';
 
 export async function policyGptStep(shape: GptBenchShape): Promise<GptStep> {
   const config = gptConfig('tiny', {
@@ -22,19 +22,21 @@ export async function policyGptStep(shape: GptBenchShape): Promise<GptStep> {
   const tokens = Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7919 + (i >> 3)) % shape.vocab);
   const ids = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * (T + 1), b * (T + 1) + T))), [B, T], 'int32');
   const targets = tf.tensor1d(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)))).flat(), 'int32');
-  const oneHot = tf.oneHot(targets, shape.vocab);
   return {
     async step() {
       await optimizer.trainStep(() => {
         const { hidden } = model.hidden(ids, {}, true);
-        const logp = tf.logSoftmax(model.logits(hidden));
-        return { loss: tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHot), -1))) as tf.Scalar };
+        // Cross-entropy as @apogee/policy's sequenceLogProbs computes log p(y): logsumexp of the
+        // logits (a fused op) minus the target logit h·e_y (tied embeddings), so the step times
+        // the loss path the policy's trainers run. Same value as log-softmax + one-hot.
+        const targetLogits = tf.sum(tf.mul(hidden, tf.gather(model.weights.get('wte.weight'), targets)), 1);
+        return { loss: tf.mean(tf.sub(logSumExpRows(model.logits(hidden)), targetLogits)) as tf.Scalar };
       });
     },
     dispose() {
       optimizer.dispose();
       model.dispose();
-      tf.dispose([ids, targets, oneHot]);
+      tf.dispose([ids, targets]);
     },
   };
 }
