@@ -9,6 +9,7 @@ export * from './config';
 export * from './plugin';
 export * from './plugin-loader';
 export * from './run';
+export * from './minibatch-training';
 export * from './contracts/records';
 export * from './contracts/tokenizer';
 export * from './contracts/training';

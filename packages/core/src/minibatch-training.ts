@@ -1,0 +1,86 @@
+import type { LossOutput, OptimizerConfig, TrainStepResult } from './contracts/training';
+import type { Rng } from './rng';
+
+/** A model that takes optimizer steps: `PolicyModel` (forward `PolicyForward`) or `RewardModel` (`RewardForward`). */
+export interface MinibatchTrainable<F> {
+  setOptimizer(config: OptimizerConfig): void;
+  trainStep(loss: (forward: F) => LossOutput): Promise<TrainStepResult>;
+}
+
+/** How {@link trainMinibatches} walks the examples. */
+export interface MinibatchSchedule {
+  /** Passes over the examples, each in a fresh order. */
+  epochs: number;
+  /** Examples per optimizer step (the last batch of an epoch may be smaller). */
+  batchSize: number;
+}
+
+export interface MinibatchHooks {
+  /** Checked before every step; `true` stops the loop (the caller discards the work). */
+  shouldStop?(): boolean;
+  /**
+   * Called after every optimizer step with the total step count: emit events, and guard the loss
+   * (e.g. throw `NON_FINITE`), which stops the loop with that error. Awaited only when it returns a
+   * promise, so a synchronous hook runs before the next step without an extra tick.
+   */
+  onStep?(result: TrainStepResult, totalSteps: number): void | Promise<void>;
+}
+
+export interface MinibatchTrainingResult {
+  /** Optimizer steps taken. */
+  steps: number;
+  /** Steps the schedule plans: `ceil(examples / batchSize) · epochs`. */
+  totalSteps: number;
+  /** Mean `loss` and loss metrics over the last epoch's steps; `{}` when stopped. */
+  metrics: Record<string, number>;
+  /** `shouldStop` asked the loop to stop before all steps were taken. */
+  stopped: boolean;
+}
+
+/** Optimizer steps of `epochs` passes over `count` examples in batches of `batchSize`. */
+export function minibatchSteps(count: number, schedule: MinibatchSchedule): number {
+  return Math.ceil(count / schedule.batchSize) * schedule.epochs;
+}
+
+/**
+ * The minibatch loop every trainer of the game shares (RM training, SFT of π₀, the policy updates):
+ * set the optimizer for the planned step count, then `epochs` passes over `examples`, each in a
+ * fresh order from `rng.shuffle` (one shuffle per epoch, drawn before its steps), `batchSize`
+ * examples per `model.trainStep`. `lossFor(batch)` runs outside the step (per-batch preparation)
+ * and returns the loss the step differentiates. `shouldStop` is checked before every step and
+ * `onStep` called after it. Uses only core contracts, so components and the game can both use it.
+ */
+export async function trainMinibatches<T, F>(
+  model: MinibatchTrainable<F>,
+  examples: readonly T[],
+  schedule: MinibatchSchedule,
+  optimizer: (totalSteps: number) => OptimizerConfig,
+  rng: Rng,
+  lossFor: (batch: T[]) => (forward: F) => LossOutput,
+  hooks: MinibatchHooks = {},
+): Promise<MinibatchTrainingResult> {
+  const totalSteps = minibatchSteps(examples.length, schedule);
+  model.setOptimizer(optimizer(totalSteps));
+  let sums: Record<string, number> = {};
+  let count = 0;
+  let steps = 0;
+  for (let epoch = 0; epoch < schedule.epochs; epoch++) {
+    const order = rng.shuffle(examples.map((_, i) => i));
+    sums = {};
+    count = 0;
+    for (let start = 0; start < order.length; start += schedule.batchSize) {
+      if (hooks.shouldStop?.()) return { steps, totalSteps, metrics: {}, stopped: true };
+      const batch = order.slice(start, start + schedule.batchSize).map((i) => examples[i]);
+      const result = await model.trainStep(lossFor(batch));
+      const pending = hooks.onStep?.(result, totalSteps);
+      if (pending !== undefined) await pending;
+      steps += 1;
+      sums.loss = (sums.loss ?? 0) + result.loss;
+      for (const [k, v] of Object.entries(result.metrics)) sums[k] = (sums[k] ?? 0) + v;
+      count += 1;
+    }
+  }
+  const metrics: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) metrics[k] = v / Math.max(count, 1);
+  return { steps, totalSteps, metrics, stopped: false };
+}
