@@ -1,4 +1,5 @@
-import { definePlugin, TOKENS, type PluginFactory } from '@apogee/core';
+import { definePlugin, TOKENS, type PluginFactory, type PolicyUpdate, type Token } from '@apogee/core';
+import type { ClassProvider } from 'tsyringe';
 import type { z } from 'zod';
 import { DpoUpdate } from './dpo-update';
 import { GoldenSftUpdate } from './golden-sft-update';
@@ -11,54 +12,44 @@ import {
   goldenSftOptionsSchema,
   rjsOptionsSchema,
   rrhfUpdateOptionsSchema,
-  type DpoUpdateOptions,
-  type GoldenSftOptions,
-  type RjsOptions,
-  type RrhfUpdateOptions,
 } from './options';
 import { RjsUpdate } from './rjs-update';
 import { RrhfUpdate } from './rrhf-update';
 
+/**
+ * Every update plugin has one shape: validate the options with `schema`, register them under
+ * their own token, and register `update` as `TOKENS.PolicyUpdate`.
+ */
+function updatePlugin<S extends z.ZodType>(
+  name: string,
+  optionsToken: Token<z.infer<S>>,
+  schema: S,
+  update: ClassProvider<PolicyUpdate>['useClass'],
+): PluginFactory<z.input<S>> {
+  return definePlugin<z.infer<S>>(name, {
+    provides: [TOKENS.PolicyUpdate, optionsToken],
+    defaults: {} as never,
+    schema: schema as never,
+    register(container, options) {
+      container.register(optionsToken, { useValue: options });
+      container.register(TOKENS.PolicyUpdate, { useClass: update });
+    },
+  }) as never;
+}
+
 /** `rjsUpdate({ lr, epochs, batchSize })` → `TOKENS.PolicyUpdate` (needs `TOKENS.SftLoss`). */
-export const rjsUpdate: PluginFactory<z.input<typeof rjsOptionsSchema>> = definePlugin<RjsOptions>('rjs-update', {
-  provides: [TOKENS.PolicyUpdate, RJS_OPTIONS],
-  defaults: {} as never,
-  schema: rjsOptionsSchema as never,
-  register(container, options) {
-    container.register(RJS_OPTIONS, { useValue: options });
-    container.register(TOKENS.PolicyUpdate, { useClass: RjsUpdate });
-  },
-}) as never;
+export const rjsUpdate: PluginFactory<z.input<typeof rjsOptionsSchema>> = updatePlugin('rjs-update', RJS_OPTIONS, rjsOptionsSchema, RjsUpdate);
 
 /** `dpoUpdate({ pairs, reference, lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.PairwisePolicyLoss`). */
-export const dpoUpdate: PluginFactory<z.input<typeof dpoUpdateOptionsSchema>> = definePlugin<DpoUpdateOptions>('dpo-update', {
-  provides: [TOKENS.PolicyUpdate, DPO_UPDATE_OPTIONS],
-  defaults: {} as never,
-  schema: dpoUpdateOptionsSchema as never,
-  register(container, options) {
-    container.register(DPO_UPDATE_OPTIONS, { useValue: options });
-    container.register(TOKENS.PolicyUpdate, { useClass: DpoUpdate });
-  },
-}) as never;
+export const dpoUpdate: PluginFactory<z.input<typeof dpoUpdateOptionsSchema>> = updatePlugin('dpo-update', DPO_UPDATE_OPTIONS, dpoUpdateOptionsSchema, DpoUpdate);
 
 /** `rrhfUpdate({ lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.RankingPolicyLoss`). */
-export const rrhfUpdate: PluginFactory<z.input<typeof rrhfUpdateOptionsSchema>> = definePlugin<RrhfUpdateOptions>('rrhf-update', {
-  provides: [TOKENS.PolicyUpdate, RRHF_UPDATE_OPTIONS],
-  defaults: {} as never,
-  schema: rrhfUpdateOptionsSchema as never,
-  register(container, options) {
-    container.register(RRHF_UPDATE_OPTIONS, { useValue: options });
-    container.register(TOKENS.PolicyUpdate, { useClass: RrhfUpdate });
-  },
-}) as never;
+export const rrhfUpdate: PluginFactory<z.input<typeof rrhfUpdateOptionsSchema>> = updatePlugin('rrhf-update', RRHF_UPDATE_OPTIONS, rrhfUpdateOptionsSchema, RrhfUpdate);
 
 /** `goldenSftUpdate({ lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.SftLoss`; no samples). */
-export const goldenSftUpdate: PluginFactory<z.input<typeof goldenSftOptionsSchema>> = definePlugin<GoldenSftOptions>('golden-sft-update', {
-  provides: [TOKENS.PolicyUpdate, GOLDEN_SFT_OPTIONS],
-  defaults: {} as never,
-  schema: goldenSftOptionsSchema as never,
-  register(container, options) {
-    container.register(GOLDEN_SFT_OPTIONS, { useValue: options });
-    container.register(TOKENS.PolicyUpdate, { useClass: GoldenSftUpdate });
-  },
-}) as never;
+export const goldenSftUpdate: PluginFactory<z.input<typeof goldenSftOptionsSchema>> = updatePlugin(
+  'golden-sft-update',
+  GOLDEN_SFT_OPTIONS,
+  goldenSftOptionsSchema,
+  GoldenSftUpdate,
+);
