@@ -267,10 +267,7 @@ export class ApoGameController implements GameController {
           this.container.resolve(TOKENS.SftLoss),
           this.options.sftInit,
           sftRng,
-          async (result, total) => {
-            this.checkFinite(0, 'update-policy', result);
-            await callbacks.onStep({ round: 0, phase: 'update-policy', step: result.step, totalSteps: total, loss: result.loss, lr: result.lr, gradNorm: result.gradNorm, metrics: result.metrics });
-          },
+          (result, total) => this.reportStep(callbacks, 0, 'update-policy', result, total),
           () => signal?.aborted === true,
         );
       } catch (e) {
@@ -491,7 +488,7 @@ export class ApoGameController implements GameController {
             shouldStop: () => signal?.aborted === true,
             onStep: async (result, total) => {
               done += 1;
-              await this.reportStep(c, round, phase, result, total);
+              await this.reportStep(c.callbacks, round, phase, result, total);
               await c.callbacks.onProgress({ round, phase, done, total });
             },
           });
@@ -552,7 +549,7 @@ export class ApoGameController implements GameController {
             signal,
             onStep: (step: TrainStepResult) => {
               this.checkFinite(round, phase, step);
-              pending = pending.then(() => this.reportStep(c, round, phase, step));
+              pending = pending.then(() => this.reportStep(c.callbacks, round, phase, step));
             },
           })
           .finally(() => pending);
@@ -630,9 +627,9 @@ export class ApoGameController implements GameController {
     );
   }
 
-  private async reportStep(c: Components, round: number, phase: Phase, step: TrainStepResult, totalSteps?: number): Promise<void> {
+  private async reportStep(callbacks: RoundCallbacks, round: number, phase: Phase, step: TrainStepResult, totalSteps?: number): Promise<void> {
     this.checkFinite(round, phase, step);
-    await c.callbacks.onStep({
+    await callbacks.onStep({
       round,
       phase,
       step: step.step,
