@@ -11,12 +11,12 @@ import { evaluator } from '@apogee/eval';
 import { apoRewardLoss, dpoLoss, rrhfLoss, sftLoss } from '@apogee/losses';
 import { gptPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
-import { initBackend } from '@apogee/runtime';
 import { evalSampler, sampler } from '@apogee/samplers';
 import { byteTokenizer } from '@apogee/tokenizers';
 import { dpoUpdate, goldenSftUpdate, rjsUpdate, rrhfUpdate } from '@apogee/updates';
 import { goldJudge, worldDataSource } from '@apogee/world';
 import { apoGame, type GameOptionsInput } from '../src';
+import { initQuietBackend } from './quiet-backend';
 
 export const TINY_MODEL = { preset: 'tiny' as const, config: { nLayer: 1, nEmbd: 32, nHead: 2, blockSize: 128 } };
 
@@ -68,7 +68,7 @@ export async function tinyRun(
   outDir: string,
   o: TinyGameOptions & { rounds?: number; seed?: number; rmInit?: 'base' | 'continue' } = {},
 ): Promise<Run> {
-  await initBackend({ logger: { info: () => undefined, warn: () => undefined, debug: () => undefined } });
+  await initQuietBackend();
   return createRun({ plugins: tinyPlugins(o), config: tinyConfig(outDir, o.rounds, o.seed, o.rmInit) });
 }
 

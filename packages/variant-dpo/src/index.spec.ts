@@ -1,36 +1,5 @@
-import 'reflect-metadata';
-import { createRun, TOKENS, pluginShapeProblems } from '@apogee/core';
-import { GAME_OPTIONS } from '@apogee/game';
-import { describePlugin } from '@apogee/testing';
+// The preset's conformance: the shared variant kit of @apogee/game (see its test/variant-kit.ts).
+import { describeVariant } from '@apogee/game/testing';
 import preset, { dpo } from './index';
 
-describePlugin('dpo', (o) => dpo(o));
-
-describe('the dpo preset', () => {
-  it('is the default export, a plugin factory named "dpo"', () => {
-    expect(preset).toBe(dpo);
-    expect(preset.pluginName).toBe('dpo');
-    expect(pluginShapeProblems(preset())).toEqual([]);
-  });
-
-  it('plays the baseline with the dpo update; options reach their plugins; apoSampleNum follows samplesPerQuery', async () => {
-    const run = await createRun({
-      plugins: [dpo({ game: { rm: { lr: 0.5 } }, update: { lr: [0.1, 0.2] } })],
-      config: { game: { samplesPerQuery: 3 } },
-    });
-    const options = run.resolve(GAME_OPTIONS);
-    expect(options.apo).toBe(false);
-    expect(options.rm.lr).toBe(0.5);
-    expect(options.rm.batchSize).toBe(64); // unset fields keep their defaults
-    const update = run.resolve(TOKENS.PolicyUpdate) as unknown as { name: string; options: { lr: unknown } };
-    expect(update.name).toBe('dpo');
-    expect(update.options.lr).toEqual([0.1, 0.2]);
-    expect((run.resolve(TOKENS.RewardLoss) as unknown as { options: { apoSampleNum: number } }).options.apoSampleNum).toBe(3);
-    await run.dispose();
-  });
-
-  it('rejects an unknown part of its options, naming it', () => {
-    expect(() => dpo({ sampler: {} } as never)).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID' }));
-    expect(() => dpo({ update: { lr: -1 } })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'lr' })] }));
-  });
-});
+describeVariant('dpo', dpo, { defaultExport: preset, apo: false, update: 'dpo' });
