@@ -1,6 +1,6 @@
 import { ApogeeError, ERROR_CODES } from './errors';
 import type { LossOutput, OptimizerConfig, TrainStepResult } from './contracts/training';
-import { minibatchSteps, trainMinibatches, type MinibatchTrainable } from './minibatch-training';
+import { minibatchSteps, scheduledOptimizer, trainMinibatches, type MinibatchTrainable } from './minibatch-training';
 import { Rng } from './rng';
 
 /** A model whose "forward" is the batch itself: each step reports loss = sum of the batch. */
@@ -49,5 +49,14 @@ describe('trainMinibatches', () => {
         onStep: async () => Promise.reject(bad),
       }),
     ).rejects.toBe(bad);
+  });
+
+  it('scheduledOptimizer caps warm-up at the total and leaves weightDecay out when the trainer has none', () => {
+    const withDecay = scheduledOptimizer({ lr: 1e-3, warmupSteps: 100, schedule: 'linear', weightDecay: 0.1, gradClip: 1 }, 6);
+    expect(withDecay).toEqual({ lr: 1e-3, warmupSteps: 6, totalSteps: 6, schedule: 'linear', weightDecay: 0.1, gradClip: 1 });
+    expect(Object.keys(withDecay)).toEqual(['lr', 'warmupSteps', 'totalSteps', 'schedule', 'weightDecay', 'gradClip']);
+    const without = scheduledOptimizer({ lr: 1e-3, warmupSteps: 2, schedule: 'constant', gradClip: 0 }, 6);
+    expect(Object.keys(without)).toEqual(['lr', 'warmupSteps', 'totalSteps', 'schedule', 'gradClip']);
+    expect(without.warmupSteps).toBe(2);
   });
 });

@@ -37,6 +37,32 @@ export interface MinibatchTrainingResult {
   stopped: boolean;
 }
 
+/** The optimizer settings the game's trainers share (RM training, SFT of π₀, each round's policy update). */
+export interface ScheduledOptimizerOptions {
+  /** Peak learning rate. */
+  lr: number;
+  /** Linear warm-up steps, capped at the planned total. */
+  warmupSteps: number;
+  /** Decay after warm-up. */
+  schedule: NonNullable<OptimizerConfig['schedule']>;
+  /** Decoupled weight decay; left out of the config when the trainer has none. */
+  weightDecay?: number;
+  /** Global gradient-norm clip; 0 disables. */
+  gradClip: number;
+}
+
+/** The optimizer config of a run of `totalSteps` steps: warm-up capped at the total, then the schedule. */
+export function scheduledOptimizer(options: ScheduledOptimizerOptions, totalSteps: number): OptimizerConfig {
+  return {
+    lr: options.lr,
+    warmupSteps: Math.min(options.warmupSteps, totalSteps),
+    totalSteps,
+    schedule: options.schedule,
+    ...(options.weightDecay === undefined ? {} : { weightDecay: options.weightDecay }),
+    gradClip: options.gradClip,
+  };
+}
+
 /** Optimizer steps of `epochs` passes over `count` examples in batches of `batchSize`. */
 export function minibatchSteps(count: number, schedule: MinibatchSchedule): number {
   return Math.ceil(count / schedule.batchSize) * schedule.epochs;
