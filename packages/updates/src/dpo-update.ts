@@ -10,7 +10,7 @@ import {
 } from '@apogee/core';
 import { DPO_UPDATE_OPTIONS, nothingToTrain, type DpoUpdateOptions } from './options';
 import { preferencePairs } from './select';
-import { trainEpochs } from './train-loop';
+import { trainUpdate } from './train-loop';
 
 /**
  * DPO as the policy's move (Rafailov et al. 2023; apo-method.md §5): pairs from the round's
@@ -38,20 +38,25 @@ export class DpoUpdate implements PolicyUpdate {
       const refChosen = await reference.logProbs(pairs.map((p) => ({ prompt: p.prompt, response: p.chosen })));
       const refRejected = await reference.logProbs(pairs.map((p) => ({ prompt: p.prompt, response: p.rejected })));
       const indices = pairs.map((_, i) => i);
-      const result = await trainEpochs(context.policy, indices, this.options, context, (batch, forward) => {
-        const n = batch.length;
-        const lp = forward.responseLogProbs([
-          ...batch.map((i) => ({ prompt: pairs[i].prompt, response: pairs[i].chosen })),
-          ...batch.map((i) => ({ prompt: pairs[i].prompt, response: pairs[i].rejected })),
-        ]);
-        return this.loss.compute({
-          policyChosen: tf.slice(lp.sum, [0], [n]),
-          policyRejected: tf.slice(lp.sum, [n], [n]),
-          referenceChosen: tf.tensor1d(batch.map((i) => refChosen.sum[i])),
-          referenceRejected: tf.tensor1d(batch.map((i) => refRejected.sum[i])),
-        });
-      });
-      return { steps: result.steps, metrics: { ...result.metrics, pairs: pairs.length } };
+      return await trainUpdate(
+        this.options,
+        context,
+        indices,
+        (batch, forward) => {
+          const n = batch.length;
+          const lp = forward.responseLogProbs([
+            ...batch.map((i) => ({ prompt: pairs[i].prompt, response: pairs[i].chosen })),
+            ...batch.map((i) => ({ prompt: pairs[i].prompt, response: pairs[i].rejected })),
+          ]);
+          return this.loss.compute({
+            policyChosen: tf.slice(lp.sum, [0], [n]),
+            policyRejected: tf.slice(lp.sum, [n], [n]),
+            referenceChosen: tf.tensor1d(batch.map((i) => refChosen.sum[i])),
+            referenceRejected: tf.tensor1d(batch.map((i) => refRejected.sum[i])),
+          });
+        },
+        { pairs: pairs.length },
+      );
     } finally {
       await owned?.dispose();
     }

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { TOKENS, type PolicyUpdate, type PolicyUpdateContext, type PolicyUpdateResult, type SftLoss } from '@apogee/core';
 import { GOLDEN_SFT_OPTIONS, nothingToTrain, type GoldenSftOptions } from './options';
-import { trainEpochs } from './train-loop';
+import { trainUpdate } from './train-loop';
 
 /**
  * Golden SFT (the paper's Golden-SFT baseline, apo-method.md §5/§7): fine-tune the policy directly
@@ -23,9 +23,8 @@ export class GoldenSftUpdate implements PolicyUpdate {
       .filter((g) => g.prompt !== undefined && g.golden.trim().length > 0)
       .map((g) => ({ prompt: g.prompt as string, response: g.golden }));
     if (examples.length === 0) throw nothingToTrain(this.name, 'there are no non-empty golden answers with prompts');
-    const result = await trainEpochs(context.policy, examples, this.options, context, (batch, forward) =>
-      this.loss.compute({ logProbs: forward.responseLogProbs(batch) }),
-    );
-    return { steps: result.steps, metrics: { ...result.metrics, examples: examples.length } };
+    return trainUpdate(this.options, context, examples, (batch, forward) => this.loss.compute({ logProbs: forward.responseLogProbs(batch) }), {
+      examples: examples.length,
+    });
   }
 }

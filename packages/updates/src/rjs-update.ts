@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { TOKENS, type PolicyUpdate, type PolicyUpdateContext, type PolicyUpdateResult, type SftLoss } from '@apogee/core';
 import { RJS_OPTIONS, nothingToTrain, type RjsOptions } from './options';
 import { bestIndex, bestSamples } from './select';
-import { trainEpochs } from './train-loop';
+import { trainUpdate } from './train-loop';
 
 /**
  * Rejection sampling (RJS; apo-method.md §5, the APO reference's policy step): per LLM query keep
@@ -23,12 +23,9 @@ export class RjsUpdate implements PolicyUpdate {
     const examples = bestSamples(context.scored);
     if (examples.length === 0) throw nothingToTrain(this.name, 'every sample of every query is empty');
     const kept = context.scored.map((s) => bestIndex(s)).map((b, i) => (b >= 0 ? context.scored[i].scores[b] : NaN)).filter((v) => !Number.isNaN(v));
-    const result = await trainEpochs(context.policy, examples, this.options, context, (batch, forward) =>
-      this.loss.compute({ logProbs: forward.responseLogProbs(batch) }),
-    );
-    return {
-      steps: result.steps,
-      metrics: { ...result.metrics, examples: examples.length, best_score: kept.reduce((a, b) => a + b, 0) / kept.length },
-    };
+    return trainUpdate(this.options, context, examples, (batch, forward) => this.loss.compute({ logProbs: forward.responseLogProbs(batch) }), {
+      examples: examples.length,
+      best_score: kept.reduce((a, b) => a + b, 0) / kept.length,
+    });
   }
 }

@@ -9,7 +9,7 @@ import {
   type ScoredSampleSet,
 } from '@apogee/core';
 import { RRHF_UPDATE_OPTIONS, nothingToTrain, type RrhfUpdateOptions } from './options';
-import { trainEpochs } from './train-loop';
+import { trainUpdate } from './train-loop';
 
 /**
  * RRHF as the policy's move (Yuan et al. 2023; apo-method.md §5): per LLM query, all n scored
@@ -33,13 +33,17 @@ export class RrhfUpdate implements PolicyUpdate {
     const k = sets[0].samples.length;
     const uneven = sets.find((s) => s.samples.length !== k);
     if (uneven) throw nothingToTrain(this.name, `query "${uneven.queryId}" has ${uneven.samples.length} samples, others ${k}`);
-    const result = await trainEpochs<ScoredSampleSet>(context.policy, sets, this.options, context, (batch, forward) =>
-      this.loss.compute({
-        logProbs: forward.responseLogProbs(batch.flatMap((s) => s.samples.map((response) => ({ prompt: s.prompt, response })))),
-        scores: tf.tensor2d(batch.map((s) => s.scores), [batch.length, k]),
-        k,
-      }),
+    return trainUpdate<ScoredSampleSet>(
+      this.options,
+      context,
+      sets,
+      (batch, forward) =>
+        this.loss.compute({
+          logProbs: forward.responseLogProbs(batch.flatMap((s) => s.samples.map((response) => ({ prompt: s.prompt, response })))),
+          scores: tf.tensor2d(batch.map((s) => s.scores), [batch.length, k]),
+          k,
+        }),
+      { queries: sets.length },
     );
-    return { steps: result.steps, metrics: { ...result.metrics, queries: sets.length } };
   }
 }

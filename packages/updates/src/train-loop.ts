@@ -25,3 +25,18 @@ export async function trainEpochs<T>(
   );
   return { steps: result.steps, metrics: result.metrics };
 }
+
+/**
+ * One update's move on its examples: {@link trainEpochs}, then the loop's metrics followed by the
+ * update's own counts (`extra`, e.g. `examples`, `pairs`).
+ */
+export async function trainUpdate<T>(
+  options: TrainingOptions,
+  context: PolicyUpdateContext,
+  examples: readonly T[],
+  loss: (batch: T[], forward: PolicyForward) => LossOutput,
+  extra: Record<string, number>,
+): Promise<PolicyUpdateResult> {
+  const result = await trainEpochs(context.policy, examples, options, context, loss);
+  return { steps: result.steps, metrics: { ...result.metrics, ...extra } };
+}
