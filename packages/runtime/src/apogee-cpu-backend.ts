@@ -22,7 +22,7 @@ import type { Blas } from './blas';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
-import { concatOverride, splitVOverride, transposeOverride } from './kernels/layout';
+import { concatOverride, padV2Override, splitVOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
 import { attentionKernelConfigs } from './kernels/attention';
@@ -41,6 +41,7 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   transposeOverride,
   splitVOverride,
   concatOverride,
+  padV2Override,
   softmaxOverride,
   ...binaryOverrides,
   ...unaryOverrides,

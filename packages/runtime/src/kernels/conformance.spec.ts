@@ -226,6 +226,19 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
     expectSameAsCpu(ints.slice(0, 1), (a) => tf.split(a, 2, 1), undefined, 'split int32');
   });
 
+  it('PadV2 (and slice gradients through it): every rank, zero and non-zero constants, empty dims, int32', () => {
+    checkWithGrads(randomInputs(rng, [[5, 3]]), (t) => tf.pad(t, [[1, 2], [0, 3]]), 'pad 2-D');
+    checkWithGrads(randomInputs(rng, [[7]]), (t) => tf.pad(t, [[3, 0]], 1.5), 'pad 1-D constant');
+    checkWithGrads(randomInputs(rng, [[2, 3, 4]]), (t) => tf.pad(t, [[0, 1], [2, 0], [1, 1]], -2), 'pad 3-D');
+    checkWithGrads(randomInputs(rng, [[2, 1, 3, 2]]), (t) => tf.pad(t, [[0, 0], [1, 1], [0, 0], [2, 0]]), 'pad 4-D');
+    checkWithGrads(randomInputs(rng, [[6, 4]]), (t) => tf.slice(t, [1, 0], [3, 4]), 'slice rows (gradient is a pad)');
+    checkWithGrads(randomInputs(rng, [[4, 5, 3]]), (t) => tf.slice(t, [1, 2, 0], [2, 2, 2]), 'slice 3-D');
+    expectSameAsCpu(randomInputs(rng, [[0, 3]]), (t) => tf.pad(t, [[1, 1], [0, 2]], 4), undefined, 'pad empty');
+    expectSameAsCpu(randomInputs(rng, [[3, 2]]), (t) => tf.pad(t, [[0, 0], [0, 0]]), undefined, 'pad nothing');
+    const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }];
+    expectSameAsCpu(ints, (t) => tf.pad(t, [[1, 0], [0, 1]], 9), undefined, 'pad int32');
+  });
+
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {
     const table = randomInputs(rng, [[11, 6]]);
     const ids: Inputs = [{ shape: [4, 5], values: Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 11 === 3 ? 3 : (i * 3) % 9) }];

@@ -219,3 +219,53 @@ export const concatOverride: KernelOverride = {
     return backend.makeTensorInfo(outShape, dtype, out);
   },
 };
+
+interface PadAttrs {
+  paddings: [number, number][];
+  constantValue: number;
+}
+
+/**
+ * `PadV2` (the gradient of `slice`, e.g. of the position-embedding rows a GPT step reads): the
+ * output filled with the constant once, then each input row (last axis) copied to its place.
+ * The cpu kernel maps every element's coordinates one by one.
+ */
+export const padV2Override: KernelOverride = {
+  kernelName: 'PadV2',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<PadAttrs>;
+    const { x } = inputs;
+    const rank = x.shape.length;
+    if (!isNumeric(x.dtype) || rank === 0 || attrs.paddings.length !== rank) return fallback(args as never);
+    const outShape = x.shape.map((d, i) => attrs.paddings[i][0] + d + attrs.paddings[i][1]);
+    const xv = backend.data.get(x.dataId).values as TypedArray;
+    const C = xv.constructor as Ctor;
+    const out = new C(sizeOf(outShape));
+    if (attrs.constantValue !== 0) out.fill(attrs.constantValue);
+    const n = x.shape[rank - 1];
+    const rows = n > 0 ? xv.length / n : 0;
+    if (rows > 0) {
+      const outStrides = new Array<number>(rank);
+      let s = 1;
+      for (let d = rank - 1; d >= 0; d--) {
+        outStrides[d] = s;
+        s *= outShape[d];
+      }
+      // Offset of input element 0 in the output, and a row counter over the leading dims.
+      let offset = 0;
+      for (let d = 0; d < rank; d++) offset += attrs.paddings[d][0] * outStrides[d];
+      const idx = new Array<number>(rank - 1).fill(0);
+      for (let r = 0; r < rows; r++) {
+        copy(xv, r * n, out, offset, n);
+        for (let d = rank - 2; d >= 0; d--) {
+          idx[d]++;
+          offset += outStrides[d];
+          if (idx[d] < x.shape[d]) break;
+          offset -= outStrides[d] * x.shape[d];
+          idx[d] = 0;
+        }
+      }
+    }
+    return backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
