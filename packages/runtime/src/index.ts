@@ -18,5 +18,5 @@ export {
   BENCHMARK_CASES,
 } from './bench/run-benchmarks';
 export type { BenchmarkCase, BenchmarkOptions, BenchmarkReport, BenchmarkResult, BenchmarkRound } from './bench/run-benchmarks';
-export { geluTanh, layerNorm, adamwUpdate, scaledMaskedSoftmax, multiHeadAttention, logSumExpRows } from './ops/fused';
+export { geluTanh, layerNorm, adamwUpdate, scaledMaskedSoftmax, multiHeadAttention, logSumExpRows, sumOfSquares } from './ops/fused';
 export type { AdamWUpdateOptions, MultiHeadAttentionOptions } from './ops/fused';

@@ -5,7 +5,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
-  ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, LOG_SUM_EXP_ROWS, LOG_SUM_EXP_ROWS_GRAD, SCALED_MASKED_SOFTMAX, SCALED_MASKED_SOFTMAX_GRAD,
+  ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, LOG_SUM_EXP_ROWS, LOG_SUM_EXP_ROWS_GRAD, SCALED_MASKED_SOFTMAX, SUM_OF_SQUARES, SCALED_MASKED_SOFTMAX_GRAD,
 } from '../ops/fused';
 import { fastExp } from './fast-math';
 import { values } from './types';
@@ -313,6 +313,18 @@ function logSumExpRowsGrad({ inputs, backend }: Args): TensorInfo {
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }
 
+/** Σ x² over all elements of all inputs, accumulated in float64. */
+function sumOfSquares({ inputs, backend }: Args): TensorInfo {
+  let total = 0;
+  for (const t of Object.values(inputs)) {
+    const xv = values(backend, t);
+    let s = 0;
+    for (let i = 0; i < xv.length; i++) s += xv[i] * xv[i];
+    total += s;
+  }
+  return backend.makeTensorInfo([], 'float32', Float32Array.of(total));
+}
+
 /** The fused kernels, for `backendName`. */
 export function fusedKernelConfigs(backendName: string): KernelConfig[] {
   const k = (kernelName: string, f: unknown): KernelConfig => ({ kernelName, backendName, kernelFunc: f as KernelFunc });
@@ -325,6 +337,7 @@ export function fusedKernelConfigs(backendName: string): KernelConfig[] {
     k(SCALED_MASKED_SOFTMAX, scaledMaskedSoftmax),
     k(LOG_SUM_EXP_ROWS, logSumExpRows),
     k(LOG_SUM_EXP_ROWS_GRAD, logSumExpRowsGrad),
+    k(SUM_OF_SQUARES, sumOfSquares),
     k(SCALED_MASKED_SOFTMAX_GRAD, scaledMaskedSoftmaxGrad),
   ];
 }

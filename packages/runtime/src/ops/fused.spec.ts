@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, silentLogger } from '@apogee/core';
 import { initBackend } from '../init-backend';
-import { adamwUpdate, geluTanh, layerNorm, logSumExpRows, multiHeadAttention, scaledMaskedSoftmax } from './fused';
+import { adamwUpdate, geluTanh, layerNorm, logSumExpRows, multiHeadAttention, scaledMaskedSoftmax, sumOfSquares } from './fused';
 import { loadBlas } from '../blas';
 import { activeBlas, setActiveBlas } from '../apogee-cpu-backend';
 import { expectSameAsCpu, randomInputs } from '../testing/kernel-compare';
@@ -118,6 +118,15 @@ it('logSumExpRows: values and gradient match the composite max/exp/sum/log form,
   expect(got[0]).toBeCloseTo(1e4, 3);
   expect(got[1]).toBe(-Infinity);
   expect(got[2]).toBe(Infinity);
+});
+
+it('sumOfSquares: one pass over a list of tensors equals addN of sum(square) per tensor, empty tensors included', () => {
+  const inputs = randomInputs(rng, [[4, 5], [7], [0, 3], [2, 3, 2], [1]], 3);
+  expectSameAsCpu(inputs, (...xs) => sumOfSquares(xs), undefined, 'sumOfSquares');
+  expect(sumOfSquares([]).dataSync()[0]).toBe(0);
+  // Under a tape it falls back to the differentiable composite form.
+  const g = tf.grad((x: tf.Tensor) => sumOfSquares([x]))(tf.tensor1d([1, -2, 3]));
+  expect(Array.from(g.dataSync())).toEqual([2, -4, 6]);
 });
 
 it('adamwUpdate: one fused pass equals the composite AdamW step', () => {

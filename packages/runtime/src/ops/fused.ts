@@ -12,6 +12,7 @@
  * - {@link multiHeadAttention}: the heads of multi-head attention from a fused QKV projection
  *   (Vaswani et al. 2017, §3.2.2), merged back to [rows, d].
  * - {@link logSumExpRows}: log Σ_j exp(x[i, j]) per row, the normaliser of next-token log-probs.
+ * - {@link sumOfSquares}: Σ x² over a list of tensors (the squared global norm for clipping).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -23,6 +24,7 @@ export const ADAMW_UPDATE = 'ApogeeAdamWUpdate';
 export const SCALED_MASKED_SOFTMAX = 'ApogeeScaledMaskedSoftmax';
 export const MULTI_HEAD_ATTENTION = 'ApogeeMultiHeadAttention';
 export const LOG_SUM_EXP_ROWS = 'ApogeeLogSumExpRows';
+export const SUM_OF_SQUARES = 'ApogeeSumOfSquares';
 export const LOG_SUM_EXP_ROWS_GRAD = 'ApogeeLogSumExpRowsGrad';
 export const MULTI_HEAD_ATTENTION_GRAD = 'ApogeeMultiHeadAttentionGrad';
 export const SCALED_MASKED_SOFTMAX_GRAD = 'ApogeeScaledMaskedSoftmaxGrad';
@@ -244,4 +246,18 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor1D;
+}
+
+/**
+ * Σ x² over every element of every tensor in `xs` (float32 scalar): the squared global gradient
+ * norm for clipping (Pascanu et al. 2013). On apogee-cpu one kernel reads every tensor once and
+ * accumulates in float64, where the composite form makes a `Square` and a `Sum` per tensor (and
+ * a full-size temporary each) and an `AddN`. Not differentiable on the fused path: under a
+ * gradient tape the composite form runs.
+ */
+export function sumOfSquares(xs: readonly tf.Tensor[]): tf.Scalar {
+  if (!fast(SUM_OF_SQUARES) || tapeOn() || xs.length === 0 || xs.some((x) => x.dtype !== 'float32')) {
+    return tf.tidy(() => (xs.length === 0 ? tf.scalar(0) : tf.addN(xs.map((x) => tf.sum(tf.square(x)))))) as tf.Scalar;
+  }
+  return tf.engine().runKernel(SUM_OF_SQUARES, xs as unknown as tf.NamedTensorMap, {}) as tf.Scalar;
 }
