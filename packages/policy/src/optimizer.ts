@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adamwUpdate } from '@apogee/runtime';
+import { adamwUpdate, sumOfSquares } from '@apogee/runtime';
 import { ApogeeError, ERROR_CODES, type LossOutput, type OptimizerConfig, type TrainStepResult } from '@apogee/core';
 
 /** `OptimizerConfig` with every default filled in. */
@@ -124,7 +124,8 @@ export class AdamWOptimizer {
     const metricNames = Object.keys(metricTensors);
     const metricValues = metricNames.map((k) => metricTensors[k]);
     try {
-      const sumSquares = tf.tidy(() => tf.addN(Object.values(grads).filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.square(g)))));
+      // Squared global norm: one fused pass over all gradients on apogee-cpu (float64 sum).
+      const sumSquares = sumOfSquares(Object.values(grads).filter((g): g is tf.Tensor => g !== null));
       const [lossValue, sq, ...metricNumbers] = await Promise.all([value, sumSquares, ...metricValues].map(async (t) => (await t.data())[0]));
       sumSquares.dispose();
       const gradNorm = Math.sqrt(sq);
