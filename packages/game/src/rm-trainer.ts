@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { trainMinibatches, type PreferenceItem, type RewardForward, type RewardLoss, type RewardModel, type Rng, type TrainStepResult } from '@apogee/core';
+import { scheduledOptimizer, trainMinibatches, type PreferenceItem, type RewardForward, type RewardLoss, type RewardModel, type Rng, type TrainStepResult } from '@apogee/core';
 import { layoutRewardBatch } from './items';
 import type { RmTrainingOptions } from './options';
 
@@ -28,14 +28,7 @@ export async function trainRewardModel(
     rm,
     items,
     options,
-    (total) => ({
-      lr: options.lr,
-      warmupSteps: Math.min(options.warmupSteps, total),
-      totalSteps: total,
-      schedule: options.schedule,
-      weightDecay: options.weightDecay,
-      gradClip: options.gradClip,
-    }),
+    (total) => scheduledOptimizer(options, total),
     rng,
     (batch) => {
       const layout = layoutRewardBatch(batch);

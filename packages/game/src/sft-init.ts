@@ -1,4 +1,4 @@
-import { trainMinibatches, type PolicyForward, type PolicyModel, type PromptResponse, type Rng, type SftLoss, type TrainStepResult } from '@apogee/core';
+import { scheduledOptimizer, trainMinibatches, type PolicyForward, type PolicyModel, type PromptResponse, type Rng, type SftLoss, type TrainStepResult } from '@apogee/core';
 import type { SftInitOptions } from './options';
 
 /**
@@ -20,13 +20,7 @@ export async function sftPolicy(
     policy,
     demos,
     options,
-    (total) => ({
-      lr: options.lr,
-      warmupSteps: Math.min(options.warmupSteps, total),
-      totalSteps: total,
-      schedule: options.schedule,
-      gradClip: options.gradClip,
-    }),
+    (total) => scheduledOptimizer(options, total),
     rng,
     (batch) => (forward: PolicyForward) => loss.compute({ logProbs: forward.responseLogProbs(batch) }),
     { shouldStop, onStep },

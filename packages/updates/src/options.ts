@@ -1,4 +1,4 @@
-import { ApogeeError, ERROR_CODES, token, type OptimizerConfig } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, scheduledOptimizer, token, type OptimizerConfig } from '@apogee/core';
 import { z } from 'zod';
 
 /**
@@ -35,14 +35,7 @@ export function lrForRound(lr: number | readonly number[], round: number): numbe
 
 /** The optimizer config of one round's update of `totalSteps` steps. */
 export function optimizerFor(options: TrainingOptions, round: number, totalSteps: number): OptimizerConfig {
-  return {
-    lr: lrForRound(options.lr, round),
-    warmupSteps: Math.min(options.warmupSteps, totalSteps),
-    totalSteps,
-    schedule: options.schedule,
-    weightDecay: options.weightDecay,
-    gradClip: options.gradClip,
-  };
+  return scheduledOptimizer({ ...options, lr: lrForRound(options.lr, round) }, totalSteps);
 }
 
 export const rjsOptionsSchema = trainingSchema.strict();
