@@ -25,6 +25,7 @@ interface Timing {
   seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number> }>;
 }
 
+const NOTES_SLOT = '@@NOTES@@';
 const ROWS = ['sft', 'golden-sft', 'rjs', 'rjs-apo', 'rrhf', 'rrhf-apo', 'dpo', 'dpo-apo'];
 const COLUMNS: Array<[string, string, number]> = [
   ['goldReward', 'gold reward ↑', 3],
@@ -75,6 +76,8 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
       'the RM columns describe the RM each policy was optimised against (RM_Base for baselines, the last round\'s RM for APO); ' +
       '`sft` is π₀ itself, evaluated with RM_Base. What the world is and why it over-optimises: [concepts/world.md](concepts/world.md).',
   );
+  lines.push('');
+  lines.push(NOTES_SLOT);
   lines.push('');
   lines.push(`| variant | ${COLUMNS.map((c) => c[1]).join(' | ')} | paper (testing RM / win rate) |`);
   lines.push(`| --- | ${COLUMNS.map(() => '---').join(' | ')} | --- |`);
@@ -173,7 +176,10 @@ function main(): void {
     const runs = JSON.parse(fs.readFileSync(seedRunsFile, 'utf8')) as Array<{ seed: number; variants: Record<string, Record<string, number>> }>;
     perSeedData = Object.fromEntries(runs.map((r) => [String(r.seed), r.variants]));
   }
-  fs.writeFileSync(out, renderResults(summary, timing, command));
+  // Hand-written interpretation between the notes markers survives regeneration.
+  const previous = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  const notes = /<!-- notes:start -->[\s\S]*?<!-- notes:end -->/.exec(previous)?.[0] ?? '<!-- notes:start -->\n<!-- notes:end -->';
+  fs.writeFileSync(out, renderResults(summary, timing, command).replace(NOTES_SLOT, notes));
   process.stdout.write(`wrote ${out}\n`);
 }
 
