@@ -123,7 +123,7 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
     lines.push('## Time');
     lines.push('');
     lines.push(
-      `Total ${timing.totalSeconds.toFixed(0)} s wall-clock, ${timing.cpuSeconds.toFixed(0)} s CPU (this process) on ${timing.cores} cores ` +
+      `Total ${timing.totalSeconds.toFixed(0)} s wall-clock, ${timing.cpuSeconds.toFixed(0)} s CPU (summed over the run's processes) on ${timing.cores} cores ` +
         '(the machine was shared with other jobs, so wall-clock time is inflated; CPU time is what one uncontended core would need).',
     );
     lines.push('');
