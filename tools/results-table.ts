@@ -6,6 +6,7 @@
 // numbers (../shared/docs/apo-method.md §7). Nothing here edits numbers: it prints what the run wrote.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '@apogee/core';
 
 type Stat = { mean: number | null; std: number | null };
 interface Summary {
@@ -157,7 +158,7 @@ function perSeedFinal(_summary: Summary, base: string, apo: string, key: string)
   return n > 0 ? { wins, n } : undefined;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const cmdAt = args.indexOf('--command');
   const command = cmdAt >= 0 ? args[cmdAt + 1] : 'npx apogee quickstart --preset default --seeds 1,2,3';
@@ -179,8 +180,13 @@ function main(): void {
   // Hand-written interpretation between the notes markers survives regeneration.
   const previous = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
   const notes = /<!-- notes:start -->[\s\S]*?<!-- notes:end -->/.exec(previous)?.[0] ?? '<!-- notes:start -->\n<!-- notes:end -->';
-  fs.writeFileSync(out, renderResults(summary, timing, command).replace(NOTES_SLOT, notes));
+  await writeFileAtomic(out, renderResults(summary, timing, command).replace(NOTES_SLOT, notes));
   process.stdout.write(`wrote ${out}\n`);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((e) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

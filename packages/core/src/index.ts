@@ -1,3 +1,6 @@
+// tsyringe needs the Reflect metadata API before it loads; importing the polyfill here means no
+// entry point (scripts, tools, plugins) has to remember it first.
+import 'reflect-metadata';
 export * from './errors';
 export * from './atomic-write';
 export * from './rng';

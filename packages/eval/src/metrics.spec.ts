@@ -64,7 +64,8 @@ describe('metrics (hand-computed)', () => {
   it('win rate (ties ½) and sampled KL', () => {
     expect(winRate([1, 0.5, 0], [0.5, 0.5, 1])).toBe(0.5);
     expect(winRate([1, 1], [0, 0])).toBe(1);
-    expect(() => winRate([1], [1, 2])).toThrow(RangeError);
+    expect(() => winRate([1], [1, 2])).toThrow(/1 policy scores and 2 reference scores/);
+    expect(() => sampledKl([1], [1, 2])).toThrow(/sampledKl needs one reference log-prob/);
     expect(sampledKl([-1, -2], [-1.5, -1])).toBe(-0.25);
   });
 });

@@ -3,6 +3,7 @@
  * so each formula is unit-tested against hand-computed values.
  */
 
+import { ApogeeError, ERROR_CODES } from '@apogee/core';
 /** Arithmetic mean; NaN for an empty list. */
 export function mean(xs: ArrayLike<number>): number {
   if (xs.length === 0) return NaN;
@@ -138,7 +139,9 @@ export function calibration(pairs: readonly PairPrediction[], binCount = 10): Ca
 
 /** Win rate of `a` over `b`, index by index: a win counts 1, a tie ½. NaN for empty input. */
 export function winRate(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`winRate: ${a.length} scores against ${b.length}`);
+  if (a.length !== b.length) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `winRate needs one reference score per policy score; got ${a.length} policy scores and ${b.length} reference scores.`);
+  }
   if (a.length === 0) return NaN;
   let w = 0;
   for (let i = 0; i < a.length; i++) w += a[i] > b[i] ? 1 : a[i] === b[i] ? 0.5 : 0;
@@ -150,7 +153,12 @@ export function winRate(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * log-probs). Unbiased only when the samples come from π itself (temperature 1, no truncation).
  */
 export function sampledKl(policyLogProbs: ArrayLike<number>, referenceLogProbs: ArrayLike<number>): number {
-  if (policyLogProbs.length !== referenceLogProbs.length) throw new RangeError('sampledKl: length mismatch');
+  if (policyLogProbs.length !== referenceLogProbs.length) {
+    throw new ApogeeError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `sampledKl needs one reference log-prob per policy log-prob; got ${policyLogProbs.length} and ${referenceLogProbs.length}.`,
+    );
+  }
   const d = Array.from(policyLogProbs, (lp, i) => lp - referenceLogProbs[i]);
   return mean(d);
 }
