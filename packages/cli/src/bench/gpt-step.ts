@@ -1,15 +1,18 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { AdamWOptimizer, GptModel, gptConfig } from '@apogee/policy';
-import type { GptBenchShape, GptStep } from '@apogee/runtime';
-
 /**
- * One GPT training step for `apogee bench`: @apogee/policy's GPT-2 model with its AdamW
- * optimizer, next-token cross-entropy on fixed tokens. It matches what the repository's
- * bench/gpt-step.ts times (and bench/reference/torch_bench.py mirrors in PyTorch), so the CLI
- * reports the same numbers as `npm run bench`.
+ * The GPT training step the benchmark times, shared by `npm run bench` (bench/gpt-step.ts
+ * re-exports it) and `apogee bench`, so both report the same step: `@apogee/policy`'s GPT-2
+ * model (pre-LayerNorm, tanh GELU, tied embeddings) with its AdamW optimizer (global-norm clipping
+ * at 1.0), next-token cross-entropy on fixed tokens. `bench/reference/torch_bench.py` mirrors it
+ * in PyTorch.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { GptModel, AdamWOptimizer, gptConfig } from '@apogee/policy';
+import { logSumExpRows, type GptBenchShape, type GptStep } from '@apogee/runtime';
+
 export async function gptBenchStep(shape: GptBenchShape): Promise<GptStep> {
-  const config = gptConfig('tiny', { vocabSize: shape.vocab, nLayer: shape.layers, nHead: shape.heads, nEmbd: shape.d, blockSize: shape.time });
+  const config = gptConfig('tiny', {
+    vocabSize: shape.vocab, nLayer: shape.layers, nHead: shape.heads, nEmbd: shape.d, blockSize: shape.time,
+  });
   const model = GptModel.create(config, 1);
   const optimizer = new AdamWOptimizer(
     { lr: 3e-4, weightDecay: 0.01, schedule: 'constant' },
@@ -17,24 +20,25 @@ export async function gptBenchStep(shape: GptBenchShape): Promise<GptStep> {
   );
   const B = shape.batch;
   const T = shape.time;
-  // Deterministic tokens over the vocabulary: row b holds tokens[b(T+1) … b(T+1)+T].
+  // Fixed tokens: a deterministic pattern over the vocabulary (inputs and next-token targets).
   const tokens = Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7919 + (i >> 3)) % shape.vocab);
-  const row = (b: number, from: number) => Array.from(tokens.subarray(b * (T + 1) + from, b * (T + 1) + from + T));
-  const ids = tf.tensor2d(Array.from({ length: B }, (_, b) => row(b, 0)), [B, T], 'int32');
-  const targets = tf.tensor1d(Array.from({ length: B }, (_, b) => row(b, 1)).flat(), 'int32');
-  const oneHot = tf.oneHot(targets, shape.vocab);
+  const ids = tf.tensor2d(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * (T + 1), b * (T + 1) + T))), [B, T], 'int32');
+  const targets = tf.tensor1d(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)))).flat(), 'int32');
   return {
     async step() {
       await optimizer.trainStep(() => {
         const { hidden } = model.hidden(ids, {}, true);
-        const logp = tf.logSoftmax(model.logits(hidden));
-        return { loss: tf.neg(tf.mean(tf.sum(tf.mul(logp, oneHot), -1))) as tf.Scalar };
+        // Cross-entropy as @apogee/policy's sequenceLogProbs computes log p(y): logsumexp of the
+        // logits (a fused op) minus the target logit h·e_y (tied embeddings), so the step times
+        // the loss path the policy's trainers run. Same value as log-softmax + one-hot.
+        const targetLogits = tf.sum(tf.mul(hidden, tf.gather(model.weights.get('wte.weight'), targets)), 1);
+        return { loss: tf.mean(tf.sub(logSumExpRows(model.logits(hidden)), targetLogits)) as tf.Scalar };
       });
     },
     dispose() {
       optimizer.dispose();
       model.dispose();
-      tf.dispose([ids, targets, oneHot]);
+      tf.dispose([ids, targets]);
     },
   };
 }
