@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '@apogee/core';
+import type { QuickstartTiming } from '../packages/cli/src/quickstart';
 
 type Stat = { mean: number | null; std: number | null };
 interface Summary {
@@ -16,15 +17,8 @@ interface Summary {
   variants: Record<string, Record<string, Stat>>;
   perRound: Array<{ variant: string; round: number } & Record<string, unknown>>;
 }
-interface Timing {
-  preset: string;
-  backend: string;
-  rounds: number;
-  cores: number;
-  totalSeconds: number;
-  cpuSeconds: number;
-  seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number> }>;
-}
+/** timing.json, as the quickstart writes it. */
+type Timing = QuickstartTiming;
 
 const NOTES_SLOT = '@@NOTES@@';
 const ROWS = ['sft', 'golden-sft', 'rjs', 'rjs-apo', 'rrhf', 'rrhf-apo', 'dpo', 'dpo-apo'];
