@@ -64,6 +64,24 @@ function geluTanhGrad({ inputs, backend }: Args): TensorInfo {
 }
 
 /**
+ * Mean and 1/√(var + ε) of one row of `d` values starting at `base`, from Σx and Σx² in float64:
+ * written to `out[0]`, `out[1]`. Shared by the LayerNorm forward and (without saved stats) its
+ * gradient, so both normalise with the very same numbers.
+ */
+function rowMeanRstd(xv: ArrayLike<number>, base: number, d: number, epsilon: number, out: Float64Array): void {
+  let sum = 0;
+  let sq = 0;
+  for (let j = 0; j < d; j++) {
+    const v = xv[base + j];
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / d;
+  out[0] = mean;
+  out[1] = 1 / Math.sqrt(Math.max(sq / d - mean * mean, 0) + epsilon);
+}
+
+/**
  * LayerNorm forward: per row one pass for Σx and Σx² (float64), one to write. With `withStats` =
  * 1 it also returns each row's mean and 1/√(var + ε) (packed as [rows, 4] float32 hi/lo pairs), which
  * the gradient reuses instead of recomputing them.
@@ -79,17 +97,11 @@ function layerNorm({ inputs, backend, attrs }: Args<{ epsilon: number; withStats
   const stats = !!attrs.withStats;
   const means = new Float64Array(stats ? rows : 0);
   const rstds = new Float64Array(stats ? rows : 0);
+  const ms = new Float64Array(2);
   for (let r = 0, base = 0; r < rows; r++, base += d) {
-    let sum = 0;
-    let sq = 0;
-    for (let j = 0; j < d; j++) {
-      const v = xv[base + j];
-      sum += v;
-      sq += v * v;
-    }
-    const mean = sum / d;
-    const variance = Math.max(sq / d - mean * mean, 0);
-    const rstd = 1 / Math.sqrt(variance + attrs.epsilon);
+    rowMeanRstd(xv, base, d, attrs.epsilon, ms);
+    const mean = ms[0];
+    const rstd = ms[1];
     if (stats) {
       means[r] = mean;
       rstds[r] = rstd;
@@ -122,6 +134,7 @@ function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): T
   const dg = new Float64Array(d);
   const db = new Float64Array(d);
   const xhat = new Float64Array(d);
+  const ms = new Float64Array(2);
   for (let r = 0, base = 0; base < xv.length; r++, base += d) {
     let mean: number;
     let rstd: number;
@@ -129,15 +142,9 @@ function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): T
       mean = sv[4 * r] + sv[4 * r + 1];
       rstd = sv[4 * r + 2] + sv[4 * r + 3];
     } else {
-      let sum = 0;
-      let sq = 0;
-      for (let j = 0; j < d; j++) {
-        const v = xv[base + j];
-        sum += v;
-        sq += v * v;
-      }
-      mean = sum / d;
-      rstd = 1 / Math.sqrt(Math.max(sq / d - mean * mean, 0) + attrs.epsilon);
+      rowMeanRstd(xv, base, d, attrs.epsilon, ms);
+      mean = ms[0];
+      rstd = ms[1];
     }
     let sumDh = 0;
     let sumDhX = 0;
