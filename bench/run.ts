@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,generate-a] [--rounds N] [--iters N]
+ * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,generate-a,dpo-a] [--rounds N] [--iters N]
  * [--threads N]`: times apogee's runtime against the PyTorch reference in the same run and prints
  * a table; `--json` also writes the report (default bench/results/latest.json).
  */
@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@apogee/core';
 import { BENCHMARK_CASES, formatBenchmarkReport, runBenchmarks, type BenchmarkCase } from '@apogee/runtime';
+import { policyGptDpo } from './gpt-dpo';
 import { policyGptGenerate } from './gpt-generate';
 import { policyGptStep } from './gpt-step';
 
@@ -31,7 +32,7 @@ function intArg(name: string): number | undefined {
 async function main(): Promise<void> {
   const casesArg = arg('cases');
   const cases = casesArg ? (casesArg.split(',') as BenchmarkCase[]) : [...BENCHMARK_CASES];
-  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), gpt: policyGptStep, generate: policyGptGenerate });
+  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), gpt: policyGptStep, generate: policyGptGenerate, dpo: policyGptDpo });
   process.stdout.write(`${formatBenchmarkReport(report)}\n`);
   const json = arg('json');
   if (json !== undefined) {

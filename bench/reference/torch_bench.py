@@ -4,6 +4,10 @@
 Mirrors what the TypeScript side times:
   gemm     C = A @ B, 1024x1024x1024, float32
   generate greedy decoding with a KV cache: --batch prompts of --prompt tokens, --new tokens each
+  dpo      one DPO step (Rafailov et al. 2023, eq. 7, beta 0.1): --batch pairs of --prompt-token rows
+           (first half prompt, second half response; the last token EOS), log-probs of the response
+           tokens under a frozen reference copy (no grad) and under the policy, sigmoid loss,
+           backward, global-norm clipping at 1.0, AdamW (lr 1e-4, weight decay 0.01 on rank>=2)
   gpt      one training step of a GPT-2 (pre-LayerNorm, tanh GELU, learned positions, tied
            embeddings), next-token cross-entropy on fixed tokens, AdamW (lr 3e-4, betas 0.9/0.999,
            eps 1e-8, weight decay 0.01 on rank>=2 weights) with global-norm clipping at 1.0, the
@@ -94,7 +98,7 @@ def timed(fn, warmup, iters):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["gemm", "gpt", "generate"])
+    ap.add_argument("case", choices=["gemm", "gpt", "generate", "dpo"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
@@ -125,6 +129,41 @@ def main():
                 token = logits[:, -1].argmax(-1, keepdim=True)
 
         ms, cpu = timed(generate, a.warmup, a.iters)
+    elif a.case == "dpo":
+        model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
+        reference = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
+        reference.load_state_dict(model.state_dict())
+        reference.requires_grad_(False)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
+        )
+        pairs, T = a.batch, a.prompt
+        i = torch.arange(2 * pairs * T)
+        ids = ((i * 7919 + (i >> 3)) % 256).view(2 * pairs, T)
+        mask = torch.zeros(2 * pairs, T - 1)
+        mask[:, T // 2 - 1:] = 1.0  # targets ids[:, T//2:]: the response and its EOS
+
+        def response_logp(m):
+            logits, _ = m(ids[:, :-1])
+            lp = logits.log_softmax(-1).gather(2, ids[:, 1:, None])[..., 0]
+            return (lp * mask).sum(-1)
+
+        def step():
+            with torch.no_grad():
+                ref = response_logp(reference)
+            lp = response_logp(model)
+            margin = (lp[:pairs] - ref[:pairs]) - (lp[pairs:] - ref[pairs:])
+            loss = F.softplus(-0.1 * margin).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            loss.item(), norm.item()
+            opt.step()
+
+        ms, cpu = timed(step, a.warmup, a.iters)
     else:
         model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
         decay = [p for p in model.parameters() if p.dim() >= 2]

@@ -4,6 +4,7 @@
  * compiled at install time. See docs/decisions/0010-own-kernels-cblas-through-ffi.md.
  */
 import * as os from 'node:os';
+import { chooseOpenBlasCore } from './openblas-core';
 
 /** Row-major single-precision GEMM: `C = alpha * op(A) · op(B) + beta * C`. */
 export interface Blas {
@@ -11,6 +12,13 @@ export interface Blas {
   readonly library: string;
   /** `openblas`, `accelerate` or `cblas` (any other library exporting `cblas_sgemm`). */
   readonly vendor: 'openblas' | 'accelerate' | 'cblas';
+  /** OpenBLAS only: the kernels in use (`openblas_get_corename()`, e.g. `SkylakeX`); else null. */
+  readonly core: string | null;
+  /**
+   * Set when apogee chose the core because OpenBLAS's own detection fell back to older kernels
+   * than the CPU has: what OpenBLAS would have used (e.g. `Prescott`). See `openblas-core.ts`.
+   */
+  readonly coreFallback: string | null;
   /** Calls `cblas_sgemm(RowMajor, …)`. Arrays may be subarrays (their offset is honoured). */
   sgemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
@@ -76,16 +84,35 @@ function vendorOf(library: string): Blas['vendor'] {
   return 'cblas';
 }
 
+/** Loads `library`; an OpenBLAS that would fall back to old kernels is loaded with the CPU's core. */
+function loadLibrary(koffi: KoffiModule, library: string): { lib: ReturnType<KoffiModule['load']>; fallback: string | null } {
+  const choice = vendorOf(library) === 'openblas' ? chooseOpenBlasCore(library) : null;
+  if (!choice?.core) return { lib: koffi.load(library), fallback: null };
+  // OpenBLAS reads OPENBLAS_CORETYPE once, while it is loaded, with getenv(); it is set in the C
+  // environment itself (process.env may be a copy, as in jest) and not left set for child processes.
+  const libc = koffi.load('libc.so.6');
+  const setenv = libc.func('int setenv(const char *name, const char *value, int overwrite)') as (n: string, v: string, o: number) => number;
+  const unsetenv = libc.func('int unsetenv(const char *name)') as (n: string) => number;
+  setenv('OPENBLAS_CORETYPE', choice.core, 1);
+  try {
+    return { lib: koffi.load(library), fallback: choice.detected };
+  } finally {
+    unsetenv('OPENBLAS_CORETYPE');
+  }
+}
+
 function openLibrary(koffi: KoffiModule, library: string): Blas {
-  const lib = koffi.load(library);
+  const { lib, fallback } = loadLibrary(koffi, library);
   const sgemm = lib.func(
     'void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc)',
   );
   let setThreads: ((n: number) => void) | null = null;
   let getThreads: (() => number) | null = null;
+  let core: string | null = null;
   try {
     setThreads = lib.func('void openblas_set_num_threads(int n)') as (n: number) => void;
     getThreads = lib.func('int openblas_get_num_threads()') as () => number;
+    core = String((lib.func('const char* openblas_get_corename()') as () => string)());
   } catch {
     // Not OpenBLAS (Accelerate, BLIS, reference CBLAS): no thread control through the API.
   }
@@ -93,6 +120,8 @@ function openLibrary(koffi: KoffiModule, library: string): Blas {
   return {
     library,
     vendor,
+    core,
+    coreFallback: core && fallback && core.toLowerCase() !== fallback.toLowerCase() ? fallback : null,
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       sgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
         m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -49,6 +49,13 @@ export interface BackendInfo {
   blas: string | null;
   /** BLAS threads in use, when known. */
   blasThreads: number | null;
+  /** OpenBLAS's kernels (`SkylakeX`, `Haswell`, …), when the BLAS is OpenBLAS. */
+  blasCore: string | null;
+  /**
+   * The kernels OpenBLAS would have used by itself when apogee loaded it with newer ones (it did not
+   * know this CPU model; docs/decisions/0016-openblas-core-type.md), else null.
+   */
+  blasCoreFallback: string | null;
   /** The module that provided `tensorflow`, when that backend was chosen. */
   tensorflowPackage: string | null;
 }
@@ -140,7 +147,8 @@ async function select(o: Resolved): Promise<BackendInfo> {
   registerTfjsExtras();
   const reasons: string[] = [];
   const info = (name: BackendName, blas: Blas | null = null, tensorflowPackage: string | null = null): BackendInfo => ({
-    name, requested: o.backend, reasons, blas: blas?.library ?? null, blasThreads: blas?.threads() ?? null, tensorflowPackage,
+    name, requested: o.backend, reasons, blas: blas?.library ?? null, blasThreads: blas?.threads() ?? null,
+    blasCore: blas?.core ?? null, blasCoreFallback: blas?.coreFallback ?? null, tensorflowPackage,
   });
 
   if (o.backend === 'cpu') {
@@ -187,8 +195,12 @@ async function select(o: Resolved): Promise<BackendInfo> {
 
 /** One line a person reads: the choice, then why the better ones were not used. */
 export function describeBackend(info: BackendInfo): string {
+  const threads = info.blasThreads ? `, ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}` : '';
+  const core = info.blasCore
+    ? `, ${info.blasCore} kernels${info.blasCoreFallback ? ` chosen by apogee: OpenBLAS by itself picks ${info.blasCoreFallback} on this CPU` : ''}`
+    : '';
   const what = info.name === 'tensorflow' ? `tensorflow (${info.tensorflowPackage})`
-    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${info.blasThreads ? `, ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}` : ''}` : 'no BLAS'})`
+    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : 'no BLAS'})`
     : 'cpu';
   return `apogee: tensor backend ${what}${info.reasons.length ? `; ${info.reasons.join('; ')}` : ''}`;
 }

@@ -14,9 +14,9 @@ function int(name: string) {
 export function registerBenchCommand(program: Command, ctx: CommandContext): void {
   program
     .command('bench')
-    .description('time the tensor runtime: GEMM 1024³ and GPT training steps, side by side with PyTorch when it is installed')
+    .description('time the tensor runtime: GEMM 1024³, GPT training steps, KV-cache generation and a DPO step, side by side with PyTorch when it is installed')
     .option('--json', 'print the full report as JSON on stdout')
-    .option('--cases <list>', 'comma-separated: gemm, train-a, train-b', 'gemm,train-a,train-b')
+    .option('--cases <list>', 'comma-separated: gemm, train-a, train-b, generate-a, dpo-a', 'gemm,train-a,train-b,generate-a,dpo-a')
     .option('--rounds <n>', 'rounds (each times apogee, then PyTorch)', int('--rounds'), 3)
     .option('--iters <n>', 'timed iterations per round and side', int('--iters'))
     .option('--threads <n>', 'threads for both sides', int('--threads'), 1)
@@ -27,6 +27,10 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
       const runtime = require('@apogee/runtime') as typeof import('@apogee/runtime');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { gptBenchStep } = require('../bench/gpt-step') as typeof import('../bench/gpt-step');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { gptBenchGenerate } = require('../bench/gpt-generate') as typeof import('../bench/gpt-generate');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { gptBenchDpo } = require('../bench/gpt-dpo') as typeof import('../bench/gpt-dpo');
       const cases = opts.cases.split(',').map((c) => c.trim()).filter(Boolean);
       const unknown = cases.filter((c) => !(runtime.BENCHMARK_CASES as readonly string[]).includes(c));
       if (unknown.length > 0 || cases.length === 0) {
@@ -44,6 +48,8 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
         threads: opts.threads,
         backend: opts.backend as 'apogee-cpu',
         gpt: gptBenchStep,
+        generate: gptBenchGenerate,
+        dpo: gptBenchDpo,
         logger: { info: (m) => ctx.io.err(`${m}\n`), warn: (m) => ctx.io.err(`warning: ${m}\n`), debug: () => undefined },
       });
       ctx.io.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${runtime.formatBenchmarkReport(report)}\n`);

@@ -21,7 +21,7 @@ export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
   b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
 };
 
-export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'generate-a'] as const;
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'generate-a', 'dpo-a'] as const;
 export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
 
 export interface BenchmarkOptions {
@@ -44,6 +44,12 @@ export interface BenchmarkOptions {
    * `prompts`, `promptTokens`, `newTokens`, and after a step `generated`); skipped when absent.
    */
   generate?: GptStepFactory;
+  /**
+   * One DPO training step for `dpo-a` (reference log-probs, policy log-probs with their gradient,
+   * sigmoid DPO loss, clipping, AdamW; its `info` gives `pairs`, `tokensPerRow`, `vocab`); skipped
+   * when absent.
+   */
+  dpo?: GptStepFactory;
   /** Python for the reference. Default `APOGEE_PYTHON`, else `/usr/bin/python3`, else `python3`. */
   python?: string;
   /** Path of `torch_bench.py`. Default: `bench/reference/torch_bench.py` found upwards from cwd. */
@@ -84,7 +90,8 @@ export interface BenchmarkReport {
   machine: { cpu: string; cores: number; loadAverage: number[]; node: string; platform: string };
   backend: BackendInfo;
   threads: number;
-  torch: { python: string; version: string } | null;
+  /** `blasCore`: the OpenBLAS kernels the reference used (from `OPENBLAS_VERBOSE`), when it says. */
+  torch: { python: string; version: string; blasCore: string | null } | null;
   notes: string[];
   results: BenchmarkResult[];
 }
@@ -127,6 +134,18 @@ interface Torch {
   python: string;
   version: string;
   script: string;
+  /** Extra environment so the reference runs on the same OpenBLAS kernels as apogee. */
+  env: Record<string, string>;
+  blasCore: string | null;
+}
+
+/**
+ * When apogee loaded OpenBLAS with newer kernels than its own detection picks, the reference gets
+ * the same `OPENBLAS_CORETYPE`, so both sides multiply matrices with the same kernels.
+ */
+function sameKernels(): Record<string, string> {
+  const blas = activeBlas();
+  return blas?.coreFallback && blas.core ? { OPENBLAS_CORETYPE: blas.core } : {};
 }
 
 function findTorch(options: BenchmarkOptions, notes: string[]): Torch | null {
@@ -137,9 +156,13 @@ function findTorch(options: BenchmarkOptions, notes: string[]): Torch | null {
   }
   const candidates = options.python ? [options.python] : process.env.APOGEE_PYTHON ? [process.env.APOGEE_PYTHON] : ['/usr/bin/python3', 'python3'];
   const tried: string[] = [];
+  const env = sameKernels();
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (r.status === 0) return { python, version: r.stdout.trim(), script };
+    // OPENBLAS_VERBOSE=2 makes OpenBLAS print the kernels it picked ("Core: SkylakeX") on stderr.
+    const r = spawnSync(python, ['-c', 'import torch; torch.ones(2, 2) @ torch.ones(2, 2); print(torch.__version__)'], {
+      encoding: 'utf8', env: { ...process.env, ...env, OPENBLAS_VERBOSE: '2' },
+    });
+    if (r.status === 0) return { python, version: r.stdout.trim(), script, env, blasCore: /Core: (\S+)/.exec(r.stderr ?? '')?.[1] ?? null };
     tried.push(`${python}: ${(r.error?.message ?? r.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 120)}`);
   }
   notes.push(`PyTorch not found (${tried.join('; ')}): reporting apogee's numbers only. Install python3-torch and libopenblas0-pthread (Debian) for the side-by-side comparison.`);
@@ -147,7 +170,7 @@ function findTorch(options: BenchmarkOptions, notes: string[]): Torch | null {
 }
 
 function runTorch(torch: Torch, args: string[], threads: number): { wall: number[]; cpu: number[] } {
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const env = { ...process.env, ...torch.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const r = spawnSync(torch.python, [torch.script, ...args, '--threads', String(threads)], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
   if (r.status !== 0) {
     throw new ApogeeError(ERROR_CODES.INTERNAL, `The PyTorch reference failed (${torch.python} ${torch.script} ${args.join(' ')}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -242,6 +265,30 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       results.push(result);
       continue;
     }
+    if (c === 'dpo-a') {
+      const shape = GPT_BENCH_SHAPES.a;
+      if (!options.dpo) {
+        notes.push('dpo-a skipped: no DPO step given (runBenchmarks({ dpo })).');
+        continue;
+      }
+      const iters = options.iters ?? 5;
+      const roundsOut: BenchmarkRound[] = [];
+      let info: Record<string, number> = {};
+      for (let r = 0; r < rounds; r++) {
+        logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
+        const step = await options.dpo(shape);
+        const ours = await timeIterations(() => step.step(), warmup, iters);
+        info = { ...step.info };
+        step.dispose();
+        const args = ['dpo', '--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128',
+          '--vocab', String(info.vocab ?? 260), '--batch', String(info.pairs ?? shape.batch), '--prompt', String(info.tokensPerRow ?? 64),
+          '--warmup', String(warmup), '--iters', String(iters)];
+        const ref = torch ? runTorch(torch, args, threads) : null;
+        roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+      }
+      results.push(summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut));
+      continue;
+    }
     const shapeName = c === 'train-a' ? 'a' : 'b';
     const shape = GPT_BENCH_SHAPES[shapeName];
     const description = `GPT train step (${shapeName}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
@@ -276,7 +323,7 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version, platform: `${os.platform()} ${os.arch()}` },
     backend,
     threads,
-    torch: torch && { python: torch.python, version: torch.version },
+    torch: torch && { python: torch.python, version: torch.version, blasCore: torch.blasCore },
     notes,
     results,
   };
@@ -310,7 +357,7 @@ export function formatBenchmarkReport(report: BenchmarkReport): string {
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
   const out = [
     `apogee runtime benchmark, ${report.date}`,
-    `backend ${report.backend.name}${report.backend.blas ? ` (BLAS ${report.backend.blas})` : ''}, ${report.threads} thread${report.threads === 1 ? '' : 's'} on both sides; ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.loadAverage.join(' ')}; PyTorch ${report.torch ? `${report.torch.version} (${report.torch.python})` : 'absent'}`,
+    `backend ${report.backend.name}${report.backend.blas ? ` (BLAS ${report.backend.blas}${report.backend.blasCore ? `, ${report.backend.blasCore} kernels` : ''})` : ''}, ${report.threads} thread${report.threads === 1 ? '' : 's'} on both sides; ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.loadAverage.join(' ')}; PyTorch ${report.torch ? `${report.torch.version} (${report.torch.python}${report.torch.blasCore ? `, OpenBLAS ${report.torch.blasCore} kernels` : ''})` : 'absent'}`,
     '',
     line(rows[0]),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
