@@ -19,6 +19,7 @@ import {
 // The package entry registers the cpu backend and its kernels, which apogee-cpu copies below.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas';
+import type { SimdKernels } from './wasm/simd';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
@@ -51,16 +52,17 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
 /** Names of the replaced kernels. */
 export const OVERRIDDEN_KERNELS: readonly string[] = KERNEL_OVERRIDES.map((k) => k.kernelName);
 
-const state: KernelState = { blas: null };
+const state: KernelState = { blas: null, simd: null };
 let registered = false;
 
 /**
- * Registers `apogee-cpu` (once per process) and points its matmul at `blas` (null: matmul uses
- * the cpu kernel). Calling it again only swaps the BLAS. Priority 2 puts it above `cpu` (1) and
+ * Registers `apogee-cpu` (once per process), points its matmul at `blas` (null: a JS GEMM) and its
+ * elementwise kernels at `simd` (null: the JS kernels). Calling it again only swaps the two. Priority 2 puts it above `cpu` (1) and
  * below `tensorflow` (3) should tfjs pick a backend on its own.
  */
-export function registerApogeeCpuBackend(blas: Blas | null): void {
+export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | null = null): void {
   state.blas = blas;
+  state.simd = simd;
   if (registered) return;
   if (!findBackendFactory(APOGEE_CPU_BACKEND)) {
     registerBackend(APOGEE_CPU_BACKEND, () => quiet(new MathBackendCPU()), 2);
@@ -82,7 +84,7 @@ export function registerApogeeCpuBackend(blas: Blas | null): void {
     registerKernel(config);
   }
   // Kernels of apogee's fused ops (geluTanh, layerNorm, adamwUpdate): apogee-cpu only.
-  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state)]) {
+  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND, state), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state)]) {
     if (!getKernel(config.kernelName, APOGEE_CPU_BACKEND)) registerKernel(config);
   }
   // The fused attention softmax differentiates through the kernel registry (lazy per-input
@@ -103,6 +105,19 @@ export function quiet<B extends object>(backend: B): B {
 /** The BLAS apogee-cpu's matmul uses now (null: the cpu kernel). */
 export function activeBlas(): Blas | null {
   return state.blas;
+}
+
+/** The WebAssembly SIMD kernels apogee-cpu uses now (null: its JS kernels). */
+export function activeSimd(): SimdKernels | null {
+  return state.simd;
+}
+
+/**
+ * Switches apogee-cpu between its WebAssembly SIMD kernels and its JS kernels without re-selecting
+ * the backend: tests cover both paths in one process.
+ */
+export function setActiveSimd(simd: SimdKernels | null): void {
+  state.simd = simd;
 }
 
 /**

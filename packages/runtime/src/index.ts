@@ -2,6 +2,8 @@ export { initBackend, describeBackend, TENSORFLOW_PACKAGES } from './init-backen
 export type { BackendInfo, BackendName, BackendRequest, InitBackendOptions } from './init-backend';
 export { loadBlas, defaultBlasCandidates, defaultBlasThreads, isBlasDisabled } from './blas';
 export type { Blas, LoadBlasOptions, LoadBlasResult } from './blas';
+export { loadSimdKernels, isSimdDisabled, SimdKernels } from './wasm/simd';
+export type { SimdExports, SimdLoadResult } from './wasm/simd';
 export {
   APOGEE_CPU_BACKEND,
   KERNEL_OVERRIDES,
@@ -9,6 +11,8 @@ export {
   registerApogeeCpuBackend,
   activeBlas,
   setActiveBlas,
+  activeSimd,
+  setActiveSimd,
 } from './apogee-cpu-backend';
 export type { GptBenchShape, GptStep, GptStepFactory } from './bench/types';
 export {

@@ -131,6 +131,6 @@ describe('initBackend', () => {
   });
 
   it('describeBackend reads as one line', () => {
-    expect(describeBackend({ name: 'cpu', requested: 'cpu', reasons: [], blas: null, blasThreads: null, blasCore: null, blasCoreFallback: null, tensorflowPackage: null })).toBe('apogee: tensor backend cpu');
+    expect(describeBackend({ name: 'cpu', requested: 'cpu', reasons: [], blas: null, blasThreads: null, blasCore: null, blasCoreFallback: null, simd: false, tensorflowPackage: null })).toBe('apogee: tensor backend cpu');
   });
 });

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, BACKEND_NAMES, ERROR_CODES, consoleLogger, type Logger } from '@apogee/core';
 import { APOGEE_CPU_BACKEND, quiet, registerApogeeCpuBackend } from './apogee-cpu-backend';
 import { type Blas, defaultBlasThreads, loadBlas } from './blas';
+import { loadSimdKernels, type SimdKernels } from './wasm/simd';
 
 /** What a caller may ask for; `auto` picks the fastest available. */
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -29,6 +30,11 @@ export interface InitBackendOptions {
    * (docs/decisions/0011-blas-thread-count.md).
    */
   blasThreads?: number;
+  /**
+   * apogee-cpu's WebAssembly SIMD kernels (docs/decisions/0017-wasm-simd-kernels.md). Default: on,
+   * unless `APOGEE_SIMD=0`; off runs the plain JS kernels.
+   */
+  simd?: boolean;
   /** Where the one-line choice report goes. Default: stderr (`consoleLogger`). */
   logger?: Logger;
   /**
@@ -56,6 +62,8 @@ export interface BackendInfo {
    * know this CPU model; docs/decisions/0016-openblas-core-type.md), else null.
    */
   blasCoreFallback: string | null;
+  /** Whether apogee-cpu runs its WebAssembly SIMD kernels (false: its JS kernels, or another backend). */
+  simd: boolean;
   /** The module that provided `tensorflow`, when that backend was chosen. */
   tensorflowPackage: string | null;
 }
@@ -70,6 +78,7 @@ interface Resolved {
   backend: BackendRequest;
   blasLibrary: string | undefined;
   blasThreads: number;
+  simd: boolean | undefined;
   tensorflowPackages: readonly string[];
 }
 
@@ -101,6 +110,7 @@ function resolveOptions(options: InitBackendOptions): Resolved {
     backend,
     blasLibrary: options.blasLibrary,
     blasThreads,
+    simd: options.simd,
     tensorflowPackages: options.tensorflowPackages ?? TENSORFLOW_PACKAGES,
   };
 }
@@ -146,9 +156,9 @@ function registerTfjsExtras(): void {
 async function select(o: Resolved): Promise<BackendInfo> {
   registerTfjsExtras();
   const reasons: string[] = [];
-  const info = (name: BackendName, blas: Blas | null = null, tensorflowPackage: string | null = null): BackendInfo => ({
+  const info = (name: BackendName, blas: Blas | null = null, tensorflowPackage: string | null = null, simd: SimdKernels | null = null): BackendInfo => ({
     name, requested: o.backend, reasons, blas: blas?.library ?? null, blasThreads: blas?.threads() ?? null,
-    blasCore: blas?.core ?? null, blasCoreFallback: blas?.coreFallback ?? null, tensorflowPackage,
+    blasCore: blas?.core ?? null, blasCoreFallback: blas?.coreFallback ?? null, simd: simd !== null, tensorflowPackage,
   });
 
   if (o.backend === 'cpu') {
@@ -179,9 +189,11 @@ async function select(o: Resolved): Promise<BackendInfo> {
       `no CBLAS library found (${blasReasons.join('; ')}): install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for ~100× faster matrix products; apogee-cpu's matmul uses the plain JS kernel`,
     );
   }
+  const { kernels: simd, reason: simdReason } = loadSimdKernels({ enabled: o.simd });
+  if (simdReason) reasons.push(simdReason);
   try {
-    registerApogeeCpuBackend(blas);
-    if (await tf.setBackend(APOGEE_CPU_BACKEND)) return info('apogee-cpu', blas);
+    registerApogeeCpuBackend(blas, simd);
+    if (await tf.setBackend(APOGEE_CPU_BACKEND)) return info('apogee-cpu', blas, null, simd);
     reasons.push('apogee-cpu failed to initialise');
   } catch (e) {
     if (o.backend === 'apogee-cpu') throw new ApogeeError(ERROR_CODES.BACKEND_UNAVAILABLE, `The apogee-cpu backend failed: ${(e as Error).message}`, { cause: e });
@@ -200,7 +212,7 @@ export function describeBackend(info: BackendInfo): string {
     ? `, ${info.blasCore} kernels${info.blasCoreFallback ? ` chosen by apogee: OpenBLAS by itself picks ${info.blasCoreFallback} on this CPU` : ''}`
     : '';
   const what = info.name === 'tensorflow' ? `tensorflow (${info.tensorflowPackage})`
-    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : 'no BLAS'})`
+    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : 'no BLAS'}; ${info.simd ? 'WebAssembly SIMD kernels' : 'JS kernels'})`
     : 'cpu';
   return `apogee: tensor backend ${what}${info.reasons.length ? `; ${info.reasons.join('; ')}` : ''}`;
 }

@@ -10,6 +10,7 @@ import { MULTI_HEAD_ATTENTION, MULTI_HEAD_ATTENTION_GRAD } from '../ops/fused';
 import { fastExp } from './fast-math';
 import { jsGemm, type Gemm } from './matmul';
 import { values, type KernelState } from './types';
+import type { SimdKernels } from '../wasm/simd';
 
 interface AttentionAttrs {
   batch: number;
@@ -30,16 +31,37 @@ function dims(qkv: TensorInfo, attrs: AttentionAttrs) {
   return { B, H, T: rows / B, d, d3, hd: d / H };
 }
 
-function forward(gemm: Gemm, { inputs, backend, attrs }: Args): TensorInfo | TensorInfo[] {
+function forward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs }: Args): TensorInfo | TensorInfo[] {
   const { qkv, bias } = inputs;
   const { B, H, T, d, d3, hd } = dims(qkv, attrs);
   const qv = values(backend, qkv);
   const bv = values(backend, bias);
   const out = new Float32Array(B * T * d);
   const save = !!attrs.saveProbs;
-  const probs = new Float32Array(save ? B * H * T * T : T * T);
   const [bB, bH] = bias.shape;
   const TT = T * T;
+  if (simd && T > 0 && hd > 0) {
+    // Scores go straight into the SIMD kernels' memory (sgemm writes there), are turned into
+    // probabilities in place, and the second product reads them from there.
+    const a = simd.begin();
+    const maskPtr = a.put(bv);
+    const probsPtr = a.alloc(save ? B * H * TT : TT);
+    const mem = a.f32();
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const qOff = b * T * d3 + h * hd;
+        const pOff = (probsPtr >> 2) + (save ? (b * H + h) * TT : 0);
+        const p = mem.subarray(pOff, pOff + TT);
+        gemm.sgemm(false, true, T, T, hd, attrs.scale, qv.subarray(qOff), d3, qv.subarray(qOff + d), d3, 0, p, T);
+        const mOff = ((bB === 1 ? 0 : b) * bH + (bH === 1 ? 0 : h)) * TT;
+        a.k.softmaxRows(pOff << 2, maskPtr + (mOff << 2), T, pOff << 2, T, T, 1);
+        gemm.sgemm(false, false, T, hd, T, 1, p, T, qv.subarray(qOff + 2 * d), d3, 0, out.subarray(b * T * d + h * hd), d);
+      }
+    }
+    const y = backend.makeTensorInfo([B * T, d], 'float32', out);
+    return save ? [y, backend.makeTensorInfo([B, H, T, T], 'float32', a.read(probsPtr, B * H * TT))] : y;
+  }
+  const probs = new Float32Array(save ? B * H * TT : TT);
   if (T > 0 && hd > 0) {
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
@@ -75,16 +97,22 @@ function forward(gemm: Gemm, { inputs, backend, attrs }: Args): TensorInfo | Ten
 }
 
 /** d(qkv) from dy [B·T, d], qkv and the saved probabilities. */
-function backward(gemm: Gemm, { inputs, backend, attrs }: Args): TensorInfo {
+function backward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs }: Args): TensorInfo {
   const { dy, qkv, probs } = inputs;
   const { B, H, T, d, d3, hd } = dims(qkv, attrs);
   const qv = values(backend, qkv);
   const pv = values(backend, probs);
   const gv = values(backend, dy);
   const dqkv = new Float32Array(B * T * d3);
-  const dz = new Float32Array(T * T);
   const TT = T * T;
   if (T > 0 && hd > 0) {
+    // dz, the gradient of the scores, lives in the SIMD kernels' memory when they run (with a
+    // copy of the probabilities for the softmax backward), else in a JS array.
+    const a = simd?.begin();
+    const probsPtr = a ? a.put(pv) : 0;
+    const dzPtr = a ? a.alloc(TT) : 0;
+    const mem = a?.f32();
+    const dz = mem ? mem.subarray(dzPtr >> 2, (dzPtr >> 2) + TT) : new Float32Array(TT);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const qOff = b * T * d3 + h * hd;
@@ -95,11 +123,15 @@ function backward(gemm: Gemm, { inputs, backend, attrs }: Args): TensorInfo {
         gemm.sgemm(true, false, T, hd, T, 1, p, T, g, d, 0, dqkv.subarray(qOff + 2 * d), d3);
         // dp = dy_h · vᵀ, then dz = p ⊙ (dp − Σ_j dp·p) (softmax backward), in place.
         gemm.sgemm(false, true, T, T, hd, 1, g, d, qv.subarray(qOff + 2 * d), d3, 0, dz, T);
-        for (let i = 0; i < T; i++) {
-          const r = i * T;
-          let dot = 0;
-          for (let j = 0; j < T; j++) dot += dz[r + j] * p[r + j];
-          for (let j = 0; j < T; j++) dz[r + j] = p[r + j] * (dz[r + j] - dot);
+        if (a) {
+          a.k.softmaxGradRows(dzPtr, probsPtr + (b * H + h) * TT * 4, dzPtr, T, T, 1);
+        } else {
+          for (let i = 0; i < T; i++) {
+            const r = i * T;
+            let dot = 0;
+            for (let j = 0; j < T; j++) dot += dz[r + j] * p[r + j];
+            for (let j = 0; j < T; j++) dz[r + j] = p[r + j] * (dz[r + j] - dot);
+          }
         }
         // dq = scale · dz · k, dk = scale · dzᵀ · q
         gemm.sgemm(false, false, T, hd, T, attrs.scale, dz, T, qv.subarray(qOff + d), d3, 0, dqkv.subarray(qOff), d3);
@@ -110,11 +142,14 @@ function backward(gemm: Gemm, { inputs, backend, attrs }: Args): TensorInfo {
   return backend.makeTensorInfo(qkv.shape, 'float32', dqkv);
 }
 
-/** The attention kernels for `backendName`; matrix products on `state.blas`, else plain JS. */
+/**
+ * The attention kernels for `backendName`; matrix products on `state.blas`, else plain JS; the
+ * softmax and its gradient on `state.simd`, else plain JS.
+ */
 export function attentionKernelConfigs(backendName: string, state: KernelState): KernelConfig[] {
   const gemm = (): Gemm => state.blas ?? jsGemm;
   return [
-    { kernelName: MULTI_HEAD_ATTENTION, backendName, kernelFunc: ((args: Args) => forward(gemm(), args)) as unknown as KernelFunc },
-    { kernelName: MULTI_HEAD_ATTENTION_GRAD, backendName, kernelFunc: ((args: Args) => backward(gemm(), args)) as unknown as KernelFunc },
+    { kernelName: MULTI_HEAD_ATTENTION, backendName, kernelFunc: ((args: Args) => forward(gemm(), state.simd, args)) as unknown as KernelFunc },
+    { kernelName: MULTI_HEAD_ATTENTION_GRAD, backendName, kernelFunc: ((args: Args) => backward(gemm(), state.simd, args)) as unknown as KernelFunc },
   ];
 }

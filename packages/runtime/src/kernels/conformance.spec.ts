@@ -1,8 +1,9 @@
 /**
  * Kernel conformance: every kernel apogee-cpu replaces is checked against tfjs's own `cpu`
  * kernel on randomized shapes (broadcasting, non-contiguous permutations, empty and size-1 dims,
- * large values) and through gradients. The whole suite runs twice: with the CBLAS library and
- * with BLAS switched off (the fallback path).
+ * large values) and through gradients. The whole suite runs on three paths: the CBLAS library
+ * with the WebAssembly SIMD kernels (the default), CBLAS with the JS kernels, and neither (the
+ * fallback path).
  *
  * Tolerance: |apogee − cpu| ≤ 1e-5 + 1e-4·|cpu| (float32 re-association), unless a case says.
  */
@@ -10,17 +11,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, silentLogger } from '@apogee/core';
 import { initBackend } from '../init-backend';
 import { loadBlas, type Blas } from '../blas';
-import { OVERRIDDEN_KERNELS, setActiveBlas } from '../apogee-cpu-backend';
+import { OVERRIDDEN_KERNELS, setActiveBlas, setActiveSimd } from '../apogee-cpu-backend';
+import { loadSimdKernels, type SimdKernels } from '../wasm/simd';
 import { expectSameAsCpu, mismatch, randomInputs, runOn, type Inputs } from '../testing/kernel-compare';
 
 const found = loadBlas();
-const paths: [string, Blas | null][] = [['no BLAS (fallback)', null]];
-if (found.blas) paths.unshift([`BLAS ${found.blas.library}`, found.blas]);
+const simd = loadSimdKernels().kernels;
+const paths: [string, Blas | null, SimdKernels | null][] = [['no BLAS (fallback), JS kernels', null, null]];
+if (found.blas) paths.unshift([`BLAS ${found.blas.library}, JS kernels`, found.blas, null]);
+if (found.blas && simd) paths.unshift([`BLAS ${found.blas.library}, WebAssembly SIMD kernels`, found.blas, simd]);
 
 beforeAll(async () => {
   await initBackend({ backend: 'apogee-cpu', logger: silentLogger });
 });
-afterAll(() => setActiveBlas(found.blas));
+afterAll(() => {
+  setActiveBlas(found.blas);
+  setActiveSimd(simd);
+});
 
 it('a CBLAS library is present (CI installs libopenblas0; set APOGEE_BLAS=none to run without)', () => {
   if (process.env.APOGEE_BLAS && ['none', 'off', 'false', '0'].includes(process.env.APOGEE_BLAS)) return;
@@ -58,9 +65,12 @@ function checkWithGrads(inputs: Inputs, f: (...xs: tf.Tensor[]) => tf.Tensor, la
   }, tol, `${label} (gradients)`);
 }
 
-describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
+describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
   const rng = Rng.fromSeed(20261126, 'conformance');
-  beforeAll(() => setActiveBlas(blas));
+  beforeAll(() => {
+    setActiveBlas(blas);
+    setActiveSimd(kernels);
+  });
 
   it('BatchMatMul: 2-D/3-D/4-D, transposes, broadcast batch, size-1 and empty dims', () => {
     const cases: [number[], number[], boolean, boolean][] = [
@@ -115,6 +125,12 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
     const prelu = randomInputs(rng, [[6, 5], [5, 4], [4], [4]]);
     expectSameAsCpu(prelu, (a, b, bias, alpha) => tf.fused.matMul({ a, b, bias, activation: 'prelu', preluActivationWeights: alpha }), undefined, 'fused prelu');
     expectSameAsCpu(randomInputs(rng, [[3, 4], [4, 2]]), (a, b) => tf.fused.matMul({ a, b }), undefined, 'fused, no bias');
+    // A vector bias rides on sgemm's beta = 1 (stacked rows, shared weight): [n], [1, n], batched rows, transposed weight.
+    for (const [aShape, bShape, biasShape, transposeB] of [
+      [[2, 6, 5], [5, 7], [7], false], [[9, 5], [5, 7], [1, 7], false], [[9, 5], [7, 5], [7], true], [[3, 2, 5], [1, 5, 7], [7], false],
+    ] as [number[], number[], number[], boolean][]) {
+      checkWithGrads(randomInputs(rng, [aShape, bShape, biasShape]), (a, b, bias) => tf.fused.matMul({ a, b, bias, transposeB }), `fused vector bias [${aShape}]·[${bShape}] + [${biasShape}]`);
+    }
   });
 
   it('broadcasting binary ops: same shape, scalar, trailing axis, keep-dims, middle, both sides, empty', () => {
@@ -167,7 +183,7 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
     for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(pos, op as (t: tf.Tensor) => tf.Tensor, name);
     const special: Inputs = [{ shape: [5], values: Float32Array.from([NaN, Infinity, -Infinity, 0, -1]) }];
     for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt]) expectSameAsCpu(special, op, undefined, 'unary special');
-    const shapes = [[2, 3, 4, 5], [7], [1, 6], [0, 3], [3, 0]];
+    const shapes = [[2, 3, 4, 5], [7], [1, 6], [0, 3], [3, 0], [33, 37], [3, 9, 11], [2, 64, 20]];
     for (const shape of shapes) {
       const inputs = randomInputs(rng, [shape]);
       const rank = shape.length;
@@ -183,6 +199,7 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas) => {
       }
     }
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
+    for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
   });
 
   it('Softmax / LogSoftmax on the last axis, stable on large logits', () => {

@@ -6,6 +6,7 @@ import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { fastExp } from './fast-math';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+import type { SimdKernels } from '../wasm/simd';
 
 /**
  * Element expressions over `x`, matching the cpu backend's float32 kernels (`fexp` is
@@ -50,9 +51,13 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
 
 type ReduceKind = 'Sum' | 'Max' | 'Mean';
 
-/** Reduces float32 `x` over a contiguous block of axes; null when the axes are not contiguous. */
+/**
+ * Reduces float32 `x` over a contiguous block of axes; null when the axes are not contiguous.
+ * Sums and means run on the SIMD kernels when `simd` is given (float64 accumulation either way).
+ */
 export function reduceContiguous(
   kind: ReduceKind, backend: MathBackendCPU, x: TensorInfo, axis: number | number[] | null | undefined, keepDims: boolean,
+  simd: SimdKernels | null = null,
 ): TensorInfo | null {
   // null/undefined: every axis (as tfjs's ops pass it).
   const axes = util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape).sort((p, q) => p - q);
@@ -95,6 +100,14 @@ export function reduceContiguous(
         }
       }
     }
+  } else if (simd && out.length > 0 && r > 0) {
+    const a = simd.begin();
+    const xp = a.put(xv);
+    const op = a.alloc(out.length);
+    if (inner === 1) a.k.rowSums(xp, op, outer, r);
+    else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
+    out.set(a.at(op, out.length));
+    if (kind === 'Mean') for (let i = 0; i < out.length; i++) out[i] /= r;
   } else {
     if (inner === 1) {
       for (let o = 0; o < outer; o++) {
@@ -128,12 +141,12 @@ interface ReduceAttrs {
 
 export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Mean'] as const).map((kind) => ({
   kernelName: kind,
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<ReduceAttrs>;
     const { x } = inputs;
     if (x.dtype !== 'float32') return fallback(args as never);
     const axis = kind === 'Max' ? attrs.reductionIndices : attrs.axis;
-    return reduceContiguous(kind, backend, x, axis, attrs.keepDims) ?? fallback(args as never);
+    return reduceContiguous(kind, backend, x, axis, attrs.keepDims, state.simd) ?? fallback(args as never);
   },
 }));
 

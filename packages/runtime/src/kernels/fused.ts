@@ -8,7 +8,11 @@ import {
   ADAMW_UPDATE, GELU_TANH, GELU_TANH_GRAD, LAYER_NORM, LAYER_NORM_GRAD, LOG_SUM_EXP_ROWS, LOG_SUM_EXP_ROWS_GRAD, SCALED_MASKED_SOFTMAX, SUM_OF_SQUARES, SCALED_MASKED_SOFTMAX_GRAD,
 } from '../ops/fused';
 import { fastExp } from './fast-math';
-import { values } from './types';
+import {
+  simdAdamWUpdate, simdGeluTanh, simdGeluTanhGrad, simdLayerNorm, simdLayerNormGrad, simdLogSumExpRows, simdLogSumExpRowsGrad,
+  simdScaledMaskedSoftmax, simdScaledMaskedSoftmaxGrad, simdSumOfSquares,
+} from './simd-fused';
+import { values, type KernelState } from './types';
 
 type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
 
@@ -332,19 +336,28 @@ function sumOfSquares({ inputs, backend }: Args): TensorInfo {
   return backend.makeTensorInfo([], 'float32', Float32Array.of(total));
 }
 
-/** The fused kernels, for `backendName`. */
-export function fusedKernelConfigs(backendName: string): KernelConfig[] {
-  const k = (kernelName: string, f: unknown): KernelConfig => ({ kernelName, backendName, kernelFunc: f as KernelFunc });
+/**
+ * The fused kernels, for `backendName`: on the WebAssembly SIMD kernels when `state.simd` is set
+ * (checked per call, so tests can switch paths), else the JS kernels above.
+ */
+export function fusedKernelConfigs(backendName: string, state: KernelState): KernelConfig[] {
+  type Js = (args: Args<never>) => TensorInfo | TensorInfo[];
+  type Simd = (w: NonNullable<KernelState['simd']>, args: Args<never>) => TensorInfo | TensorInfo[];
+  const k = (kernelName: string, js: unknown, simd: unknown): KernelConfig => ({
+    kernelName,
+    backendName,
+    kernelFunc: ((args: Args<never>) => (state.simd ? (simd as Simd)(state.simd, args) : (js as Js)(args))) as unknown as KernelFunc,
+  });
   return [
-    k(GELU_TANH, geluTanh),
-    k(GELU_TANH_GRAD, geluTanhGrad),
-    k(LAYER_NORM, layerNorm),
-    k(LAYER_NORM_GRAD, layerNormGrad),
-    k(ADAMW_UPDATE, adamwUpdate),
-    k(SCALED_MASKED_SOFTMAX, scaledMaskedSoftmax),
-    k(LOG_SUM_EXP_ROWS, logSumExpRows),
-    k(LOG_SUM_EXP_ROWS_GRAD, logSumExpRowsGrad),
-    k(SUM_OF_SQUARES, sumOfSquares),
-    k(SCALED_MASKED_SOFTMAX_GRAD, scaledMaskedSoftmaxGrad),
+    k(GELU_TANH, geluTanh, simdGeluTanh),
+    k(GELU_TANH_GRAD, geluTanhGrad, simdGeluTanhGrad),
+    k(LAYER_NORM, layerNorm, simdLayerNorm),
+    k(LAYER_NORM_GRAD, layerNormGrad, simdLayerNormGrad),
+    k(ADAMW_UPDATE, adamwUpdate, simdAdamWUpdate),
+    k(SCALED_MASKED_SOFTMAX, scaledMaskedSoftmax, simdScaledMaskedSoftmax),
+    k(LOG_SUM_EXP_ROWS, logSumExpRows, simdLogSumExpRows),
+    k(LOG_SUM_EXP_ROWS_GRAD, logSumExpRowsGrad, simdLogSumExpRowsGrad),
+    k(SUM_OF_SQUARES, sumOfSquares, simdSumOfSquares),
+    k(SCALED_MASKED_SOFTMAX_GRAD, scaledMaskedSoftmaxGrad, simdScaledMaskedSoftmaxGrad),
   ];
 }

@@ -1,10 +1,15 @@
 import type { DataType, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from '../blas';
+import type { SimdKernels } from '../wasm/simd';
 
-/** What the apogee-cpu kernels share: the BLAS in use (null: matmul falls back to the cpu kernel). */
+/**
+ * What the apogee-cpu kernels share: the BLAS in use (null: matmul falls back to a JS GEMM) and
+ * the WebAssembly SIMD kernels (null: the JS kernels run).
+ */
 export interface KernelState {
   blas: Blas | null;
+  simd: SimdKernels | null;
 }
 
 /** The arguments every kernel function receives (tfjs passes `inputs`, `backend`, `attrs`). */

@@ -1,0 +1,523 @@
+// apogee-cpu's SIMD kernels, in AssemblyScript: compiled to WebAssembly with 128-bit SIMD
+// (`npm run build:wasm -w @apogee/runtime` writes src/wasm/kernels-wasm.ts; a test checks that the
+// committed module is what this source compiles to). Why WebAssembly: docs/decisions/0017.
+//
+// Every pointer is a byte offset into linear memory, every count is in float32 elements. Only
+// deterministic WebAssembly SIMD instructions are used (no relaxed SIMD), so a kernel gives the
+// same bits on every machine. Work is float32 four lanes at a time, as PyTorch's CPU kernels do;
+// sums that decide a result's accuracy (column/row sums, sums of squares) are kept in float64.
+// Row-wise kernels handle a row's last (d mod 4) elements with the same formulas one lane wide.
+
+// ---------------------------------------------------------------------------------------------
+// exp(x), four lanes: Cody–Waite range reduction x = k·ln2 + y, |y| ≤ ln2/2, a degree-6
+// polynomial for e^y (the Cephes expf coefficients, relative error < 2e-7), and 2^k built in the
+// exponent bits. Above ~88.376 it returns +Inf, below −87.337 (e^x under FLT_MIN) it returns 0,
+// NaN stays NaN. No lane ever goes through a subnormal intermediate.
+
+const EXP_HI: f32 = 88.3762626647949;
+const EXP_LO: f32 = -87.33654475;
+
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  const over = f32x4.gt(x, f32x4.splat(EXP_HI));
+  const under = f32x4.lt(x, f32x4.splat(EXP_LO));
+  // Lanes below EXP_LO are computed as e^0 and zeroed at the end: clamping them to EXP_LO instead
+  // would make p·2^k subnormal, and a subnormal product costs ~4× the whole kernel (measured).
+  const xc = f32x4.min(v128.andnot(x, under), f32x4.splat(EXP_HI));
+  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let y = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
+  y = f32x4.add(y, f32x4.mul(k, f32x4.splat(2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, y), y), y), f32x4.splat(1.0));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const r = f32x4.mul(p, pow2);
+  return v128.andnot(v128.bitselect(f32x4.splat(Infinity), r, over), under);
+}
+
+/** One lane of {@link exp4}: the same bits as the four-lane form. */
+// @ts-ignore: decorator
+@inline function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
+/** Horizontal sum of four float32 lanes, in float64. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline function hmax(v: v128): f32 {
+  const a = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.max(a, v128.shuffle<f32>(a, a, 1, 0, 3, 2)), 0);
+}
+
+/** max that lets NaN win, like the JS kernels' `v > m || v !== v` (wasm's f32 max already does). */
+// @ts-ignore: decorator
+@inline function max1(a: f32, b: f32): f32 {
+  return max<f32>(a, b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static memory: a 64-byte scratch block for the tails of the elementwise kernels (up to four
+// lanes), after the module's own data (the tables of `Math.log`). The JS side allocates from
+// `heapBase()` up, so nothing it writes overlaps either.
+
+const SCRATCH: usize = memory.data(64, 16);
+
+/** First byte the JS side may use: everything below is the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Loads the last n % 4 floats at `p` into four lanes (zero-padded). */
+// @ts-ignore: decorator
+@inline function loadTail(p: usize, r: i32): v128 {
+  v128.store(SCRATCH, v128.splat<i32>(0));
+  memory.copy(SCRATCH, p, <usize>r << 2);
+  return v128.load(SCRATCH);
+}
+
+/** Stores the first r lanes of v at `p`. */
+// @ts-ignore: decorator
+@inline function storeTail(p: usize, v: v128, r: i32): void {
+  v128.store(SCRATCH, v);
+  memory.copy(p, SCRATCH, <usize>r << 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU, tanh form (GPT-2's gelu_new): gelu(x) = x·σ(2z), 2z = C·(x + K·x³), C = 2√(2/π),
+// K = 0.044715 (Hendrycks & Gimpel 2016, eq. in §2).
+
+const GELU_C: f32 = 1.5957691216057308;
+const GELU_K: f32 = 0.044715;
+
+// @ts-ignore: decorator
+@inline function sigma2z(x: v128): v128 {
+  const z = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_K), f32x4.mul(x, f32x4.mul(x, x)))));
+  return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(z))));
+}
+
+/** out = gelu(x); when `sig` ≠ 0 also sig = σ(2z), which the gradient reuses. */
+export function gelu(x: usize, out: usize, sig: usize, n: i32): void {
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const s = sigma2z(v);
+    if (sig) v128.store(sig + o, s);
+    v128.store(out + o, f32x4.mul(v, s));
+  }
+  const r = n - full;
+  if (r) {
+    const o = <usize>full << 2;
+    const v = loadTail(x + o, r);
+    const s = sigma2z(v);
+    if (sig) storeTail(sig + o, s, r);
+    storeTail(out + o, f32x4.mul(v, s), r);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function geluGrad4(v: v128, d: v128, s: v128): v128 {
+  // d/dx x·σ(2z) = σ + x·σ(1−σ)·C·(1 + 3K·x²)
+  const one = f32x4.splat(1.0);
+  const dz = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(3.0 * GELU_K), f32x4.mul(v, v))));
+  return f32x4.mul(d, f32x4.add(s, f32x4.mul(f32x4.mul(v, f32x4.mul(s, f32x4.sub(one, s))), dz)));
+}
+
+/** out = dy · gelu'(x), from the forward's σ(2z) when `sig` ≠ 0, else recomputing it. */
+export function geluGrad(x: usize, dy: usize, sig: usize, out: usize, n: i32): void {
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const s = sig ? v128.load(sig + o) : sigma2z(v);
+    v128.store(out + o, geluGrad4(v, v128.load(dy + o), s));
+  }
+  const r = n - full;
+  if (r) {
+    const o = <usize>full << 2;
+    const v = loadTail(x + o, r);
+    const d = loadTail(dy + o, r);
+    const s = sig ? loadTail(sig + o, r) : sigma2z(v);
+    storeTail(out + o, geluGrad4(v, d, s), r);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LayerNorm over the last axis (Ba et al. 2016, eq. 4): y = (x − μ)/√(σ² + ε)·γ + β, population
+// variance, two passes per row (mean, then Σ(x − μ)²). Stats are [rows, 4]: (μ, 0, 1/√(σ²+ε), 0),
+// the layout the JS kernels use for their float64 (hi, lo) pairs.
+
+/** mean of row `p` of d floats, in float64 over float32 lanes. */
+// @ts-ignore: decorator
+@inline function rowMean(p: usize, d: i32): f64 {
+  const full = d & ~3;
+  let acc = f32x4.splat(0);
+  for (let j = 0; j < full; j += 4) acc = f32x4.add(acc, v128.load(p + (<usize>j << 2)));
+  let s = hsum(acc);
+  for (let j = full; j < d; j++) s += <f64>load<f32>(p + (<usize>j << 2));
+  return s / <f64>d;
+}
+
+// @ts-ignore: decorator
+@inline function rowRstd(p: usize, d: i32, mean: f32, eps: f32): f32 {
+  const full = d & ~3;
+  const m = f32x4.splat(mean);
+  let acc = f32x4.splat(0);
+  for (let j = 0; j < full; j += 4) {
+    const c = f32x4.sub(v128.load(p + (<usize>j << 2)), m);
+    acc = f32x4.add(acc, f32x4.mul(c, c));
+  }
+  let s = hsum(acc);
+  for (let j = full; j < d; j++) {
+    const c = <f64>(load<f32>(p + (<usize>j << 2)) - mean);
+    s += c * c;
+  }
+  return <f32>(1.0 / Math.sqrt(s / <f64>d + <f64>eps));
+}
+
+export function layerNorm(x: usize, g: usize, b: usize, out: usize, stats: usize, rows: i32, d: i32, eps: f32): void {
+  const full = d & ~3;
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * d) << 2);
+    const q = out + (<usize>(r * d) << 2);
+    const mean = <f32>rowMean(p, d);
+    const rstd = rowRstd(p, d, mean, eps);
+    if (stats) {
+      const sp = stats + (<usize>r << 4);
+      store<f32>(sp, mean);
+      store<f32>(sp, 0, 4);
+      store<f32>(sp, rstd, 8);
+      store<f32>(sp, 0, 12);
+    }
+    const m = f32x4.splat(mean);
+    const s = f32x4.splat(rstd);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      const h = f32x4.mul(f32x4.sub(v128.load(p + o), m), s);
+      v128.store(q + o, f32x4.add(f32x4.mul(h, v128.load(g + o)), v128.load(b + o)));
+    }
+    for (let j = full; j < d; j++) {
+      const o = <usize>j << 2;
+      store<f32>(q + o, (load<f32>(p + o) - mean) * rstd * load<f32>(g + o) + load<f32>(b + o));
+    }
+  }
+}
+
+/**
+ * dx, dγ, dβ of LayerNorm: x̂ = (x − μ)·r, dh = dy·γ,
+ * dx = r·(dh − mean(dh) − x̂·mean(dh·x̂)), dγ = Σ_rows dy·x̂, dβ = Σ_rows dy.
+ * `stats` = 0 recomputes μ and r exactly as the forward does. `xhat` is d floats of scratch.
+ */
+export function layerNormGrad(dy: usize, x: usize, g: usize, stats: usize, dx: usize, dg: usize, db: usize, xhat: usize, rows: i32, d: i32, eps: f32): void {
+  const full = d & ~3;
+  memory.fill(dg, 0, <usize>d << 2);
+  memory.fill(db, 0, <usize>d << 2);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * d) << 2;
+    const p = x + off;
+    let mean: f32;
+    let rstd: f32;
+    if (stats) {
+      const sp = stats + (<usize>r << 4);
+      mean = load<f32>(sp) + load<f32>(sp, 4);
+      rstd = load<f32>(sp, 8) + load<f32>(sp, 12);
+    } else {
+      mean = <f32>rowMean(p, d);
+      rstd = rowRstd(p, d, mean, eps);
+    }
+    const m = f32x4.splat(mean);
+    const s = f32x4.splat(rstd);
+    let aDh = f32x4.splat(0);
+    let aDhX = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      const h = f32x4.mul(f32x4.sub(v128.load(p + o), m), s);
+      v128.store(xhat + o, h);
+      const dyj = v128.load(dy + off + o);
+      v128.store(dg + o, f32x4.add(v128.load(dg + o), f32x4.mul(dyj, h)));
+      v128.store(db + o, f32x4.add(v128.load(db + o), dyj));
+      const dh = f32x4.mul(dyj, v128.load(g + o));
+      aDh = f32x4.add(aDh, dh);
+      aDhX = f32x4.add(aDhX, f32x4.mul(dh, h));
+    }
+    let sumDh = hsum(aDh);
+    let sumDhX = hsum(aDhX);
+    for (let j = full; j < d; j++) {
+      const o = <usize>j << 2;
+      const h = (load<f32>(p + o) - mean) * rstd;
+      store<f32>(xhat + o, h);
+      const dyj = load<f32>(dy + off + o);
+      store<f32>(dg + o, load<f32>(dg + o) + dyj * h);
+      store<f32>(db + o, load<f32>(db + o) + dyj);
+      const dh = dyj * load<f32>(g + o);
+      sumDh += <f64>dh;
+      sumDhX += <f64>(dh * h);
+    }
+    const mDh = <f32>(sumDh / <f64>d);
+    const mDhX = <f32>(sumDhX / <f64>d);
+    const vDh = f32x4.splat(mDh);
+    const vDhX = f32x4.splat(mDhX);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      const dh = f32x4.mul(v128.load(dy + off + o), v128.load(g + o));
+      v128.store(dx + off + o, f32x4.mul(s, f32x4.sub(f32x4.sub(dh, vDh), f32x4.mul(v128.load(xhat + o), vDhX))));
+    }
+    for (let j = full; j < d; j++) {
+      const o = <usize>j << 2;
+      const dh = load<f32>(dy + off + o) * load<f32>(g + o);
+      store<f32>(dx + off + o, rstd * (dh - mDh - load<f32>(xhat + o) * mDhX));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax over rows of k: out = softmax(scale·x + bias). `bias` is added row by row, advancing by
+// `biasStride` floats per row (k: one bias row per row; 0: the same bias row for every row; a
+// bias pointer of 0 adds nothing). In place (out = x) is allowed.
+
+export function softmaxRows(x: usize, bias: usize, biasStride: i32, out: usize, rows: i32, k: i32, scale: f32): void {
+  const full = k & ~3;
+  const sc = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * k) << 2);
+    const q = out + (<usize>(r * k) << 2);
+    const bp = bias + (<usize>(r * biasStride) << 2);
+    // z = scale·x + bias, written to out; running max.
+    let vm = f32x4.splat(-Infinity);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      let z = f32x4.mul(v128.load(p + o), sc);
+      if (bias) z = f32x4.add(z, v128.load(bp + o));
+      v128.store(q + o, z);
+      vm = f32x4.max(vm, z);
+    }
+    let m = hmax(vm);
+    for (let j = full; j < k; j++) {
+      const o = <usize>j << 2;
+      let z = load<f32>(p + o) * scale;
+      if (bias) z += load<f32>(bp + o);
+      store<f32>(q + o, z);
+      m = max1(m, z);
+    }
+    const mm = f32x4.splat(m);
+    let acc = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      const e = exp4(f32x4.sub(v128.load(q + o), mm));
+      v128.store(q + o, e);
+      acc = f32x4.add(acc, e);
+    }
+    let s = hsum(acc);
+    for (let j = full; j < k; j++) {
+      const o = <usize>j << 2;
+      const e = exp1(load<f32>(q + o) - m);
+      store<f32>(q + o, e);
+      s += <f64>e;
+    }
+    const inv = <f32>(1.0 / s);
+    const vi = f32x4.splat(inv);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(q + o, f32x4.mul(v128.load(q + o), vi));
+    }
+    for (let j = full; j < k; j++) {
+      const o = <usize>j << 2;
+      store<f32>(q + o, load<f32>(q + o) * inv);
+    }
+  }
+}
+
+/** Softmax backward over rows of k: out = scale·p ⊙ (dy − Σ_j dy·p). In place (out = dy) is allowed. */
+export function softmaxGradRows(dy: usize, p: usize, out: usize, rows: i32, k: i32, scale: f32): void {
+  const full = k & ~3;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * k) << 2;
+    let acc = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const o = off + (<usize>j << 2);
+      acc = f32x4.add(acc, f32x4.mul(v128.load(dy + o), v128.load(p + o)));
+    }
+    let dot = hsum(acc);
+    for (let j = full; j < k; j++) {
+      const o = off + (<usize>j << 2);
+      dot += <f64>(load<f32>(dy + o) * load<f32>(p + o));
+    }
+    const d1 = <f32>dot;
+    const vd = f32x4.splat(d1);
+    const sc = f32x4.splat(scale);
+    for (let j = 0; j < full; j += 4) {
+      const o = off + (<usize>j << 2);
+      v128.store(out + o, f32x4.mul(sc, f32x4.mul(v128.load(p + o), f32x4.sub(v128.load(dy + o), vd))));
+    }
+    for (let j = full; j < k; j++) {
+      const o = off + (<usize>j << 2);
+      store<f32>(out + o, scale * load<f32>(p + o) * (load<f32>(dy + o) - d1));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// log Σ_j exp(x[r, j]) per row (one max pass, one exp-sum pass with the sum in float64) and its
+// gradient dy[r]·exp(x[r, j] − lse[r]) (a softmax row scaled by the incoming gradient).
+
+export function logSumExpRows(x: usize, out: usize, rows: i32, n: i32): void {
+  const full = n & ~3;
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * n) << 2);
+    let vm = f32x4.splat(-Infinity);
+    for (let j = 0; j < full; j += 4) vm = f32x4.max(vm, v128.load(p + (<usize>j << 2)));
+    let m = hmax(vm);
+    for (let j = full; j < n; j++) m = max1(m, load<f32>(p + (<usize>j << 2)));
+    if (m == Infinity || m == -Infinity) {
+      store<f32>(out + (<usize>r << 2), m); // a +∞ logit, or every logit −∞ (log 0)
+      continue;
+    }
+    const mm = f32x4.splat(m);
+    let acc = f32x4.splat(0);
+    for (let j = 0; j < full; j += 4) acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(p + (<usize>j << 2)), mm)));
+    let s = hsum(acc);
+    for (let j = full; j < n; j++) s += <f64>exp1(load<f32>(p + (<usize>j << 2)) - m);
+    store<f32>(out + (<usize>r << 2), <f32>(Math.log(s) + <f64>m));
+  }
+}
+
+export function logSumExpRowsGrad(dy: usize, x: usize, lse: usize, out: usize, rows: i32, n: i32): void {
+  const full = n & ~3;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>(r * n) << 2;
+    const g = load<f32>(dy + (<usize>r << 2));
+    const l = load<f32>(lse + (<usize>r << 2));
+    const vg = f32x4.splat(g);
+    const vl = f32x4.splat(l);
+    for (let j = 0; j < full; j += 4) {
+      const o = off + (<usize>j << 2);
+      v128.store(out + o, f32x4.mul(vg, exp4(f32x4.sub(v128.load(x + o), vl))));
+    }
+    for (let j = full; j < n; j++) {
+      const o = off + (<usize>j << 2);
+      store<f32>(out + o, g * exp1(load<f32>(x + o) - l));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdamW (Loshchilov & Hutter 2019, Algorithm 2) for one parameter: g ← scale·grad,
+// m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← decay·p − stepLr·m / (√(v/c2) + ε), where the
+// caller folds the bias corrections into stepLr = lr/c1 and c2 and the decoupled weight decay
+// into decay = 1 − lr·λ.
+
+// @ts-ignore: decorator
+@inline function adamw4(pv: v128, mv: v128, vv: v128, gv: v128, stepLr: f32, b1: f32, b2: f32, eps: f32, c2: f32, decay: f32, scale: f32, o: usize, p1: usize, m1: usize, v1: usize, tail: i32): void {
+  const g = f32x4.mul(gv, f32x4.splat(scale));
+  const m = f32x4.add(f32x4.mul(f32x4.splat(b1), mv), f32x4.mul(f32x4.splat(1 - b1), g));
+  const v = f32x4.add(f32x4.mul(f32x4.splat(b2), vv), f32x4.mul(f32x4.mul(f32x4.splat(1 - b2), g), g));
+  const den = f32x4.add(f32x4.sqrt(f32x4.div(v, f32x4.splat(c2))), f32x4.splat(eps));
+  const p = f32x4.sub(f32x4.mul(pv, f32x4.splat(decay)), f32x4.div(f32x4.mul(m, f32x4.splat(stepLr)), den));
+  if (tail) {
+    storeTail(p1 + o, p, tail);
+    storeTail(m1 + o, m, tail);
+    storeTail(v1 + o, v, tail);
+  } else {
+    v128.store(p1 + o, p);
+    v128.store(m1 + o, m);
+    v128.store(v1 + o, v);
+  }
+}
+
+export function adamw(p: usize, m: usize, v: usize, g: usize, p1: usize, m1: usize, v1: usize, n: i32,
+  stepLr: f32, b1: f32, b2: f32, eps: f32, c2: f32, decay: f32, scale: f32): void {
+  const full = n & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    adamw4(v128.load(p + o), v128.load(m + o), v128.load(v + o), v128.load(g + o), stepLr, b1, b2, eps, c2, decay, scale, o, p1, m1, v1, 0);
+  }
+  const r = n - full;
+  if (r) {
+    const o = <usize>full << 2;
+    // Tails: each input read before any output is written (outputs never alias inputs here).
+    const pv = loadTail(p + o, r);
+    const mv = loadTail(m + o, r);
+    const vv = loadTail(v + o, r);
+    const gv = loadTail(g + o, r);
+    adamw4(pv, mv, vv, gv, stepLr, b1, b2, eps, c2, decay, scale, o, p1, m1, v1, r);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions in float64: Σ x², column sums (Σ over rows: the bias gradient Σ_rows dy) and row sums.
+
+// @ts-ignore: decorator
+@inline function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+
+export function sumOfSquares(x: usize, n: i32): f64 {
+  const full = n & ~3;
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  for (let i = 0; i < full; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = promoteHigh(v);
+    a = f64x2.add(a, f64x2.mul(lo, lo));
+    b = f64x2.add(b, f64x2.mul(hi, hi));
+  }
+  const c = f64x2.add(a, b);
+  let s = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+  for (let i = full; i < n; i++) {
+    const v = <f64>load<f32>(x + (<usize>i << 2));
+    s += v * v;
+  }
+  return s;
+}
+
+/** out[j] = Σ_r x[r, j] for `groups` consecutive [rows, cols] blocks; `acc` is cols float64 of scratch. */
+export function columnSums(x: usize, out: usize, acc: usize, groups: i32, rows: i32, cols: i32): void {
+  const full = cols & ~3;
+  for (let gi = 0; gi < groups; gi++) {
+    memory.fill(acc, 0, <usize>cols << 3);
+    const base = x + (<usize>(gi * rows * cols) << 2);
+    for (let r = 0; r < rows; r++) {
+      const p = base + (<usize>(r * cols) << 2);
+      for (let j = 0; j < full; j += 4) {
+        const v = v128.load(p + (<usize>j << 2));
+        const a = acc + (<usize>j << 3);
+        v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+        v128.store(a + 16, f64x2.add(v128.load(a + 16), promoteHigh(v)));
+      }
+      for (let j = full; j < cols; j++) {
+        const a = acc + (<usize>j << 3);
+        store<f64>(a, load<f64>(a) + <f64>load<f32>(p + (<usize>j << 2)));
+      }
+    }
+    const q = out + (<usize>(gi * cols) << 2);
+    for (let j = 0; j < cols; j++) store<f32>(q + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+  }
+}
+
+/** out[r] = Σ_j x[r, j]. */
+export function rowSums(x: usize, out: usize, rows: i32, cols: i32): void {
+  const full = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * cols) << 2);
+    let a = f64x2.splat(0);
+    let b = f64x2.splat(0);
+    for (let j = 0; j < full; j += 4) {
+      const v = v128.load(p + (<usize>j << 2));
+      a = f64x2.add(a, f64x2.promote_low_f32x4(v));
+      b = f64x2.add(b, promoteHigh(v));
+    }
+    const c = f64x2.add(a, b);
+    let s = f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+    for (let j = full; j < cols; j++) s += <f64>load<f32>(p + (<usize>j << 2));
+    store<f32>(out + (<usize>r << 2), <f32>s);
+  }
+}

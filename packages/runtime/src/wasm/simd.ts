@@ -1,0 +1,134 @@
+/**
+ * The WebAssembly SIMD kernels (`assembly/kernels.ts`, compiled into `kernels-wasm.ts`) and the
+ * memory they work in. A kernel call copies its inputs into the module's linear memory, runs, and
+ * copies its outputs out into fresh Float32Arrays the cpu backend owns; everything between calls is
+ * scratch, reused by the next call (see docs/decisions/0017-wasm-simd-kernels.md).
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-wasm';
+
+/** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+/** The module's exports: pointers are byte offsets into `memory`, counts are float32 elements. */
+export interface SimdExports {
+  memory: WasmMemory;
+  /** First byte free for the caller: below it lie the module's static data and scratch. */
+  heapBase(): number;
+  gelu(x: number, out: number, sig: number, n: number): void;
+  geluGrad(x: number, dy: number, sig: number, out: number, n: number): void;
+  layerNorm(x: number, g: number, b: number, out: number, stats: number, rows: number, d: number, eps: number): void;
+  layerNormGrad(dy: number, x: number, g: number, stats: number, dx: number, dg: number, db: number, xhat: number, rows: number, d: number, eps: number): void;
+  softmaxRows(x: number, bias: number, biasStride: number, out: number, rows: number, k: number, scale: number): void;
+  softmaxGradRows(dy: number, p: number, out: number, rows: number, k: number, scale: number): void;
+  logSumExpRows(x: number, out: number, rows: number, n: number): void;
+  logSumExpRowsGrad(dy: number, x: number, lse: number, out: number, rows: number, n: number): void;
+  adamw(p: number, m: number, v: number, g: number, p1: number, m1: number, v1: number, n: number,
+    stepLr: number, b1: number, b2: number, eps: number, c2: number, decay: number, scale: number): void;
+  sumOfSquares(x: number, n: number): number;
+  columnSums(x: number, out: number, acc: number, groups: number, rows: number, cols: number): void;
+  rowSums(x: number, out: number, rows: number, cols: number): void;
+}
+
+const PAGE = 65536;
+
+/**
+ * The kernels plus a bump allocator over their memory. `begin()` starts a kernel call (everything
+ * allocated by the previous call is free again); `alloc`/`put` hand out 16-byte aligned blocks,
+ * growing the memory when needed (which replaces `memory.buffer`: take views with `f32()` after
+ * the last allocation of a call).
+ */
+export class SimdKernels {
+  /** Where the caller's blocks start: after the module's static data, 16-byte aligned. */
+  private readonly base: number;
+  private top: number;
+  private view: Float32Array;
+
+  constructor(readonly k: SimdExports) {
+    this.base = (k.heapBase() + 15) & ~15;
+    this.top = this.base;
+    this.view = new Float32Array(k.memory.buffer);
+  }
+
+  /** Starts a kernel call: all blocks of the previous one are free. */
+  begin(): this {
+    this.top = this.base;
+    return this;
+  }
+
+  /** A block of `count` elements of `bytes` each (4: float32, 8: float64); its byte address. */
+  alloc(count: number, bytes = 4): number {
+    const p = this.top;
+    this.top = (p + count * bytes + 15) & ~15;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / PAGE));
+    return p;
+  }
+
+  /** Copies `src` into a new block; its byte address. */
+  put(src: ArrayLike<number> & { length: number }): number {
+    const p = this.alloc(src.length);
+    this.f32().set(src as Float32Array, p >> 2);
+    return p;
+  }
+
+  /** A float32 view of the whole memory (valid until the next `alloc` that grows it). */
+  f32(): Float32Array {
+    if (this.view.buffer !== this.k.memory.buffer) this.view = new Float32Array(this.k.memory.buffer);
+    return this.view;
+  }
+
+  /** A view of `n` float32 at byte address `p` (valid until the next growing `alloc`). */
+  at(p: number, n: number): Float32Array {
+    return this.f32().subarray(p >> 2, (p >> 2) + n);
+  }
+
+  /** A copy of `n` float32 at byte address `p`, for a tensor to own. */
+  read(p: number, n: number): Float32Array {
+    return this.f32().slice(p >> 2, (p >> 2) + n);
+  }
+
+  /** Bytes of memory the module holds now (its high-water mark: WebAssembly memory never shrinks). */
+  get memoryBytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+}
+
+/** What `loadSimdKernels` found. */
+export interface SimdLoadResult {
+  kernels: SimdKernels | null;
+  /** Why there are none (SIMD turned off, or the engine cannot compile the module). */
+  reason: string | null;
+}
+
+/** What `APOGEE_SIMD` values mean "off". */
+export function isSimdDisabled(value: string | undefined): boolean {
+  return value !== undefined && ['0', 'off', 'false', 'none'].includes(value.trim().toLowerCase());
+}
+
+let cached: SimdLoadResult | null = null;
+
+/**
+ * Compiles and instantiates the kernels (once per process; synchronous, ~15 KB). `APOGEE_SIMD=0`
+ * (or `enabled: false`) turns them off: apogee-cpu then runs its plain JS kernels, which the
+ * conformance tests also cover.
+ */
+export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadResult {
+  const off = options.enabled === false || (options.enabled === undefined && isSimdDisabled(process.env.APOGEE_SIMD));
+  if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
+  if (cached) return cached;
+  try {
+    const module = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    const instance = new WebAssembly.Instance(module, {});
+    cached = { kernels: new SimdKernels(instance.exports as unknown as SimdExports), reason: null };
+  } catch (e) {
+    cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
+  }
+  return cached;
+}
