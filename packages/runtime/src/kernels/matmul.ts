@@ -45,9 +45,15 @@ export const jsGemm: Gemm = {
   },
 };
 
-/** Row-major batched matmul with broadcasting batch dims, written into a new Float32Array. */
+/**
+ * Row-major batched matmul with broadcasting batch dims, written into a new Float32Array. With
+ * `rowBias` (a float32 vector of the output's last dim, B shared by every batch) the output starts
+ * as that row repeated and the product is added onto it (sgemm's beta = 1): `_FusedMatMul`'s bias
+ * without a second output array and pass.
+ */
 export function blasBatchMatMul(
   blas: Gemm, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean,
+  rowBias: Float32Array | null = null,
 ): TensorInfo {
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -78,7 +84,8 @@ export function blasBatchMatMul(
 
   // One big product when B is shared and A's batches are stacked rows: [batch*m, k] x [k, n].
   if (batchB === 1 && !transposeA && batchA === batch) {
-    blas.sgemm(false, transposeB, batch * m, n, k, 1, av, lda, bv, ldb, 0, out, n);
+    if (rowBias) for (let r = 0, rows = batch * m; r < rows; r++) out.set(rowBias, r * n);
+    blas.sgemm(false, transposeB, batch * m, n, k, 1, av, lda, bv, ldb, rowBias ? 1 : 0, out, n);
     return backend.makeTensorInfo(outShape, 'float32', out);
   }
   const aIndex = batchIndexMap(batchShapeA, outBatchShape);
@@ -148,8 +155,15 @@ export const fusedMatMulOverride: KernelOverride = {
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) {
       return fallback(args as never);
     }
-    let current = blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB);
-    if (bias) {
+    // A bias of the output's last dim (the common [n] case) rides on sgemm's beta = 1 when the
+    // product is one stacked sgemm; any other bias shape is added after, with broadcasting.
+    const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    // tfjs's fused matMul hands the kernel 3-D operands ([batch, m, k] and [1, k, n] for a weight).
+    const stacked = state.blas !== null && !attrs.transposeA && sizeOf(b.shape.slice(0, -2)) === 1;
+    const rowBias = stacked && bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
+      ? values(backend, bias) : null;
+    let current = blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB, rowBias);
+    if (bias && !rowBias) {
       const withBias = binaryOp('Add', backend, current, bias);
       backend.disposeIntermediateTensorInfo(current);
       current = withBias;
