@@ -17,14 +17,20 @@
 const EXP_HI: f32 = 88.3762626647949;
 const EXP_LO: f32 = -87.33654475;
 
+/** 1.5·2^23: adding it rounds a float32 |t| < 2^22 to an integer, which lands in the low mantissa bits. */
+const ROUND_MAGIC: f32 = 12582912.0;
+
 // @ts-ignore: decorator
 @inline function exp4(x: v128): v128 {
   const over = f32x4.gt(x, f32x4.splat(EXP_HI));
   const under = f32x4.lt(x, f32x4.splat(EXP_LO));
   // Lanes below EXP_LO are computed as e^0 and zeroed at the end: clamping them to EXP_LO instead
   // would make p·2^k subnormal, and a subnormal product costs ~4× the whole kernel (measured).
-  const xc = f32x4.min(v128.andnot(x, under), f32x4.splat(EXP_HI));
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  // pmin keeps a NaN in its first operand.
+  const xc = f32x4.pmin(v128.andnot(x, under), f32x4.splat(EXP_HI));
+  // k = round(x·log2 e), by the magic-number trick (no round and no float→int conversion).
+  const tm = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(ROUND_MAGIC));
+  const k = f32x4.sub(tm, f32x4.splat(ROUND_MAGIC));
   let y = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
   y = f32x4.add(y, f32x4.mul(k, f32x4.splat(2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -34,7 +40,8 @@ const EXP_LO: f32 = -87.33654475;
   p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, y), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, y), y), y), f32x4.splat(1.0));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  // 2^k in the exponent bits: the integer k is tm's bits minus the magic number's.
+  const pow2 = i32x4.shl(i32x4.add(i32x4.sub(tm, f32x4.splat(ROUND_MAGIC)), i32x4.splat(127)), 23);
   const r = f32x4.mul(p, pow2);
   return v128.andnot(v128.bitselect(f32x4.splat(Infinity), r, over), under);
 }
@@ -520,4 +527,86 @@ export function rowSums(x: usize, out: usize, rows: i32, cols: i32): void {
     for (let j = full; j < cols; j++) s += <f64>load<f32>(p + (<usize>j << 2));
     store<f32>(out + (<usize>r << 2), <f32>s);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcasting binary ops over rows: out[r, j] = a[r·aRow + j·aInc] ∘ b[r·bRow + j·bInc] for
+// r < rows, j < n (aInc, bInc ∈ {0, 1}: 0 repeats one value along the row). Same-shape, trailing-
+// axis ([R, n] + [n]), keep-dims ([R, n] − [R, 1]) and scalar broadcasts all take this form.
+// Float32 results are the correctly rounded ones, as the JS kernels' (double arithmetic rounded
+// once to float32 gives the same bits for + − × ÷).
+
+const OP_ADD = 0;
+const OP_SUB = 1;
+const OP_MUL = 2;
+const OP_DIV = 3;
+const OP_MAX = 4;
+const OP_MIN = 5;
+const OP_SQDIFF = 6;
+
+// @ts-ignore: decorator
+@inline function op4(op: i32, a: v128, b: v128): v128 {
+  if (op == OP_ADD) return f32x4.add(a, b);
+  if (op == OP_SUB) return f32x4.sub(a, b);
+  if (op == OP_MUL) return f32x4.mul(a, b);
+  if (op == OP_DIV) return f32x4.div(a, b);
+  if (op == OP_MAX) return f32x4.max(a, b);
+  if (op == OP_MIN) return f32x4.min(a, b);
+  const d = f32x4.sub(a, b);
+  return f32x4.mul(d, d);
+}
+
+// @ts-ignore: decorator
+@inline function binaryRows(op: i32, a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  const full = n & ~3;
+  for (let r = 0; r < rows; r++) {
+    const ap = a + (<usize>(r * aRow) << 2);
+    const bp = b + (<usize>(r * bRow) << 2);
+    const op_ = out + (<usize>(r * n) << 2);
+    if (aInc && bInc) {
+      for (let j = 0; j < full; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(op_ + o, op4(op, v128.load(ap + o), v128.load(bp + o)));
+      }
+    } else if (aInc) {
+      const vb = v128.load32_splat(bp);
+      for (let j = 0; j < full; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(op_ + o, op4(op, v128.load(ap + o), vb));
+      }
+    } else {
+      const va = v128.load32_splat(ap);
+      for (let j = 0; j < full; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(op_ + o, op4(op, va, bInc ? v128.load(bp + o) : v128.load32_splat(bp)));
+      }
+    }
+    for (let j = full; j < n; j++) {
+      const va = v128.load32_splat(ap + (<usize>(j * aInc) << 2));
+      const vb = v128.load32_splat(bp + (<usize>(j * bInc) << 2));
+      store<f32>(op_ + (<usize>j << 2), f32x4.extract_lane(op4(op, va, vb), 0));
+    }
+  }
+}
+
+export function add(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_ADD, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function sub(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_SUB, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function mul(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_MUL, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function div(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_DIV, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function maximum(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_MAX, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function minimum(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_MIN, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+}
+export function squaredDifference(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  binaryRows(OP_SQDIFF, a, b, out, rows, n, aRow, bRow, aInc, bInc);
 }

@@ -1,6 +1,6 @@
 /**
- * The `apogee-cpu` backend: a tfjs backend whose instance is the cpu backend's `MathBackendCPU`,
- * with every cpu kernel registered for it and the hot ones replaced (the way tfjs's own backends
+ * The `apogee-cpu` backend: a tfjs backend whose instance is the cpu backend's `MathBackendCPU`
+ * (plus a pool of output arrays), with every cpu kernel registered for it and the hot ones replaced (the way tfjs's own backends
  * plug in: `registerBackend` + `registerKernel`). Registering is explicit; importing this module
  * registers nothing.
  */
@@ -20,6 +20,7 @@ import {
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas';
 import type { SimdKernels } from './wasm/simd';
+import { BufferPool } from './kernels/buffer-pool';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
@@ -29,6 +30,46 @@ import { fusedKernelConfigs } from './kernels/fused';
 import { attentionKernelConfigs } from './kernels/attention';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
+
+type DataId = object;
+type BackendValues = Parameters<MathBackendCPU['write']>[0];
+
+/**
+ * The cpu backend plus a pool of kernel output arrays (`kernels/buffer-pool.ts`): every array
+ * stored for a tensor is counted, a pool-born array returns to the pool when its last tensor is
+ * disposed, and `readSync` (what `dataSync()`/`data()` read) copies pool-born arrays, so none of
+ * them ever reaches user code.
+ */
+export class ApogeeCpuBackend extends MathBackendCPU {
+  readonly pool = new BufferPool();
+
+  override write(values: BackendValues, shape: number[], dtype: Parameters<MathBackendCPU['write']>[2]): DataId {
+    this.pool.retain(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: Parameters<MathBackendCPU['move']>[3], refCount: number): void {
+    this.pool.retain(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.release(values);
+    return released;
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = super.readSync(dataId);
+    return this.pool.owns(values) ? (values as Float32Array).slice() : values;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.pool.clear();
+  }
+}
 
 /** The backend's name in tfjs (`tf.setBackend('apogee-cpu')`). */
 export const APOGEE_CPU_BACKEND = 'apogee-cpu';
@@ -65,7 +106,7 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
   state.simd = simd;
   if (registered) return;
   if (!findBackendFactory(APOGEE_CPU_BACKEND)) {
-    registerBackend(APOGEE_CPU_BACKEND, () => quiet(new MathBackendCPU()), 2);
+    registerBackend(APOGEE_CPU_BACKEND, () => quiet(new ApogeeCpuBackend()), 2);
   }
   for (const config of getKernelsForBackend('cpu')) {
     if (getKernel(config.kernelName, APOGEE_CPU_BACKEND)) unregisterKernel(config.kernelName, APOGEE_CPU_BACKEND);

@@ -11,6 +11,7 @@ import { fastExp } from './fast-math';
 import { jsGemm, type Gemm } from './matmul';
 import { values, type KernelState } from './types';
 import type { SimdKernels } from '../wasm/simd';
+import { takeOutput } from './buffer-pool';
 
 interface AttentionAttrs {
   batch: number;
@@ -36,7 +37,8 @@ function forward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs 
   const { B, H, T, d, d3, hd } = dims(qkv, attrs);
   const qv = values(backend, qkv);
   const bv = values(backend, bias);
-  const out = new Float32Array(B * T * d);
+  // Every head writes its columns of every row: a pooled (unzeroed) array is fully overwritten.
+  const out = T > 0 && hd > 0 ? takeOutput(backend, B * T * d) : new Float32Array(B * T * d);
   const save = !!attrs.saveProbs;
   const [bB, bH] = bias.shape;
   const TT = T * T;
@@ -59,7 +61,10 @@ function forward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs 
       }
     }
     const y = backend.makeTensorInfo([B * T, d], 'float32', out);
-    return save ? [y, backend.makeTensorInfo([B, H, T, T], 'float32', a.read(probsPtr, B * H * TT))] : y;
+    if (!save) return y;
+    const probs = takeOutput(backend, B * H * TT);
+    probs.set(a.at(probsPtr, B * H * TT));
+    return [y, backend.makeTensorInfo([B, H, T, T], 'float32', probs)];
   }
   const probs = new Float32Array(save ? B * H * TT : TT);
   if (T > 0 && hd > 0) {
@@ -103,7 +108,8 @@ function backward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs
   const qv = values(backend, qkv);
   const pv = values(backend, probs);
   const gv = values(backend, dy);
-  const dqkv = new Float32Array(B * T * d3);
+  // dq, dk and dv of every head cover every element.
+  const dqkv = T > 0 && hd > 0 ? takeOutput(backend, B * T * d3) : new Float32Array(B * T * d3);
   const TT = T * T;
   if (T > 0 && hd > 0) {
     // dz, the gradient of the scores, lives in the SIMD kernels' memory when they run (with a

@@ -8,6 +8,16 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+import { takeOutput } from './buffer-pool';
+import type { BinaryRows, SimdExports, SimdKernels } from '../wasm/simd';
+
+/** The SIMD kernel of each op (Pow has none: it stays a JS loop). */
+const SIMD_OPS: Partial<Record<BinaryName, keyof SimdExports>> = {
+  Add: 'add', Sub: 'sub', Multiply: 'mul', RealDiv: 'div', Maximum: 'maximum', Minimum: 'minimum', SquaredDifference: 'squaredDifference',
+};
+
+/** Below this many output elements the JS loop is cheaper than copying into the SIMD kernels' memory. */
+const SIMD_MIN_ELEMENTS = 256;
 
 /** Element expressions over `a` and `b`, matching the cpu backend's float32 semantics. */
 export const BINARY_EXPRESSIONS = {
@@ -121,11 +131,25 @@ export function planBroadcast(aShape: readonly number[], bShape: readonly number
   };
 }
 
-/** Runs a float32 binary op with broadcasting; the caller checked both dtypes are float32. */
-export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo): TensorInfo {
+/**
+ * Runs a float32 binary op with broadcasting; the caller checked both dtypes are float32. With
+ * `simd`, plans of at most one outer dim (same shape, trailing-axis, keep-dims and scalar
+ * broadcasts) of at least SIMD_MIN_ELEMENTS run on the WebAssembly kernels.
+ */
+export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, simd: SimdKernels | null = null): TensorInfo {
   const plan = planBroadcast(a.shape, b.shape);
-  const out = new Float32Array(sizeOf(plan.outShape));
-  if (out.length > 0) {
+  // Both loops write every output element.
+  const out = takeOutput(backend, sizeOf(plan.outShape));
+  const kernel = SIMD_OPS[name];
+  if (simd && kernel && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
+    const w = simd.begin();
+    const ap = w.put(values(backend, a));
+    const bp = w.put(values(backend, b));
+    const op = w.alloc(out.length);
+    const rows = plan.outer.length ? plan.outer[0] : 1;
+    (w.k[kernel] as BinaryRows)(ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
+    out.set(w.at(op, out.length));
+  } else if (out.length > 0) {
     loopFor(name)(values(backend, a), values(backend, b), out, plan.outer, plan.aStr, plan.bStr, plan.n, plan.aInc, plan.bInc);
   }
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
@@ -133,10 +157,10 @@ export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInf
 
 export const binaryOverrides: KernelOverride[] = (Object.keys(BINARY_EXPRESSIONS) as BinaryName[]).map((name) => ({
   kernelName: name,
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend } = args as unknown as KernelArgs;
     const { a, b } = inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args as never);
-    return binaryOp(name, backend, a, b);
+    return binaryOp(name, backend, a, b, state.simd);
   },
 }));

@@ -149,6 +149,13 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
       [[0, 3], [3]],
       [[2, 0], [1, 1]],
       [[], []],
+      // ≥ 256 elements: the SIMD path (row tails included), and a two-outer-dim plan that is not.
+      [[33, 37], [33, 37]],
+      [[33, 37], [37]],
+      [[33, 37], [33, 1]],
+      [[1031], []],
+      [[], [9, 31]],
+      [[3, 40, 7], [3, 1, 7]],
     ];
     const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
       ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div],
@@ -169,6 +176,10 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
       { shape: [6], values: Float32Array.from([1, NaN, 2, 0, 3, Infinity]) },
     ];
     for (const [name, op] of ops) expectSameAsCpu(special, op, undefined, `${name} special values`);
+    const tile = (v: Float32Array, n: number) => Float32Array.from({ length: n }, (_, i) => v[i % v.length]);
+    const specialLong: Inputs = special.map((x) => ({ shape: [258], values: tile(x.values as Float32Array, 258) }));
+    specialLong[1].values = tile(Float32Array.from([1, NaN, 2, 0, 3, Infinity, -0]), 258);
+    for (const [name, op] of ops) expectSameAsCpu(specialLong, op, undefined, `${name} special values, SIMD length`);
     // Non-float dtypes go to the cpu kernels.
     const ints: Inputs = [{ shape: [3], values: Int32Array.from([1, -2, 3]) }, { shape: [1], values: Int32Array.from([4]) }];
     for (const op of [tf.add, tf.sub, tf.mul, tf.maximum]) expectSameAsCpu(ints, op, undefined, 'int32 binary');

@@ -7,6 +7,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from '../blas';
 import { binaryOp } from './binary';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+import { takeOutput } from './buffer-pool';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -17,7 +18,8 @@ interface MatMulAttrs {
 export type Gemm = Pick<Blas, 'sgemm'>;
 
 /**
- * Plain-JS row-major GEMM with the CBLAS argument order (any alpha, beta 0 only), used when no
+ * Plain-JS row-major GEMM with the CBLAS argument order (any alpha, beta 0 only: callers pass no
+ * row bias with it), used when no
  * CBLAS library is loaded: a row-axpy loop the JIT keeps in registers, ~2× the cpu kernel, and
  * with numpy batch broadcasting (the cpu kernel's batch mapping is not broadcasting).
  */
@@ -47,7 +49,7 @@ export const jsGemm: Gemm = {
 
 /**
  * Row-major batched matmul with broadcasting batch dims, written into a new Float32Array. With
- * `rowBias` (a float32 vector of the output's last dim, B shared by every batch) the output starts
+ * `rowBias` (a float32 vector of the output's last dim; CBLAS only) the output starts
  * as that row repeated and the product is added onto it (sgemm's beta = 1): `_FusedMatMul`'s bias
  * without a second output array and pass.
  */
@@ -72,8 +74,14 @@ export function blasBatchMatMul(
   const outBatchShape = backend_util.assertAndGetBroadcastShape(batchShapeA, batchShapeB);
   const outShape = [...outBatchShape, m, n];
   const batch = sizeOf(outBatchShape);
-  const out = new Float32Array(batch * m * n);
-  if (out.length === 0 || k === 0) return backend.makeTensorInfo(outShape, 'float32', out);
+  if (batch * m * n === 0 || k === 0) {
+    // No products to run: zeros (plus the bias rows).
+    const zeros = new Float32Array(batch * m * n);
+    if (rowBias && n > 0) for (let r = 0; r < batch * m; r++) zeros.set(rowBias, r * n);
+    return backend.makeTensorInfo(outShape, 'float32', zeros);
+  }
+  // sgemm with beta = 0 (or onto the prefilled bias rows) writes every element.
+  const out = takeOutput(backend, batch * m * n);
 
   const av = values(backend, a);
   const bv = values(backend, b);
@@ -82,10 +90,11 @@ export function blasBatchMatMul(
   const batchA = sizeOf(batchShapeA);
   const batchB = sizeOf(batchShapeB);
 
+  if (rowBias) for (let r = 0, rows = batch * m; r < rows; r++) out.set(rowBias, r * n);
+  const beta = rowBias ? 1 : 0;
   // One big product when B is shared and A's batches are stacked rows: [batch*m, k] x [k, n].
   if (batchB === 1 && !transposeA && batchA === batch) {
-    if (rowBias) for (let r = 0, rows = batch * m; r < rows; r++) out.set(rowBias, r * n);
-    blas.sgemm(false, transposeB, batch * m, n, k, 1, av, lda, bv, ldb, rowBias ? 1 : 0, out, n);
+    blas.sgemm(false, transposeB, batch * m, n, k, 1, av, lda, bv, ldb, beta, out, n);
     return backend.makeTensorInfo(outShape, 'float32', out);
   }
   const aIndex = batchIndexMap(batchShapeA, outBatchShape);
@@ -97,7 +106,7 @@ export function blasBatchMatMul(
     const ai = aIndex(i) * aStep;
     const bi = bIndex(i) * bStep;
     blas.sgemm(transposeA, transposeB, m, n, k, 1,
-      av.subarray(ai, ai + aStep), lda, bv.subarray(bi, bi + bStep), ldb, 0,
+      av.subarray(ai, ai + aStep), lda, bv.subarray(bi, bi + bStep), ldb, beta,
       out.subarray(i * cStep, (i + 1) * cStep), n);
   }
   return backend.makeTensorInfo(outShape, 'float32', out);
@@ -155,16 +164,14 @@ export const fusedMatMulOverride: KernelOverride = {
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) {
       return fallback(args as never);
     }
-    // A bias of the output's last dim (the common [n] case) rides on sgemm's beta = 1 when the
-    // product is one stacked sgemm; any other bias shape is added after, with broadcasting.
+    // A bias of the output's last dim (the common [n] case) rides on sgemm's beta = 1 (CBLAS only:
+    // the JS GEMM has no beta); any other bias shape is added after, with broadcasting.
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    // tfjs's fused matMul hands the kernel 3-D operands ([batch, m, k] and [1, k, n] for a weight).
-    const stacked = state.blas !== null && !attrs.transposeA && sizeOf(b.shape.slice(0, -2)) === 1;
-    const rowBias = stacked && bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
+    const rowBias = state.blas !== null && bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
       ? values(backend, bias) : null;
     let current = blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB, rowBias);
     if (bias && !rowBias) {
-      const withBias = binaryOp('Add', backend, current, bias);
+      const withBias = binaryOp('Add', backend, current, bias, state.simd);
       backend.disposeIntermediateTensorInfo(current);
       current = withBias;
     }

@@ -7,6 +7,14 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { SimdKernels } from '../wasm/simd';
 import { values } from './types';
+import { takeOutput } from './buffer-pool';
+
+/** A copy of `n` float32 at byte address `p` of the kernels' memory, in an output array of `backend`. */
+function result(backend: MathBackendCPU, w: SimdKernels, p: number, n: number): Float32Array {
+  const out = takeOutput(backend, n);
+  out.set(w.at(p, n));
+  return out;
+}
 
 type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
 
@@ -18,8 +26,8 @@ export function simdGeluTanh(w: SimdKernels, { inputs, backend, attrs }: Args<{ 
   const out = a.alloc(n);
   const sig = attrs?.withSigmoid ? a.alloc(n) : 0;
   a.k.gelu(x, out, sig, n);
-  const y = backend.makeTensorInfo(inputs.x.shape, 'float32', a.read(out, n));
-  return sig ? [y, backend.makeTensorInfo(inputs.x.shape, 'float32', a.read(sig, n))] : y;
+  const y = backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, out, n));
+  return sig ? [y, backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, sig, n))] : y;
 }
 
 export function simdGeluTanhGrad(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
@@ -30,7 +38,7 @@ export function simdGeluTanhGrad(w: SimdKernels, { inputs, backend }: Args): Ten
   const sig = inputs.s ? a.put(values(backend, inputs.s)) : 0;
   const out = a.alloc(n);
   a.k.geluGrad(x, dy, sig, out, n);
-  return backend.makeTensorInfo(inputs.x.shape, 'float32', a.read(out, n));
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, out, n));
 }
 
 export function simdLayerNorm(w: SimdKernels, { inputs, backend, attrs }: Args<{ epsilon: number; withStats?: number }>): TensorInfo | TensorInfo[] {
@@ -45,8 +53,8 @@ export function simdLayerNorm(w: SimdKernels, { inputs, backend, attrs }: Args<{
   const out = a.alloc(xv.length);
   const stats = attrs.withStats ? a.alloc(4 * rows) : 0;
   a.k.layerNorm(xp, gp, bp, out, stats, rows, d, attrs.epsilon);
-  const y = backend.makeTensorInfo(x.shape, 'float32', a.read(out, xv.length));
-  return stats ? [y, backend.makeTensorInfo([rows, 4], 'float32', a.read(stats, 4 * rows))] : y;
+  const y = backend.makeTensorInfo(x.shape, 'float32', result(backend, a, out, xv.length));
+  return stats ? [y, backend.makeTensorInfo([rows, 4], 'float32', result(backend, a, stats, 4 * rows))] : y;
 }
 
 export function simdLayerNormGrad(w: SimdKernels, { inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo[] {
@@ -65,9 +73,9 @@ export function simdLayerNormGrad(w: SimdKernels, { inputs, backend, attrs }: Ar
   const xhat = a.alloc(d);
   a.k.layerNormGrad(dyp, xp, gp, sp, dx, dg, db, xhat, rows, d, attrs.epsilon);
   return [
-    backend.makeTensorInfo(x.shape, 'float32', a.read(dx, xv.length)),
-    backend.makeTensorInfo(gamma.shape, 'float32', a.read(dg, d)),
-    backend.makeTensorInfo(gamma.shape, 'float32', a.read(db, d)),
+    backend.makeTensorInfo(x.shape, 'float32', result(backend, a, dx, xv.length)),
+    backend.makeTensorInfo(gamma.shape, 'float32', result(backend, a, dg, d)),
+    backend.makeTensorInfo(gamma.shape, 'float32', result(backend, a, db, d)),
   ];
 }
 
@@ -96,9 +104,9 @@ export function simdAdamWUpdate(w: SimdKernels, { inputs, backend, attrs }: Args
   const { lr, beta1, beta2, epsilon, c1, c2, decay, scale } = attrs;
   a.k.adamw(pp, mp, vp, gp, p1, m1, v1, n, lr / c1, beta1, beta2, epsilon, c2, decay, scale);
   return [
-    backend.makeTensorInfo(param.shape, 'float32', a.read(p1, n)),
-    backend.makeTensorInfo(param.shape, 'float32', a.read(m1, n)),
-    backend.makeTensorInfo(param.shape, 'float32', a.read(v1, n)),
+    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, p1, n)),
+    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, m1, n)),
+    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, v1, n)),
   ];
 }
 
@@ -151,7 +159,7 @@ export function simdScaledMaskedSoftmax(w: SimdKernels, { inputs, backend, attrs
   for (let i = 0; i < blockOffsets.length; i++) {
     a.k.softmaxRows(x + i * blockBytes, b + blockOffsets[i] * 4, rowStride, x + i * blockBytes, rowsPerBlock, k, attrs.scale);
   }
-  return backend.makeTensorInfo(shape, 'float32', a.read(x, sv.length));
+  return backend.makeTensorInfo(shape, 'float32', result(backend, a, x, sv.length));
 }
 
 export function simdScaledMaskedSoftmaxGrad(w: SimdKernels, { inputs, backend, attrs }: Args<{ scale: number }>): TensorInfo {
@@ -163,7 +171,7 @@ export function simdScaledMaskedSoftmaxGrad(w: SimdKernels, { inputs, backend, a
   const g = a.put(values(backend, dy));
   const p = a.put(pv);
   a.k.softmaxGradRows(g, p, g, pv.length / k, k, attrs.scale);
-  return backend.makeTensorInfo(probs.shape, 'float32', a.read(g, pv.length));
+  return backend.makeTensorInfo(probs.shape, 'float32', result(backend, a, g, pv.length));
 }
 
 export function simdLogSumExpRows(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
@@ -173,7 +181,7 @@ export function simdLogSumExpRows(w: SimdKernels, { inputs, backend }: Args): Te
   const xp = a.put(values(backend, x));
   const out = a.alloc(rows);
   a.k.logSumExpRows(xp, out, rows, n);
-  return backend.makeTensorInfo([rows], 'float32', a.read(out, rows));
+  return backend.makeTensorInfo([rows], 'float32', result(backend, a, out, rows));
 }
 
 export function simdLogSumExpRowsGrad(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
@@ -184,7 +192,7 @@ export function simdLogSumExpRowsGrad(w: SimdKernels, { inputs, backend }: Args)
   const xp = a.put(values(backend, x));
   const l = a.put(values(backend, lse));
   a.k.logSumExpRowsGrad(g, xp, l, xp, rows, n);
-  return backend.makeTensorInfo(x.shape, 'float32', a.read(xp, rows * n));
+  return backend.makeTensorInfo(x.shape, 'float32', result(backend, a, xp, rows * n));
 }
 
 export function simdSumOfSquares(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
