@@ -38,9 +38,10 @@ export function attention(w: Weights, prefix: string, input: AttentionInput, ctx
     // Whole-sequence attention without dropout on the probabilities: one fused op reads q, k, v
     // out of qkv in place and writes the merged heads (apogee-cpu; composite tfjs ops elsewhere).
     merged = multiHeadAttention(qkv, bias, { batch: B, heads: H });
-    // Keys and values are only read by KV-cache generation (eval mode); in training they are
-    // built on first access (in the caller's scope, while qkv is alive), so a step pays nothing.
-    kv = ctx.train ? lazyKv(split) : (([, k, v]) => ({ k, v }))(split());
+    // Keys and values are only read by KV-cache generation (its prefill); they are built on first
+    // access (in the caller's scope, while qkv is alive), so training steps and log-prob or reward
+    // forwards, which never read them, pay nothing for the transpose.
+    kv = lazyKv(split);
   } else {
     // [B·T, 3d] → [3, B, H, T, hd] in one transpose, then split into q, k, v.
     const [q, kNew, vNew] = split();
