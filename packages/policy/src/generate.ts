@@ -4,6 +4,7 @@ import type { GptModel } from './gpt-model';
 import type { LayerKv } from './model/attention';
 import { leftPaddedCausalBias, MASKED } from './model/gpt';
 import { hostDecodeStep, HostKvCache } from './model/host-kv-cache';
+import { logSumExpRows } from './model/fused';
 
 /** `GenerateOptions` plus GPT-specific switches. */
 export interface GptGenerateOptions extends GenerateOptions {
@@ -94,7 +95,10 @@ async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: num
     for (;;) {
       if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'Generation was aborted.');
       const data = await logits.data();
-      const lse = logSumExpRows(data, live.length, V);
+      // log Σ exp per row (the fused op: one SIMD pass on apogee-cpu), for the sampled tokens' log-probs.
+      const lseTensor = tf.tidy(() => logSumExpRows(logits as tf.Tensor2D));
+      const lse = lseTensor.dataSync();
+      lseTensor.dispose();
       const tokens = options.sampler.next({
         logits: Float32Array.from(data),
         batch: live.length,
@@ -190,7 +194,7 @@ function makeDecoder(model: GptModel, prompts: number[][], rows: Row[], Tp: numb
         const positions = Int32Array.from(kept, (r) => r.promptIds.length + r.ids.length - 1);
         return tf.tidy(() => hostDecodeStep(model.weights, model.config, cache, ids, positions, hostRows, col));
       },
-      dispose: () => undefined,
+      dispose: () => cache.dispose(),
     };
   }
   let kv: LayerKv[] = [];
@@ -257,19 +261,6 @@ function gatherRows(kv: LayerKv[], keep: number[]): LayerKv[] {
 
 function disposeKv(kv: LayerKv[]): void {
   for (const l of kv) tf.dispose([l.k, l.v]);
-}
-
-/** log Σ exp(logits) of each row, in float64. */
-function logSumExpRows(data: ArrayLike<number>, rows: number, V: number): Float64Array {
-  const out = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let max = -Infinity;
-    for (let j = r * V; j < (r + 1) * V; j++) if (data[j] > max) max = data[j];
-    let s = 0;
-    for (let j = r * V; j < (r + 1) * V; j++) s += Math.exp(data[j] - max);
-    out[r] = max + Math.log(s);
-  }
-  return out;
 }
 
 /** Decode a finished row; a stop sequence cuts the text there and the ids before the token it starts in. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@apogee/runtime';
+import { activeSimd, initBackend, setActiveSimd } from '@apogee/runtime';
 import { ERROR_CODES, Rng, silentLogger, type PromptResponse } from '@apogee/core';
 import { expectNoTensorLeak, makeTempDir, maxAbsDiff } from '@apogee/testing';
 import { ByteTokenizer } from '@apogee/tokenizers';
@@ -21,7 +21,18 @@ beforeAll(async () => {
 });
 
 describe('GptPolicy generation', () => {
-  it('gives the same greedy tokens and log-probs with and without the KV cache (left-padded prompts)', async () => {
+  // The host cache runs on apogee-cpu's SIMD kernels when they are on, else on JS loops: both paths.
+  it.each([['SIMD kernels', true], ['JS kernels', false]])('gives the same greedy tokens and log-probs with and without the KV cache (left-padded prompts), %s', async (_name, simdOn) => {
+    const simd = activeSimd();
+    if (!simdOn) setActiveSimd(null);
+    try {
+      await cacheMatchesPlain();
+    } finally {
+      setActiveSimd(simd);
+    }
+  });
+
+  async function cacheMatchesPlain() {
     const policy = make();
     const prompts = ['Hi', 'A much longer prompt', ''];
     const opts = { sampler: greedySampler, rng: Rng.fromSeed(1), maxNewTokens: 12, n: 2 };
@@ -39,7 +50,7 @@ describe('GptPolicy generation', () => {
     expect(alone[0][0].tokenIds).toEqual(cached[0][0].tokenIds);
     expect(cached[0]).toHaveLength(2);
     policy.dispose();
-  });
+  }
 
   it('matches decoding without a cache for the exact-erf GELU too', async () => {
     const policy = GptPolicy.create(gptConfig('tiny', { blockSize: 64, nEmbd: 32, activation: 'gelu' }), tokenizer, 9);

@@ -610,3 +610,110 @@ export function minimum(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow:
 export function squaredDifference(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
   binaryRows(OP_SQDIFF, a, b, out, rows, n, aRow, bRow, aInc, bInc);
 }
+
+// ---------------------------------------------------------------------------------------------
+// One-token attention against a key/value cache, for KV-cache decoding: for each row r and head h,
+// write the new key and value (from the fused projection `qkv` [rows, 3d]) at column `col` of the
+// row's cache slot, then out[r, h·hd …] = Σ_j softmax_j(scale · q·k_j) v_j over columns pad[r]..col.
+// Caches are [slots, heads, maxTime, hd]; `slots` and `pads` are int32 per row; `scores` holds
+// maxTime floats of scratch. hd must be a multiple of 4.
+
+/** The four horizontal sums of a, b, c, d as one vector [Σa, Σb, Σc, Σd]. */
+// @ts-ignore: decorator
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const x = f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const y = f32x4.add(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(x, y, 0, 2, 4, 6), v128.shuffle<f32>(x, y, 1, 3, 5, 7));
+}
+
+export function decodeAttention(qkv: usize, kc: usize, vc: usize, slots: usize, pads: usize, out: usize, scores: usize,
+  rows: i32, heads: i32, hd: i32, maxTime: i32, col: i32, scale: f32): void {
+  const d = heads * hd;
+  const hdBytes = <usize>hd << 2;
+  const sc = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const slot = load<i32>(slots + (<usize>r << 2));
+    const pad = load<i32>(pads + (<usize>r << 2));
+    for (let h = 0; h < heads; h++) {
+      const base = <usize>((slot * heads + h) * maxTime) * hdBytes;
+      const q = qkv + (<usize>(r * 3 * d + h * hd) << 2);
+      const K = kc + base;
+      const V = vc + base;
+      memory.copy(K + <usize>col * hdBytes, q + (<usize>d << 2), hdBytes);
+      memory.copy(V + <usize>col * hdBytes, q + (<usize>(2 * d) << 2), hdBytes);
+      // scores = scale · q·k_j, four keys at a time, and their max
+      let vm = f32x4.splat(-Infinity);
+      let j = pad;
+      for (; j + 3 <= col; j += 4) {
+        const k0 = K + <usize>j * hdBytes;
+        let a0 = f32x4.splat(0);
+        let a1 = f32x4.splat(0);
+        let a2 = f32x4.splat(0);
+        let a3 = f32x4.splat(0);
+        for (let e: usize = 0; e < hdBytes; e += 16) {
+          const qe = v128.load(q + e);
+          a0 = f32x4.add(a0, f32x4.mul(qe, v128.load(k0 + e)));
+          a1 = f32x4.add(a1, f32x4.mul(qe, v128.load(k0 + hdBytes + e)));
+          a2 = f32x4.add(a2, f32x4.mul(qe, v128.load(k0 + 2 * hdBytes + e)));
+          a3 = f32x4.add(a3, f32x4.mul(qe, v128.load(k0 + 3 * hdBytes + e)));
+        }
+        const s4 = f32x4.mul(hsum4(a0, a1, a2, a3), sc);
+        v128.store(scores + (<usize>j << 2), s4);
+        vm = f32x4.max(vm, s4);
+      }
+      let m = hmax(vm);
+      for (; j <= col; j++) {
+        const kj = K + <usize>j * hdBytes;
+        let acc = f32x4.splat(0);
+        for (let e: usize = 0; e < hdBytes; e += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(q + e), v128.load(kj + e)));
+        const s = f32x4.extract_lane(f32x4.mul(hsum4(acc, acc, acc, acc), sc), 0);
+        store<f32>(scores + (<usize>j << 2), s);
+        m = max1(m, s);
+      }
+      // exp and sum, four scores at a time
+      const mm = f32x4.splat(m);
+      let sum: f64 = 0;
+      j = pad;
+      for (; j + 3 <= col; j += 4) {
+        const sp = scores + (<usize>j << 2);
+        const e4 = exp4(f32x4.sub(v128.load(sp), mm));
+        v128.store(sp, e4);
+        sum += hsum(e4);
+      }
+      for (; j <= col; j++) {
+        const sp = scores + (<usize>j << 2);
+        const e = exp1(load<f32>(sp) - m);
+        store<f32>(sp, e);
+        sum += <f64>e;
+      }
+      // out = Σ_j p_j v_j / Σ_j p_j, four output columns at a time in one accumulator
+      const inv = f32x4.splat(<f32>(1.0 / sum));
+      const o = out + (<usize>(r * d + h * hd) << 2);
+      for (let e: usize = 0; e < hdBytes; e += 16) {
+        let acc = f32x4.splat(0);
+        for (let jj = pad; jj <= col; jj++) {
+          acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(scores + (<usize>jj << 2)), v128.load(V + <usize>jj * hdBytes + e)));
+        }
+        v128.store(o + e, f32x4.mul(acc, inv));
+      }
+    }
+  }
+}
+
+/** In place: x[r, j] = gelu(x[r, j] + bias[j]) for rows of n (bias then GPT-2's tanh GELU). */
+export function biasGelu(x: usize, bias: usize, rows: i32, n: i32): void {
+  const full = n & ~3;
+  for (let r = 0; r < rows; r++) {
+    const p = x + (<usize>(r * n) << 2);
+    for (let j = 0; j < full; j += 4) {
+      const o = <usize>j << 2;
+      const v = f32x4.add(v128.load(p + o), v128.load(bias + o));
+      v128.store(p + o, f32x4.mul(v, sigma2z(v)));
+    }
+    for (let j = full; j < n; j++) {
+      const o = <usize>j << 2;
+      const v = f32x4.splat(load<f32>(p + o) + load<f32>(bias + o));
+      store<f32>(p + o, f32x4.extract_lane(f32x4.mul(v, sigma2z(v)), 0));
+    }
+  }
+}

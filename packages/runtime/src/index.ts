@@ -2,7 +2,7 @@ export { initBackend, describeBackend, TENSORFLOW_PACKAGES } from './init-backen
 export type { BackendInfo, BackendName, BackendRequest, InitBackendOptions } from './init-backend';
 export { loadBlas, defaultBlasCandidates, defaultBlasThreads, isBlasDisabled } from './blas';
 export type { Blas, LoadBlasOptions, LoadBlasResult } from './blas';
-export { loadSimdKernels, isSimdDisabled, SimdKernels } from './wasm/simd';
+export { loadSimdKernels, createSimdKernels, isSimdDisabled, SimdKernels } from './wasm/simd';
 export type { SimdExports, SimdLoadResult } from './wasm/simd';
 export {
   APOGEE_CPU_BACKEND,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { activeBlas, activeSimd, createSimdKernels, type SimdKernels } from '@apogee/runtime';
 import type { GptConfig } from '../config';
 import { layerNorm, linear, EVAL_CONTEXT } from './layers';
 import { mlp } from './mlp';
@@ -9,11 +10,21 @@ import type { Weights } from './weights';
  * preallocated `[slots, heads, maxTime, headDim]` array per block and kind, written in place.
  * On CPU backends this replaces the per-step concatenation of cache tensors and the thousands of
  * tiny per-head matrix products of one-token attention with one tight loop per block.
+ *
+ * On apogee-cpu with its WebAssembly SIMD kernels (and a head size that is a multiple of 4) the
+ * cache lives in a kernels instance of its own, and attention, LayerNorm, bias and GELU of each
+ * step run there; otherwise in JS arrays and loops. One cache serves one `generate` call, which
+ * is also how long its host copies of the weights (`hostWeight`) are kept.
  */
 export class HostKvCache {
   readonly k: Float32Array[] = [];
   readonly v: Float32Array[] = [];
   readonly headDim: number;
+  /** The cache's own SIMD kernels instance, or null (JS arrays and loops). */
+  readonly simd: SimdKernels | null;
+  private readonly kPtr: number[] = [];
+  private readonly vPtr: number[] = [];
+  private readonly weights = new Map<string, Float32Array>();
 
   constructor(
     readonly layers: number,
@@ -21,25 +32,76 @@ export class HostKvCache {
     readonly heads: number,
     readonly maxTime: number,
     d: number,
+    simd: SimdKernels | null | 'auto' = 'auto',
   ) {
     this.headDim = d / heads;
     const size = slots * heads * maxTime * this.headDim;
+    this.simd = simd === 'auto'
+      ? (tf.getBackend() === 'apogee-cpu' && activeSimd() && this.headDim % 4 === 0 ? takeSpare() ?? createSimdKernels() : null)
+      : simd;
     for (let l = 0; l < layers; l++) {
-      this.k.push(new Float32Array(size));
-      this.v.push(new Float32Array(size));
+      if (this.simd) {
+        this.kPtr.push(this.simd.persist(size));
+        this.vPtr.push(this.simd.persist(size));
+      } else {
+        this.k.push(new Float32Array(size));
+        this.v.push(new Float32Array(size));
+      }
     }
   }
 
   /** Copy row `row` of prefill keys/values `[rows, heads, time, headDim]` into `slot`, columns 0..time−1. */
   fill(layer: number, k: Float32Array, v: Float32Array, time: number, row: number, slot: number): void {
     const hd = this.headDim;
+    const mem = this.simd?.f32();
     for (let h = 0; h < this.heads; h++) {
       const src = (row * this.heads + h) * time * hd;
       const dst = (slot * this.heads + h) * this.maxTime * hd;
-      this.k[layer].set(k.subarray(src, src + time * hd), dst);
-      this.v[layer].set(v.subarray(src, src + time * hd), dst);
+      if (mem) {
+        mem.set(k.subarray(src, src + time * hd), (this.kPtr[layer] >> 2) + dst);
+        mem.set(v.subarray(src, src + time * hd), (this.vPtr[layer] >> 2) + dst);
+      } else {
+        this.k[layer].set(k.subarray(src, src + time * hd), dst);
+        this.v[layer].set(v.subarray(src, src + time * hd), dst);
+      }
     }
   }
+
+  /** Byte addresses of layer `layer`'s key and value caches in `simd`'s memory. */
+  pointers(layer: number): { k: number; v: number } {
+    return { k: this.kPtr[layer], v: this.vPtr[layer] };
+  }
+
+  /** Frees the cache; its SIMD kernels instance (and memory) is kept for the next generation's cache. */
+  dispose(): void {
+    this.weights.clear();
+    if (this.simd) {
+      this.simd.releasePersistent();
+      spare = this.simd;
+    }
+  }
+
+  /** A host copy of a weight, read once per generation (weights do not change while generating). */
+  hostWeight(w: Weights, name: string): Float32Array {
+    let values = this.weights.get(name);
+    if (!values) {
+      values = w.get(name).dataSync() as Float32Array;
+      this.weights.set(name, values);
+    }
+    return values;
+  }
+}
+
+/**
+ * One SIMD kernels instance kept from the last finished generation: WebAssembly memories are
+ * large reservations freed only by the garbage collector, so generations reuse one.
+ */
+let spare: SimdKernels | null = null;
+
+function takeSpare(): SimdKernels | null {
+  const s = spare;
+  spare = null;
+  return s;
 }
 
 /** Where each decoding row lives in the cache and which leading columns are its left padding. */
@@ -57,11 +119,25 @@ export function hostAttention(cache: HostKvCache, layer: number, qkv: Float32Arr
   const { heads: H, headDim: hd, maxTime } = cache;
   const d = H * hd;
   const R = rows.slot.length;
+  const scale = 1 / Math.sqrt(hd);
+  if (cache.simd) {
+    const a = cache.simd.begin();
+    const q = a.put(qkv);
+    const slots = a.alloc(R);
+    const pads = a.alloc(R);
+    const out = a.alloc(R * d);
+    const scores = a.alloc(maxTime);
+    const mem = new Int32Array(a.f32().buffer);
+    mem.set(rows.slot, slots >> 2);
+    mem.set(rows.pad, pads >> 2);
+    const { k, v } = cache.pointers(layer);
+    a.k.decodeAttention(q, k, v, slots, pads, out, scores, R, H, hd, maxTime, col, scale);
+    return a.read(out, R * d);
+  }
   const K = cache.k[layer];
   const V = cache.v[layer];
   const out = new Float32Array(R * d);
   const scores = new Float64Array(col + 1);
-  const scale = 1 / Math.sqrt(hd);
   for (let r = 0; r < R; r++) {
     for (let h = 0; h < H; h++) {
       const base = (rows.slot[r] * H + h) * maxTime * hd;
@@ -91,7 +167,16 @@ export function hostAttention(cache: HostKvCache, layer: number, qkv: Float32Arr
 }
 
 /** Row-wise LayerNorm of `x` `[rows, d]` on the host (same formula as `layerNorm`). */
-function hostLayerNorm(x: Float32Array, d: number, g: Float32Array, b: Float32Array, eps: number): Float32Array {
+function hostLayerNorm(cache: HostKvCache, x: Float32Array, d: number, g: Float32Array, b: Float32Array, eps: number): Float32Array {
+  if (cache.simd) {
+    const a = cache.simd.begin();
+    const xp = a.put(x);
+    const gp = a.put(g);
+    const bp = a.put(b);
+    const out = a.alloc(x.length);
+    a.k.layerNorm(xp, gp, bp, out, 0, x.length / d, d, eps);
+    return a.read(out, x.length);
+  }
   const out = new Float32Array(x.length);
   for (let o = 0; o < x.length; o += d) {
     let mean = 0;
@@ -108,8 +193,15 @@ function hostLayerNorm(x: Float32Array, d: number, g: Float32Array, b: Float32Ar
 const GELU_A = 2 * Math.sqrt(2 / Math.PI);
 
 /** In place: `x += bias` per row, then GPT-2's tanh GELU as x·σ(2·√(2/π)·(x + 0.044715x³)). */
-function hostBiasGelu(x: Float32Array, bias: Float32Array): void {
+function hostBiasGelu(cache: HostKvCache, x: Float32Array, bias: Float32Array): void {
   const n = bias.length;
+  if (cache.simd) {
+    const a = cache.simd.begin();
+    const xp = a.put(x);
+    a.k.biasGelu(xp, a.put(bias), x.length / n, n);
+    x.set(a.at(xp, x.length));
+    return;
+  }
   for (let i = 0; i < x.length; i++) {
     const v = x[i] + bias[i % n];
     x[i] = v / (1 + Math.exp(-GELU_A * (v + 0.044715 * v * v * v)));
@@ -128,9 +220,22 @@ function hostBias(x: Float32Array, bias: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i] += bias[i % n];
 }
 
-/** `a @ w` through the backend's matrix product (BLAS on apogee-cpu); host arrays in and out. */
-function hostMatMul(a: Float32Array, rows: number, w: tf.Tensor, transposeB = false): Float32Array {
-  const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, a.length / rows]), w as tf.Tensor2D, false, transposeB));
+/**
+ * `a @ w` (or `a @ wᵀ`) on host arrays: straight through apogee-cpu's CBLAS when it has one, else
+ * through the backend's matrix product.
+ */
+function hostMatMul(cache: HostKvCache, a: Float32Array, rows: number, w: Weights, name: string, transposeB = false): Float32Array {
+  const weight = w.get(name);
+  const blas = tf.getBackend() === 'apogee-cpu' ? activeBlas() : null;
+  if (blas) {
+    const [wr, wc] = weight.shape;
+    const k = a.length / rows;
+    const n = transposeB ? wr : wc;
+    const out = new Float32Array(rows * n);
+    blas.sgemm(false, transposeB, rows, n, k, 1, a, k, cache.hostWeight(w, name), wc, 0, out, n);
+    return out;
+  }
+  const out = tf.tidy(() => tf.matMul(tf.tensor2d(a, [rows, a.length / rows]), weight as tf.Tensor2D, false, transposeB));
   const data = out.dataSync() as Float32Array;
   out.dispose();
   return data;
@@ -147,7 +252,7 @@ export function hostDecodeStep(w: Weights, config: GptConfig, cache: HostKvCache
   const R = ids.length;
   const d = config.nEmbd;
   const eps = config.layerNormEpsilon;
-  const host = (name: string) => w.get(name).dataSync() as Float32Array;
+  const host = (name: string) => cache.hostWeight(w, name);
   const wte = host('wte.weight');
   const wpe = host('wpe.weight');
   const x = new Float32Array(R * d);
@@ -156,16 +261,17 @@ export function hostDecodeStep(w: Weights, config: GptConfig, cache: HostKvCache
   }
   for (let i = 0; i < config.nLayer; i++) {
     const p = `h.${i}`;
-    const qkv = hostMatMul(hostLayerNorm(x, d, host(`${p}.ln_1.weight`), host(`${p}.ln_1.bias`), eps), R, w.get(`${p}.attn.c_attn.weight`));
+    const qkv = hostMatMul(cache, hostLayerNorm(cache, x, d, host(`${p}.ln_1.weight`), host(`${p}.ln_1.bias`), eps), R, w, `${p}.attn.c_attn.weight`);
     hostBias(qkv, host(`${p}.attn.c_attn.bias`));
     const heads = hostAttention(cache, i, qkv, rows, col);
-    hostResidual(x, hostMatMul(heads, R, w.get(`${p}.attn.c_proj.weight`)), host(`${p}.attn.c_proj.bias`));
-    const hidden = hostMatMul(hostLayerNorm(x, d, host(`${p}.ln_2.weight`), host(`${p}.ln_2.bias`), eps), R, w.get(`${p}.mlp.c_fc.weight`));
-    hostBiasGelu(hidden, host(`${p}.mlp.c_fc.bias`));
-    hostResidual(x, hostMatMul(hidden, R, w.get(`${p}.mlp.c_proj.weight`)), host(`${p}.mlp.c_proj.bias`));
+    hostResidual(x, hostMatMul(cache, heads, R, w, `${p}.attn.c_proj.weight`), host(`${p}.attn.c_proj.bias`));
+    const hidden = hostMatMul(cache, hostLayerNorm(cache, x, d, host(`${p}.ln_2.weight`), host(`${p}.ln_2.bias`), eps), R, w, `${p}.mlp.c_fc.weight`);
+    hostBiasGelu(cache, hidden, host(`${p}.mlp.c_fc.bias`));
+    hostResidual(x, hostMatMul(cache, hidden, R, w, `${p}.mlp.c_proj.weight`), host(`${p}.mlp.c_proj.bias`));
   }
-  const final = hostLayerNorm(x, d, host('ln_f.weight'), host('ln_f.bias'), eps);
-  return tf.matMul(tf.tensor2d(final, [R, d]), w.get('wte.weight'), false, true);
+  const final = hostLayerNorm(cache, x, d, host('ln_f.weight'), host('ln_f.bias'), eps);
+  const logits = hostMatMul(cache, final, R, w, 'wte.weight', true);
+  return tf.tensor2d(logits, [R, logits.length / R]);
 }
 
 /** The same step with tfjs ops around the host attention (used for the exact-erf GELU). */

@@ -41,6 +41,9 @@ export interface SimdExports {
   maximum: BinaryRows;
   minimum: BinaryRows;
   squaredDifference: BinaryRows;
+  decodeAttention(qkv: number, kc: number, vc: number, slots: number, pads: number, out: number, scores: number,
+    rows: number, heads: number, hd: number, maxTime: number, col: number, scale: number): void;
+  biasGelu(x: number, bias: number, rows: number, n: number): void;
 }
 
 /** out[r, j] = a[r·aRow + j·aInc] ∘ b[r·bRow + j·bInc] for r < rows, j < n (aInc, bInc ∈ {0, 1}). */
@@ -55,13 +58,16 @@ const PAGE = 65536;
  * the last allocation of a call).
  */
 export class SimdKernels {
-  /** Where the caller's blocks start: after the module's static data, 16-byte aligned. */
-  private readonly base: number;
+  /** Where the module's static data ends, 16-byte aligned. */
+  private readonly heap: number;
+  /** Where the caller's blocks start: after the static data and the persistent blocks. */
+  private base: number;
   private top: number;
   private view: Float32Array;
 
   constructor(readonly k: SimdExports) {
-    this.base = (k.heapBase() + 15) & ~15;
+    this.heap = (k.heapBase() + 15) & ~15;
+    this.base = this.heap;
     this.top = this.base;
     this.view = new Float32Array(k.memory.buffer);
   }
@@ -70,6 +76,23 @@ export class SimdKernels {
   begin(): this {
     this.top = this.base;
     return this;
+  }
+
+  /**
+   * A block that stays (e.g. a KV cache) for as long as this instance lives: it is placed below
+   * every later call's blocks. Only for instances of one's own (`createSimdKernels`); its byte address.
+   */
+  persist(count: number, bytes = 4): number {
+    this.begin();
+    const p = this.alloc(count, bytes);
+    this.base = this.top;
+    return p;
+  }
+
+  /** Frees every persistent block (the memory stays allocated, for the next user of this instance). */
+  releasePersistent(): void {
+    this.base = this.heap;
+    this.top = this.heap;
   }
 
   /** A block of `count` elements of `bytes` each (4: float32, 8: float64); its byte address. */
@@ -122,10 +145,17 @@ export function isSimdDisabled(value: string | undefined): boolean {
   return value !== undefined && ['0', 'off', 'false', 'none'].includes(value.trim().toLowerCase());
 }
 
+let compiled: object | null = null;
 let cached: SimdLoadResult | null = null;
 
+function instantiate(): SimdKernels {
+  compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  const instance = new WebAssembly.Instance(compiled, {});
+  return new SimdKernels(instance.exports as unknown as SimdExports);
+}
+
 /**
- * Compiles and instantiates the kernels (once per process; synchronous, ~15 KB). `APOGEE_SIMD=0`
+ * Compiles and instantiates the kernels (once per process; synchronous, ~20 KB). `APOGEE_SIMD=0`
  * (or `enabled: false`) turns them off: apogee-cpu then runs its plain JS kernels, which the
  * conformance tests also cover.
  */
@@ -134,11 +164,18 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
   if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
   if (cached) return cached;
   try {
-    const module = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-    const instance = new WebAssembly.Instance(module, {});
-    cached = { kernels: new SimdKernels(instance.exports as unknown as SimdExports), reason: null };
+    cached = { kernels: instantiate(), reason: null };
   } catch (e) {
     cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
   }
   return cached;
+}
+
+/**
+ * A separate instance of the kernels with a memory of its own, for data that outlives one kernel
+ * call (a KV cache): freed with the instance when it is no longer referenced. Null when the SIMD
+ * kernels are off or unavailable.
+ */
+export function createSimdKernels(): SimdKernels | null {
+  return loadSimdKernels().kernels ? instantiate() : null;
 }
