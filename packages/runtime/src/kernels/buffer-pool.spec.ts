@@ -38,6 +38,27 @@ describe('BufferPool', () => {
     expect(pool.take(100)).not.toBe(x);
   });
 
+  it('when full, drops arrays of the least recently used lengths to keep a new one', () => {
+    const pool = new BufferPool(1200);
+    const cycle = (a: Float32Array) => {
+      pool.retain(a);
+      pool.release(a);
+    };
+    const old = [pool.take(100), pool.take(100)];
+    const mid = pool.take(50);
+    old.forEach(cycle);
+    cycle(mid);
+    expect(pool.bytes).toBe(1000);
+    expect(pool.take(50)).toBe(mid); // length 50 is now the most recent; 100 the least
+    cycle(mid);
+    const fresh = pool.take(150);
+    cycle(fresh); // 600 bytes: one length-100 array goes
+    expect(pool.bytes).toBe(400 + 200 + 600);
+    expect(pool.owns(mid)).toBe(true);
+    expect(old.filter((a) => pool.owns(a))).toHaveLength(1);
+    expect(pool.take(150)).toBe(fresh);
+  });
+
   it('maxBytes 0 reuses nothing; APOGEE_BUFFER_POOL_MB sets the default', () => {
     const pool = new BufferPool(0);
     const a = pool.take(8);

@@ -39,7 +39,7 @@ export class BufferPool {
    * values): only for kernels that write every element.
    */
   take(n: number): Float32Array {
-    const stack = this.free.get(n);
+    const stack = this.free.has(n) ? this.stackFor(n) : undefined;
     const reused = stack?.pop();
     if (reused) {
       this.pooledBytes -= reused.byteLength;
@@ -65,16 +65,34 @@ export class BufferPool {
     entry.refs--;
     if (entry.refs > 0) return;
     const bytes = entry.array.byteLength;
+    const n = entry.array.length;
+    // Full: make room by dropping arrays of the lengths used least recently (a workload that moved
+    // on to other shapes must not keep the pool to itself).
+    for (const [len, stack] of this.free) {
+      if (this.pooledBytes + bytes <= this.maxBytes) break;
+      if (len === n) continue;
+      while (stack.length > 0 && this.pooledBytes + bytes > this.maxBytes) {
+        const dropped = stack.pop()!;
+        this.entries.delete(dropped.buffer);
+        this.pooledBytes -= dropped.byteLength;
+      }
+      if (stack.length === 0) this.free.delete(len);
+    }
     if (this.pooledBytes + bytes > this.maxBytes) {
       this.entries.delete(entry.array.buffer); // not kept: the garbage collector takes it
       return;
     }
     entry.pooled = true;
     this.pooledBytes += bytes;
-    const n = entry.array.length;
-    const stack = this.free.get(n);
-    if (stack) stack.push(entry.array);
-    else this.free.set(n, [entry.array]);
+    this.stackFor(n).push(entry.array);
+  }
+
+  /** The free arrays of length n, marked as the most recently used length. */
+  private stackFor(n: number): Float32Array[] {
+    const stack = this.free.get(n) ?? [];
+    this.free.delete(n);
+    this.free.set(n, stack);
+    return stack;
   }
 
   /** Whether `values` lives in a pool-born buffer (such arrays must not be handed to user code). */
