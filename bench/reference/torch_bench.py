@@ -83,6 +83,25 @@ class Gpt(nn.Module):
         return self.ln_f(x) @ self.wte.weight.t(), kv
 
 
+def adamw(model, lr):
+    """AdamW as @apogee/policy's: betas 0.9/0.999, eps 1e-8, weight decay 0.01 on rank>=2 weights only."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=lr, betas=(0.9, 0.999), eps=1e-8,
+    )
+
+
+def optimizer_step(opt, model, loss):
+    """Backward, global-norm clipping at 1.0, loss and norm read back (as trainStep does), update."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    loss.item(), norm.item()
+    opt.step()
+
+
 def timed(fn, warmup, iters):
     """Wall-clock and process CPU milliseconds of each timed iteration."""
     for _ in range(warmup):
@@ -134,12 +153,7 @@ def main():
         reference = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
         reference.load_state_dict(model.state_dict())
         reference.requires_grad_(False)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=1e-4, betas=(0.9, 0.999), eps=1e-8,
-        )
+        opt = adamw(model, 1e-4)
         pairs, T = a.batch, a.prompt
         i = torch.arange(2 * pairs * T)
         ids = ((i * 7919 + (i >> 3)) % 256).view(2 * pairs, T)
@@ -156,34 +170,19 @@ def main():
                 ref = response_logp(reference)
             lp = response_logp(model)
             margin = (lp[:pairs] - ref[:pairs]) - (lp[pairs:] - ref[pairs:])
-            loss = F.softplus(-0.1 * margin).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            loss.item(), norm.item()
-            opt.step()
+            optimizer_step(opt, model, F.softplus(-0.1 * margin).mean())
 
         ms, cpu = timed(step, a.warmup, a.iters)
     else:
         model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=3e-4, betas=(0.9, 0.999), eps=1e-8,
-        )
+        opt = adamw(model, 3e-4)
         i = torch.arange(a.batch * (a.time + 1))
         tokens = ((i * 7919 + (i >> 3)) % a.vocab).view(a.batch, a.time + 1)
         ids, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
 
         def step():
             logits, _ = model(ids)
-            loss = F.cross_entropy(logits.view(-1, a.vocab), targets.view(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            loss.item(), norm.item()
-            opt.step()
+            optimizer_step(opt, model, F.cross_entropy(logits.view(-1, a.vocab), targets.view(-1)))
 
         ms, cpu = timed(step, a.warmup, a.iters)
     json.dump({"case": a.case, "ms": ms, "cpuMs": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__}, sys.stdout)

@@ -536,6 +536,7 @@ export function rowSums(x: usize, out: usize, rows: i32, cols: i32): void {
 // Float32 results are the correctly rounded ones, as the JS kernels' (double arithmetic rounded
 // once to float32 gives the same bits for + − × ÷).
 
+// Op codes (the JS side's BINARY_SIMD_OPS mirrors them).
 const OP_ADD = 0;
 const OP_SUB = 1;
 const OP_MUL = 2;
@@ -589,26 +590,15 @@ const OP_SQDIFF = 6;
   }
 }
 
-export function add(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_ADD, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function sub(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_SUB, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function mul(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_MUL, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function div(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_DIV, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function maximum(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_MAX, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function minimum(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_MIN, a, b, out, rows, n, aRow, bRow, aInc, bInc);
-}
-export function squaredDifference(a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
-  binaryRows(OP_SQDIFF, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+/** The broadcasting binary op `op` (OP_ADD … OP_SQDIFF); each op gets its own specialised loops. */
+export function binary(op: i32, a: usize, b: usize, out: usize, rows: i32, n: i32, aRow: i32, bRow: i32, aInc: i32, bInc: i32): void {
+  if (op == OP_ADD) binaryRows(OP_ADD, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else if (op == OP_SUB) binaryRows(OP_SUB, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else if (op == OP_MUL) binaryRows(OP_MUL, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else if (op == OP_DIV) binaryRows(OP_DIV, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else if (op == OP_MAX) binaryRows(OP_MAX, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else if (op == OP_MIN) binaryRows(OP_MIN, a, b, out, rows, n, aRow, bRow, aInc, bInc);
+  else binaryRows(OP_SQDIFF, a, b, out, rows, n, aRow, bRow, aInc, bInc);
 }
 
 // ---------------------------------------------------------------------------------------------

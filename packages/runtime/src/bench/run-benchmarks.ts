@@ -238,55 +238,31 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       results.push(result);
       continue;
     }
-    if (c === 'generate-a') {
+    if (c === 'generate-a' || c === 'dpo-a') {
       const shape = GPT_BENCH_SHAPES.a;
-      if (!options.generate) {
-        notes.push('generate-a skipped: no generation given (runBenchmarks({ generate })).');
+      const factory = c === 'generate-a' ? options.generate : options.dpo;
+      if (!factory) {
+        notes.push(`${c} skipped: no ${c === 'generate-a' ? 'generation' : 'DPO step'} given (runBenchmarks({ ${c === 'generate-a' ? 'generate' : 'dpo'} })).`);
         continue;
       }
-      const iters = options.iters ?? 3;
-      const roundsOut: BenchmarkRound[] = [];
-      let info: Record<string, number> = {};
-      for (let r = 0; r < rounds; r++) {
-        logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
-        const gen = await options.generate(shape);
-        const ours = await timeIterations(() => gen.step(), Math.min(warmup, 1), iters);
-        info = { ...gen.info };
-        gen.dispose();
-        const args = ['generate', '--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128',
-          '--vocab', String(info.vocab ?? 260), '--batch', String(info.prompts ?? 64), '--prompt', String(info.promptTokens ?? 17), '--new', String(info.newTokens ?? 64),
-          '--warmup', String(Math.min(warmup, 1)), '--iters', String(iters)];
-        const ref = torch ? runTorch(torch, args, threads) : null;
-        roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+      // Generation is long (64 × 64 tokens): fewer iterations and one warm-up.
+      const iters = options.iters ?? (c === 'generate-a' ? 3 : 5);
+      const warm = c === 'generate-a' ? Math.min(warmup, 1) : warmup;
+      const common = ['--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128', '--warmup', String(warm), '--iters', String(iters)];
+      const { roundsOut, info } = await factoryRounds(c, factory, shape, rounds, warm, iters, logger, (i) => torch && runTorch(torch, [
+        ...(c === 'generate-a'
+          ? ['generate', '--vocab', String(i.vocab ?? 260), '--batch', String(i.prompts ?? 64), '--prompt', String(i.promptTokens ?? 17), '--new', String(i.newTokens ?? 64)]
+          : ['dpo', '--vocab', String(i.vocab ?? 260), '--batch', String(i.pairs ?? shape.batch), '--prompt', String(i.tokensPerRow ?? 64)]),
+        ...common,
+      ], threads));
+      if (c === 'dpo-a') {
+        results.push(summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut));
+        continue;
       }
       const result = summarise(c, `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`, roundsOut);
       const expected = (info.prompts ?? 0) * (info.newTokens ?? 0);
       if (info.generated !== undefined && info.generated < expected) result.note = `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`;
       results.push(result);
-      continue;
-    }
-    if (c === 'dpo-a') {
-      const shape = GPT_BENCH_SHAPES.a;
-      if (!options.dpo) {
-        notes.push('dpo-a skipped: no DPO step given (runBenchmarks({ dpo })).');
-        continue;
-      }
-      const iters = options.iters ?? 5;
-      const roundsOut: BenchmarkRound[] = [];
-      let info: Record<string, number> = {};
-      for (let r = 0; r < rounds; r++) {
-        logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
-        const step = await options.dpo(shape);
-        const ours = await timeIterations(() => step.step(), warmup, iters);
-        info = { ...step.info };
-        step.dispose();
-        const args = ['dpo', '--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128',
-          '--vocab', String(info.vocab ?? 260), '--batch', String(info.pairs ?? shape.batch), '--prompt', String(info.tokensPerRow ?? 64),
-          '--warmup', String(warmup), '--iters', String(iters)];
-        const ref = torch ? runTorch(torch, args, threads) : null;
-        roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
-      }
-      results.push(summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut));
       continue;
     }
     const shapeName = c === 'train-a' ? 'a' : 'b';
@@ -327,6 +303,25 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
     notes,
     results,
   };
+}
+
+/** Rounds of a prepared step: a fresh step per round, timed, then the reference (`torch(info)`, null without PyTorch). */
+async function factoryRounds(
+  c: BenchmarkCase, factory: GptStepFactory, shape: GptBenchShape, rounds: number, warmup: number, iters: number, logger: Logger,
+  torch: (info: Record<string, number>) => { wall: number[]; cpu: number[] } | null,
+): Promise<{ roundsOut: BenchmarkRound[]; info: Record<string, number> }> {
+  const roundsOut: BenchmarkRound[] = [];
+  let info: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
+    const step = await factory(shape);
+    const ours = await timeIterations(() => step.step(), warmup, iters);
+    info = { ...step.info };
+    step.dispose();
+    const ref = torch(info);
+    roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+  }
+  return { roundsOut, info };
 }
 
 function summarise(c: BenchmarkCase, description: string, rounds: BenchmarkRound[]): BenchmarkResult {

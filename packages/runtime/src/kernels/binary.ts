@@ -9,11 +9,11 @@ import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
 import { takeOutput } from './buffer-pool';
-import type { BinaryRows, SimdExports, SimdKernels } from '../wasm/simd';
+import type { SimdKernels } from '../wasm/simd';
 
-/** The SIMD kernel of each op (Pow has none: it stays a JS loop). */
-const SIMD_OPS: Partial<Record<BinaryName, keyof SimdExports>> = {
-  Add: 'add', Sub: 'sub', Multiply: 'mul', RealDiv: 'div', Maximum: 'maximum', Minimum: 'minimum', SquaredDifference: 'squaredDifference',
+/** The SIMD kernels' op code of each op (`assembly/kernels.ts`; Pow has none: it stays a JS loop). */
+const BINARY_SIMD_OPS: Partial<Record<BinaryName, number>> = {
+  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6,
 };
 
 /** Below this many output elements the JS loop is cheaper than copying into the SIMD kernels' memory. */
@@ -140,14 +140,14 @@ export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInf
   const plan = planBroadcast(a.shape, b.shape);
   // Both loops write every output element.
   const out = takeOutput(backend, sizeOf(plan.outShape));
-  const kernel = SIMD_OPS[name];
-  if (simd && kernel && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
+  const code = BINARY_SIMD_OPS[name];
+  if (simd && code !== undefined && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
     const w = simd.begin();
     const ap = w.put(values(backend, a));
     const bp = w.put(values(backend, b));
     const op = w.alloc(out.length);
     const rows = plan.outer.length ? plan.outer[0] : 1;
-    (w.k[kernel] as BinaryRows)(ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
+    w.k.binary(code, ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
     out.set(w.at(op, out.length));
   } else if (out.length > 0) {
     loopFor(name)(values(backend, a), values(backend, b), out, plan.outer, plan.aStr, plan.bStr, plan.n, plan.aInc, plan.bInc);

@@ -173,7 +173,7 @@ function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): T
   ];
 }
 
-interface AdamWAttrs {
+export interface AdamWAttrs {
   lr: number;
   beta1: number;
   beta2: number;

@@ -8,6 +8,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { SimdKernels } from '../wasm/simd';
 import { values } from './types';
 import { takeOutput } from './buffer-pool';
+import type { AdamWAttrs } from './fused';
 
 /** A copy of `n` float32 at byte address `p` of the kernels' memory, in an output array of `backend`. */
 function result(backend: MathBackendCPU, w: SimdKernels, p: number, n: number): Float32Array {
@@ -79,16 +80,6 @@ export function simdLayerNormGrad(w: SimdKernels, { inputs, backend, attrs }: Ar
   ];
 }
 
-interface AdamWAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  c1: number;
-  c2: number;
-  decay: number;
-  scale: number;
-}
 
 export function simdAdamWUpdate(w: SimdKernels, { inputs, backend, attrs }: Args<AdamWAttrs>): TensorInfo[] {
   const { param, m, v, grad } = inputs;

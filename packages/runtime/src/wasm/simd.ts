@@ -34,20 +34,13 @@ export interface SimdExports {
   sumOfSquares(x: number, n: number): number;
   columnSums(x: number, out: number, acc: number, groups: number, rows: number, cols: number): void;
   rowSums(x: number, out: number, rows: number, cols: number): void;
-  add: BinaryRows;
-  sub: BinaryRows;
-  mul: BinaryRows;
-  div: BinaryRows;
-  maximum: BinaryRows;
-  minimum: BinaryRows;
-  squaredDifference: BinaryRows;
+  /** out[r, j] = a[r·aRow + j·aInc] ∘ b[r·bRow + j·bInc] for r < rows, j < n (aInc, bInc ∈ {0, 1}); ∘ by op code. */
+  binary(op: number, a: number, b: number, out: number, rows: number, n: number, aRow: number, bRow: number, aInc: number, bInc: number): void;
   decodeAttention(qkv: number, kc: number, vc: number, slots: number, pads: number, out: number, scores: number,
     rows: number, heads: number, hd: number, maxTime: number, col: number, scale: number): void;
   biasGelu(x: number, bias: number, rows: number, n: number): void;
 }
 
-/** out[r, j] = a[r·aRow + j·aInc] ∘ b[r·bRow + j·bInc] for r < rows, j < n (aInc, bInc ∈ {0, 1}). */
-export type BinaryRows = (a: number, b: number, out: number, rows: number, n: number, aRow: number, bRow: number, aInc: number, bInc: number) => void;
 
 const PAGE = 65536;
 
