@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@apogee/runtime';
 import { silentLogger } from '@apogee/core';
 import { readSafetensors } from '@apogee/safetensors';
-import { maxAbsDiff } from '@apogee/testing';
+import { makeTempDir, maxAbsDiff } from '@apogee/testing';
 import { GptPolicy } from './gpt-policy';
 import { sequenceLogProbs } from './log-probs';
 
@@ -40,4 +41,34 @@ describe('parity with an independent PyTorch GPT-2', () => {
       expect(maxAbsDiff(got, expected.get(`logprobs.${s}`)!.data)).toBeLessThan(1e-4);
     });
   }
+});
+
+// The export half: a checkpoint apogee writes (after training steps, so that nothing is at its
+// initial value) read by the same independent PyTorch GPT-2 (tools/policy-parity/check_export.py).
+// It needs the system Python with PyTorch (Debian's python3-torch); without it the test says so and
+// is skipped.
+const PYTHON = process.env.APOGEE_PYTHON ?? '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+(hasTorch ? describe : describe.skip)('an exported checkpoint read by the independent PyTorch GPT-2 (needs python3-torch)', () => {
+  it('gives the same logits within 1e-4', async () => {
+    await initBackend({ logger: silentLogger });
+    const policy = await GptPolicy.load(FIXTURE);
+    policy.setOptimizer({ lr: 1e-2, schedule: 'constant' });
+    const batch = [{ prompt: 'Hello', response: ' world, again.' }];
+    for (let i = 0; i < 3; i++) await policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar }));
+    const tmp = makeTempDir();
+    await policy.save(tmp.dir);
+    const sequences = [[72, 101, 108, 108, 111, 32, 119], [10, 10, 72, 117, 109, 97, 110, 58, 32, 49, 43, 49]];
+    const script = path.join(__dirname, '..', '..', '..', 'tools', 'policy-parity', 'check_export.py');
+    const r = spawnSync(PYTHON, [script, tmp.dir, JSON.stringify(sequences)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.stderr).toBe('');
+    const theirs = JSON.parse(r.stdout) as number[][][];
+    for (const [s, ids] of sequences.entries()) {
+      const logits = tf.tidy(() => policy.model.logits(policy.model.hidden(tf.tensor2d([ids], [1, ids.length], 'int32')).hidden));
+      expect(maxAbsDiff(await logits.data(), theirs[s].flat())).toBeLessThan(1e-4);
+      logits.dispose();
+    }
+    policy.dispose();
+    tmp.cleanup();
+  });
 });
