@@ -58,8 +58,8 @@ export class HostKvCache {
       const src = (row * this.heads + h) * time * hd;
       const dst = (slot * this.heads + h) * this.maxTime * hd;
       if (mem) {
-        mem.set(k.subarray(src, src + time * hd), (this.kPtr[layer] >> 2) + dst);
-        mem.set(v.subarray(src, src + time * hd), (this.vPtr[layer] >> 2) + dst);
+        mem.set(k.subarray(src, src + time * hd), this.kPtr[layer] / 4 + dst);
+        mem.set(v.subarray(src, src + time * hd), this.vPtr[layer] / 4 + dst);
       } else {
         this.k[layer].set(k.subarray(src, src + time * hd), dst);
         this.v[layer].set(v.subarray(src, src + time * hd), dst);
@@ -128,8 +128,8 @@ export function hostAttention(cache: HostKvCache, layer: number, qkv: Float32Arr
     const out = a.alloc(R * d);
     const scores = a.alloc(maxTime);
     const mem = new Int32Array(a.f32().buffer);
-    mem.set(rows.slot, slots >> 2);
-    mem.set(rows.pad, pads >> 2);
+    mem.set(rows.slot, slots / 4);
+    mem.set(rows.pad, pads / 4);
     const { k, v } = cache.pointers(layer);
     a.k.decodeAttention(q, k, v, slots, pads, out, scores, R, H, hd, maxTime, col, scale);
     return a.read(out, R * d);

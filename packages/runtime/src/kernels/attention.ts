@@ -10,7 +10,7 @@ import { MULTI_HEAD_ATTENTION, MULTI_HEAD_ATTENTION_GRAD } from '../ops/fused';
 import { fastExp } from './fast-math';
 import { jsGemm, type Gemm } from './matmul';
 import { values, type KernelState } from './types';
-import type { SimdKernels } from '../wasm/simd';
+import { withSimd, type SimdKernels } from '../wasm/simd';
 import { takeOutput } from './buffer-pool';
 
 interface AttentionAttrs {
@@ -52,11 +52,11 @@ function forward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs 
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const qOff = b * T * d3 + h * hd;
-        const pOff = (probsPtr >> 2) + (save ? (b * H + h) * TT : 0);
+        const pOff = probsPtr / 4 + (save ? (b * H + h) * TT : 0);
         const p = mem.subarray(pOff, pOff + TT);
         gemm.sgemm(false, true, T, T, hd, attrs.scale, qv.subarray(qOff), d3, qv.subarray(qOff + d), d3, 0, p, T);
         const mOff = ((bB === 1 ? 0 : b) * bH + (bH === 1 ? 0 : h)) * TT;
-        a.k.softmaxRows(pOff << 2, maskPtr + (mOff << 2), T, pOff << 2, T, T, 1);
+        a.k.softmaxRows(pOff * 4, maskPtr + mOff * 4, T, pOff * 4, T, T, 1);
         gemm.sgemm(false, false, T, hd, T, 1, p, T, qv.subarray(qOff + 2 * d), d3, 0, out.subarray(b * T * d + h * hd), d);
       }
     }
@@ -118,7 +118,7 @@ function backward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs
     const probsPtr = a ? a.put(pv) : 0;
     const dzPtr = a ? a.alloc(TT) : 0;
     const mem = a?.f32();
-    const dz = mem ? mem.subarray(dzPtr >> 2, (dzPtr >> 2) + TT) : new Float32Array(TT);
+    const dz = mem ? mem.subarray(dzPtr / 4, dzPtr / 4 + TT) : new Float32Array(TT);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const qOff = b * T * d3 + h * hd;
@@ -155,7 +155,15 @@ function backward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs
 export function attentionKernelConfigs(backendName: string, state: KernelState): KernelConfig[] {
   const gemm = (): Gemm => state.blas ?? jsGemm;
   return [
-    { kernelName: MULTI_HEAD_ATTENTION, backendName, kernelFunc: ((args: Args) => forward(gemm(), state.simd, args)) as unknown as KernelFunc },
-    { kernelName: MULTI_HEAD_ATTENTION_GRAD, backendName, kernelFunc: ((args: Args) => backward(gemm(), state.simd, args)) as unknown as KernelFunc },
+    {
+      kernelName: MULTI_HEAD_ATTENTION,
+      backendName,
+      kernelFunc: ((args: Args) => withSimd(state.simd, (w) => forward(gemm(), w, args), () => forward(gemm(), null, args))) as unknown as KernelFunc,
+    },
+    {
+      kernelName: MULTI_HEAD_ATTENTION_GRAD,
+      backendName,
+      kernelFunc: ((args: Args) => withSimd(state.simd, (w) => backward(gemm(), w, args), () => backward(gemm(), null, args))) as unknown as KernelFunc,
+    },
   ];
 }

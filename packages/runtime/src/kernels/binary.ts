@@ -9,7 +9,7 @@ import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
 import { takeOutput } from './buffer-pool';
-import type { SimdKernels } from '../wasm/simd';
+import { withSimd, type SimdKernels } from '../wasm/simd';
 
 /** The SIMD kernels' op code of each op (`assembly/kernels.ts`; Pow has none: it stays a JS loop). */
 const BINARY_SIMD_OPS: Partial<Record<BinaryName, number>> = {
@@ -141,16 +141,21 @@ export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInf
   // Both loops write every output element.
   const out = takeOutput(backend, sizeOf(plan.outShape));
   const code = BINARY_SIMD_OPS[name];
-  if (simd && code !== undefined && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
-    const w = simd.begin();
-    const ap = w.put(values(backend, a));
-    const bp = w.put(values(backend, b));
-    const op = w.alloc(out.length);
-    const rows = plan.outer.length ? plan.outer[0] : 1;
-    w.k.binary(code, ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
-    out.set(w.at(op, out.length));
-  } else if (out.length > 0) {
-    loopFor(name)(values(backend, a), values(backend, b), out, plan.outer, plan.aStr, plan.bStr, plan.n, plan.aInc, plan.bInc);
+  const js = () => {
+    if (out.length > 0) loopFor(name)(values(backend, a), values(backend, b), out, plan.outer, plan.aStr, plan.bStr, plan.n, plan.aInc, plan.bInc);
+  };
+  if (code !== undefined && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
+    withSimd(simd, (kernels) => {
+      const w = kernels.begin();
+      const ap = w.put(values(backend, a));
+      const bp = w.put(values(backend, b));
+      const op = w.alloc(out.length);
+      const rows = plan.outer.length ? plan.outer[0] : 1;
+      w.k.binary(code, ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
+      out.set(w.at(op, out.length));
+    }, js);
+  } else {
+    js();
   }
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 }

@@ -6,7 +6,7 @@ import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { fastExp } from './fast-math';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
-import type { SimdKernels } from '../wasm/simd';
+import { withSimd, type SimdKernels } from '../wasm/simd';
 
 /**
  * Element expressions over `x`, matching the cpu backend's float32 kernels (`fexp` is
@@ -100,14 +100,17 @@ export function reduceContiguous(
         }
       }
     }
-  } else if (simd && out.length > 0 && r > 0) {
-    const a = simd.begin();
+  } else if (simd && out.length > 0 && r > 0 && withSimd(simd, (kernels) => {
+    const a = kernels.begin();
     const xp = a.put(xv);
     const op = a.alloc(out.length);
     if (inner === 1) a.k.rowSums(xp, op, outer, r);
     else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
     out.set(a.at(op, out.length));
     if (kind === 'Mean') for (let i = 0; i < out.length; i++) out[i] /= r;
+    return true;
+  }, () => false)) {
+    // summed on the SIMD kernels
   } else {
     if (inner === 1) {
       for (let o = 0; o < outer; o++) {

@@ -13,6 +13,7 @@ import {
   simdScaledMaskedSoftmax, simdScaledMaskedSoftmaxGrad, simdSumOfSquares,
 } from './simd-fused';
 import { values, type KernelState } from './types';
+import { withSimd } from '../wasm/simd';
 
 type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
 
@@ -338,7 +339,8 @@ function sumOfSquares({ inputs, backend }: Args): TensorInfo {
 
 /**
  * The fused kernels, for `backendName`: on the WebAssembly SIMD kernels when `state.simd` is set
- * (checked per call, so tests can switch paths), else the JS kernels above.
+ * (checked per call, so tests can switch paths) and the call fits in their memory, else the JS
+ * kernels above.
  */
 export function fusedKernelConfigs(backendName: string, state: KernelState): KernelConfig[] {
   type Js = (args: Args<never>) => TensorInfo | TensorInfo[];
@@ -346,7 +348,7 @@ export function fusedKernelConfigs(backendName: string, state: KernelState): Ker
   const k = (kernelName: string, js: unknown, simd: unknown): KernelConfig => ({
     kernelName,
     backendName,
-    kernelFunc: ((args: Args<never>) => (state.simd ? (simd as Simd)(state.simd, args) : (js as Js)(args))) as unknown as KernelFunc,
+    kernelFunc: ((args: Args<never>) => withSimd(state.simd, (w) => (simd as Simd)(w, args), () => (js as Js)(args))) as unknown as KernelFunc,
   });
   return [
     k(GELU_TANH, geluTanh, simdGeluTanh),

@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { loadSimdKernels, SimdKernels } from './simd';
+import * as tf from '@tensorflow/tfjs-core';
+import { silentLogger } from '@apogee/core';
+import { createSimdKernels, loadSimdKernels, SimdKernels, SimdMemoryError, withSimd } from './simd';
+import { initBackend } from '../init-backend';
+import { activeSimd, setActiveSimd } from '../apogee-cpu-backend';
+import { geluTanh, layerNorm } from '../ops/fused';
 
 const loaded = loadSimdKernels();
 const w = loaded.kernels as SimdKernels;
@@ -107,5 +112,29 @@ describe('WebAssembly SIMD kernels', () => {
     a.k.rowSums(xp, rs, rows, 3);
     expect(a.read(rs, 2)[0]).toBe(1e8);
     expect(a.read(rs, 2)[1]).toBe(2.5);
+  });
+
+  it('a call that needs more memory than the kernels may hold runs the JS kernel instead, with the same values', async () => {
+    await initBackend({ backend: 'apogee-cpu', logger: silentLogger });
+    const small = createSimdKernels({ maxBytes: 1 << 20 })!;
+    expect(() => small.begin().alloc(1 << 20)).toThrow(SimdMemoryError);
+    expect(withSimd(small, () => { throw new SimdMemoryError(1); }, () => 'js')).toBe('js');
+    expect(() => withSimd(small, () => { throw new Error('a real failure'); }, () => 'js')).toThrow('a real failure');
+    const x = tf.randomNormal([600, 512], 0, 2, 'float32', 7); // 1.2 MB in: more than 1 MiB
+    const g = tf.randomNormal([512], 1, 0.1, 'float32', 8);
+    const b = tf.randomNormal([512], 0, 0.1, 'float32', 9);
+    const saved = activeSimd();
+    const want = [geluTanh(x), layerNorm(x, g, b, 1e-5)].map((t) => Array.from(t.dataSync()));
+    setActiveSimd(small);
+    try {
+      const got = [geluTanh(x), layerNorm(x, g, b, 1e-5)].map((t) => Array.from(t.dataSync()));
+      for (let i = 0; i < 2; i++) for (let j = 0; j < want[i].length; j += 97) expect(Math.abs(got[i][j] - want[i][j])).toBeLessThan(1e-4 + 1e-4 * Math.abs(want[i][j]));
+      expect(small.memoryBytes).toBeLessThanOrEqual(1 << 20);
+      // A call that fits still runs on the small instance.
+      geluTanh(tf.ones([64]));
+      expect(small.memoryBytes).toBeGreaterThan(0);
+    } finally {
+      setActiveSimd(saved);
+    }
   });
 });

@@ -43,6 +43,33 @@ export interface SimdExports {
 
 
 const PAGE = 65536;
+/** The most a 32-bit WebAssembly memory can address. */
+const MAX_BYTES = 65536 * PAGE;
+
+/**
+ * A kernel call needs more memory than a 32-bit WebAssembly memory holds (4 GiB) or than the
+ * engine grants: the caller runs the JS kernel instead (`withSimd`).
+ */
+export class SimdMemoryError extends RangeError {
+  constructor(readonly bytes: number) {
+    super(`the WebAssembly SIMD kernels cannot hold ${bytes} bytes`);
+  }
+}
+
+/**
+ * Runs `simd(kernels)` when there are SIMD kernels, else `js()`; also `js()` when a call needs
+ * more memory than the kernels can hold (the SIMD path reads its inputs and writes only fresh
+ * outputs, so running the JS path after it gave up is safe).
+ */
+export function withSimd<T>(kernels: SimdKernels | null, simd: (k: SimdKernels) => T, js: () => T): T {
+  if (!kernels) return js();
+  try {
+    return simd(kernels);
+  } catch (e) {
+    if (e instanceof SimdMemoryError) return js();
+    throw e;
+  }
+}
 
 /**
  * The kernels plus a bump allocator over their memory. `begin()` starts a kernel call (everything
@@ -58,7 +85,8 @@ export class SimdKernels {
   private top: number;
   private view: Float32Array;
 
-  constructor(readonly k: SimdExports) {
+  /** `maxBytes`: the most memory this instance may grow to (default: all a 32-bit memory addresses). */
+  constructor(readonly k: SimdExports, private readonly maxBytes: number = MAX_BYTES) {
     this.heap = (k.heapBase() + 15) & ~15;
     this.base = this.heap;
     this.top = this.base;
@@ -91,16 +119,25 @@ export class SimdKernels {
   /** A block of `count` elements of `bytes` each (4: float32, 8: float64); its byte address. */
   alloc(count: number, bytes = 4): number {
     const p = this.top;
-    this.top = (p + count * bytes + 15) & ~15;
-    const need = this.top - this.k.memory.buffer.byteLength;
-    if (need > 0) this.k.memory.grow(Math.ceil(need / PAGE));
+    // Plain arithmetic, not bit operations: addresses go up to 4 GiB, past int32.
+    const top = Math.ceil((p + count * bytes) / 16) * 16;
+    const need = top - this.k.memory.buffer.byteLength;
+    if (need > 0) {
+      if (top > this.maxBytes) throw new SimdMemoryError(top);
+      try {
+        this.k.memory.grow(Math.ceil(need / PAGE));
+      } catch {
+        throw new SimdMemoryError(top);
+      }
+    }
+    this.top = top;
     return p;
   }
 
   /** Copies `src` into a new block; its byte address. */
   put(src: ArrayLike<number> & { length: number }): number {
     const p = this.alloc(src.length);
-    this.f32().set(src as Float32Array, p >> 2);
+    this.f32().set(src as Float32Array, p / 4);
     return p;
   }
 
@@ -112,12 +149,12 @@ export class SimdKernels {
 
   /** A view of `n` float32 at byte address `p` (valid until the next growing `alloc`). */
   at(p: number, n: number): Float32Array {
-    return this.f32().subarray(p >> 2, (p >> 2) + n);
+    return this.f32().subarray(p / 4, p / 4 + n);
   }
 
   /** A copy of `n` float32 at byte address `p`, for a tensor to own. */
   read(p: number, n: number): Float32Array {
-    return this.f32().slice(p >> 2, (p >> 2) + n);
+    return this.f32().slice(p / 4, p / 4 + n);
   }
 
   /** Bytes of memory the module holds now (its high-water mark: WebAssembly memory never shrinks). */
@@ -141,10 +178,10 @@ export function isSimdDisabled(value: string | undefined): boolean {
 let compiled: object | null = null;
 let cached: SimdLoadResult | null = null;
 
-function instantiate(): SimdKernels {
+function instantiate(maxBytes?: number): SimdKernels {
   compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
   const instance = new WebAssembly.Instance(compiled, {});
-  return new SimdKernels(instance.exports as unknown as SimdExports);
+  return new SimdKernels(instance.exports as unknown as SimdExports, maxBytes);
 }
 
 /**
@@ -167,8 +204,8 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
 /**
  * A separate instance of the kernels with a memory of its own, for data that outlives one kernel
  * call (a KV cache): freed with the instance when it is no longer referenced. Null when the SIMD
- * kernels are off or unavailable.
+ * kernels are off or unavailable. `maxBytes` caps its memory (calls that need more fall back).
  */
-export function createSimdKernels(): SimdKernels | null {
-  return loadSimdKernels().kernels ? instantiate() : null;
+export function createSimdKernels(options: { maxBytes?: number } = {}): SimdKernels | null {
+  return loadSimdKernels().kernels ? instantiate(options.maxBytes) : null;
 }
