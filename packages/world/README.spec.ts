@@ -6,9 +6,9 @@ it('README example runs', () => {
   const world = new PreferenceWorld({ seed: 1 });
   const data = world.gameData();
   const q = data.rmQueries[0].prompt;
-  expect(q).toBe('\n\nHuman: Reverse the word yarn.\n\nAssistant:');
+  expect(q).toBe('\n\nHuman: Write ship in capitals.\n\nAssistant:');
   expect(world.goldReward(q, data.golden[0].golden)).toBe(1);
-  expect(world.goldReward(q, ' Sure! The answer is nray. Hope this helps!')).toBeCloseTo(Math.exp(-23 / 16), 6);
-  expect(world.annotator.preferProbability(q, ' Sure! It is nray. Glad to help!', ' nray.')).toBeGreaterThan(0.5);
+  expect(world.goldReward(q, ' Sure! The answer is SHIP. Hope this helps!')).toBeCloseTo(Math.exp(-23 / 16), 6);
+  expect(world.annotator.preferProbability(q, ' Sure! It is SHIP. Glad to help!', ' SHIP.')).toBeGreaterThan(0.5);
   expect(Object.keys(data).sort()).toEqual(['golden', 'humanItems', 'llmQueries', 'rmQueries', 'sftDemos', 'testItems', 'testQueries']);
 });

@@ -11,6 +11,8 @@ export type TaskName = (typeof TASK_NAMES)[number];
 /** One concrete question: the task, its phrasing and the answer the world computes. */
 export interface TaskInstance {
   task: TaskName;
+  /** The argument the question is about (`3,4`, `cat`, `Monday`): one fact of the task, asked in several phrasings. */
+  arg: string;
   /** The human turn's text, e.g. `What is 3 plus 4?`. */
   question: string;
   /** The correct answer, e.g. `7`. */
@@ -59,6 +61,8 @@ const SPECS: Record<TaskName, TaskSpec> = {
     templates: [
       (arg) => `What is ${split(arg)[0]} plus ${split(arg)[1]}?`,
       (arg) => `Add ${split(arg)[0]} and ${split(arg)[1]}.`,
+      (arg) => `What is the sum of ${split(arg)[0]} and ${split(arg)[1]}?`,
+      (arg) => `Compute ${split(arg)[0]} + ${split(arg)[1]}.`,
     ],
     args: DIGIT_PAIRS,
     answer: (arg) => String(split(arg)[0] + split(arg)[1]),
@@ -68,19 +72,19 @@ const SPECS: Record<TaskName, TaskSpec> = {
     },
   },
   reverse: {
-    templates: [(w) => `Reverse the word ${w}.`, (w) => `Spell ${w} backwards.`],
+    templates: [(w) => `Reverse the word ${w}.`, (w) => `Spell ${w} backwards.`, (w) => `Write ${w} in reverse.`, (w) => `What is ${w} reversed?`],
     args: WORDS,
     answer: (w) => reverse(w),
     distractors: (w) => [w, reverse(w.slice(1)) + w.charAt(0), capitalise(reverse(w))],
   },
   upper: {
-    templates: [(w) => `Write ${w} in capitals.`, (w) => `Say ${w} in upper case.`],
+    templates: [(w) => `Write ${w} in capitals.`, (w) => `Say ${w} in upper case.`, (w) => `Give ${w} in capital letters.`, (w) => `What is ${w} in upper case?`],
     args: WORDS,
     answer: (w) => w.toUpperCase(),
     distractors: (w) => [w, capitalise(w), w.slice(0, -1).toUpperCase() + w.slice(-1)],
   },
   'next-day': {
-    templates: [(d) => `What day comes after ${d}?`, (d) => `Which day follows ${d}?`],
+    templates: [(d) => `What day comes after ${d}?`, (d) => `Which day follows ${d}?`, (d) => `What is the day after ${d}?`, (d) => `Name the day after ${d}.`],
     args: WEEKDAYS,
     answer: (d) => dayAt(WEEKDAYS.indexOf(d as (typeof WEEKDAYS)[number]) + 1),
     distractors: (d) => {
@@ -89,7 +93,7 @@ const SPECS: Record<TaskName, TaskSpec> = {
     },
   },
   'prev-day': {
-    templates: [(d) => `What day comes before ${d}?`, (d) => `Which day precedes ${d}?`],
+    templates: [(d) => `What day comes before ${d}?`, (d) => `Which day precedes ${d}?`, (d) => `What is the day before ${d}?`, (d) => `Name the day before ${d}.`],
     args: WEEKDAYS,
     answer: (d) => dayAt(WEEKDAYS.indexOf(d as (typeof WEEKDAYS)[number]) - 1),
     distractors: (d) => {
@@ -98,22 +102,30 @@ const SPECS: Record<TaskName, TaskSpec> = {
     },
   },
   count: {
-    templates: [(w) => `How many letters are in ${w}?`, (w) => `Count the letters in ${w}.`],
+    templates: [(w) => `How many letters are in ${w}?`, (w) => `Count the letters in ${w}.`, (w) => `How long is the word ${w}?`, (w) => `What is the length of ${w}?`],
     args: WORDS,
     answer: (w) => String(w.length),
     distractors: (w) => [String(w.length + 1), String(w.length - 1), String(w.length + 2)],
   },
 };
 
-/** Every instance of the given tasks (each template × each argument), in a fixed order. */
-export function enumerateInstances(tasks: readonly TaskName[] = TASK_NAMES): TaskInstance[] {
+/** The arguments of a task (`3,4` for add, a word, a weekday), in a fixed order. */
+export function taskArguments(task: TaskName): readonly string[] {
+  return SPECS[task].args;
+}
+
+/**
+ * Every instance of the given tasks (each template × each argument), in a fixed order. `args`
+ * restricts a task to some of its arguments (the world's `argumentsPerTask`).
+ */
+export function enumerateInstances(tasks: readonly TaskName[] = TASK_NAMES, args?: Partial<Record<TaskName, readonly string[]>>): TaskInstance[] {
   const out: TaskInstance[] = [];
   for (const task of tasks) {
     const spec = SPECS[task];
-    for (const arg of spec.args) {
+    for (const arg of args?.[task] ?? spec.args) {
       const answer = spec.answer(arg);
       const distractors = [...new Set(spec.distractors(arg))].filter((d) => d !== answer && d.length > 0);
-      for (const template of spec.templates) out.push({ task, question: template(arg), answer, distractors });
+      for (const template of spec.templates) out.push({ task, arg, question: template(arg), answer, distractors });
     }
   }
   return out;

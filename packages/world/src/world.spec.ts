@@ -16,6 +16,12 @@ describe('tasks', () => {
     expect(instanceForPrompt(p('What day comes after Sunday?'))?.answer).toBe('Monday');
     expect(instanceForPrompt(p('Which day precedes Monday?'))?.answer).toBe('Sunday');
     expect(instanceForPrompt(p('How many letters are in tiger?'))?.answer).toBe('5');
+    expect(instanceForPrompt(p('Compute 3 + 4.'))?.answer).toBe('7');
+    expect(instanceForPrompt(p('What is the sum of 9 and 8?'))?.answer).toBe('17');
+    expect(instanceForPrompt(p('What is cat reversed?'))?.answer).toBe('tac');
+    expect(instanceForPrompt(p('Give dog in capital letters.'))?.answer).toBe('DOG');
+    expect(instanceForPrompt(p('Name the day before Monday.'))?.answer).toBe('Sunday');
+    expect(instanceForPrompt(p('What is the length of tiger?'))?.answer).toBe('5');
     expect(instanceForPrompt(p('What is the capital of France?'))).toBeUndefined();
   });
 
@@ -139,6 +145,33 @@ describe('PreferenceWorld', () => {
     const samples = data.rmQueries.map((q) => ({ queryId: q.queryId, prompt: q.prompt, samples: [' x1', ' x2', ' x3'] }));
     const items = world.humanItems(samples);
     for (const it of items) for (const r of it.responses) expect([' x1', ' x2', ' x3']).toContain(r);
+  });
+
+  it('keeps argumentsPerTask facts per task, each asked in every phrasing of its task', () => {
+    const small = new PreferenceWorld({ seed: 5, argumentsPerTask: 3, rmPrompts: 20, llmPrompts: 20, testPrompts: 20, sftDemos: 50 });
+    const all = [...small.rmQueries(), ...small.llmQueries(), ...small.testQueries()].map((q) => instanceForPrompt(q.prompt)!);
+    const facts = new Map<string, Set<string>>();
+    for (const inst of all) facts.set(inst.task, (facts.get(inst.task) ?? new Set()).add(inst.arg));
+    for (const args of facts.values()) expect(args.size).toBeLessThanOrEqual(3);
+    // 6 tasks × 3 facts × 4 phrasings = 72 prompts; asking for more names the limit.
+    expect(() => new PreferenceWorld({ seed: 5, argumentsPerTask: 3, rmPrompts: 40, llmPrompts: 20, testPrompts: 20 })).toThrow(/have only 72/);
+    // A different seed keeps other facts.
+    const other = new PreferenceWorld({ seed: 6, argumentsPerTask: 3, rmPrompts: 20, llmPrompts: 20, testPrompts: 20, sftDemos: 50 });
+    expect(other.testQueries()).not.toEqual(small.testQueries());
+  });
+
+  it('covers the test prompts with SFT demonstrations only when sftOnTestPrompts is set', () => {
+    const options = { seed: 5, argumentsPerTask: 3, rmPrompts: 20, llmPrompts: 20, testPrompts: 20, sftDemos: 200 };
+    const test = (w: PreferenceWorld) => w.testQueries().map((q) => q.prompt);
+    const heldOut = new PreferenceWorld(options);
+    const demoPrompts = new Set(heldOut.sftDemos().map((d) => d.prompt));
+    expect(test(heldOut).some((q) => demoPrompts.has(q))).toBe(false);
+    const covered = new PreferenceWorld({ ...options, sftOnTestPrompts: true });
+    const coveredPrompts = new Set(covered.sftDemos().map((d) => d.prompt));
+    expect(test(covered).every((q) => coveredPrompts.has(q))).toBe(true);
+    // The game's splits are the same either way: only π₀'s demonstrations change.
+    expect(covered.rmQueries()).toEqual(heldOut.rmQueries());
+    expect(test(covered)).toEqual(test(heldOut));
   });
 
   it('rejects impossible sizes and bad options, naming the field', () => {

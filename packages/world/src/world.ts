@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { BradleyTerryAnnotator, DEFAULT_ANNOTATOR_OPTIONS, type AnnotatorOptions } from './annotator';
 import { DEFAULT_GOLD_OPTIONS, goldBreakdown, type GoldBreakdown, type GoldRewardOptions } from './gold-reward';
 import { DEFAULT_STYLE_WEIGHTS, goldenResponse, RESPONSE_STYLES, sampleResponse, type ResponseStyle } from './responses';
-import { enumerateInstances, formatPrompt, instanceForPrompt, TASK_NAMES, type TaskInstance, type TaskName } from './tasks';
+import { enumerateInstances, formatPrompt, instanceForPrompt, TASK_NAMES, taskArguments, type TaskInstance, type TaskName } from './tasks';
 
 /** Options of the world. Every field has a default; sizes are numbers of distinct prompts. */
 export interface WorldOptions {
@@ -22,14 +22,29 @@ export interface WorldOptions {
   seed: number;
   /** Tasks to draw questions from. Default: all of {@link TASK_NAMES}. */
   tasks: TaskName[];
+  /**
+   * Distinct arguments (facts) per task, drawn per seed: `8` keeps 8 digit pairs for `add`, 8 words
+   * for `reverse`, … (the weekday tasks have 7). Every fact is asked in all of its task's phrasings,
+   * and the splits are drawn over those prompts, so a held-out test prompt usually asks a fact that
+   * training shows in other words. Unset: every argument (100 digit pairs, 48 words, 7 days).
+   */
+  argumentsPerTask?: number;
   /** RM queries (each with a golden answer and human pairs): the paper's RM split. Default 160. */
   rmPrompts: number;
   /** LLM queries the policy is optimised on: the paper's LLM split. Default 160. */
   llmPrompts: number;
-  /** Held-out test prompts, never trained on. Default 64. */
+  /** Test prompts: never RM or LLM queries, so the game never trains on them. Default 64. */
   testPrompts: number;
-  /** SFT demonstrations for π₀, drawn on every non-test prompt. Default 1200. */
+  /** SFT demonstrations for π₀, drawn on every non-test prompt (every prompt with `sftOnTestPrompts`). Default 1200. */
   sftDemos: number;
+  /**
+   * Let π₀'s SFT demonstrations (mixed quality, like all of them) cover the test prompts too.
+   * Default false: test prompts are held out from everything. `true` holds them out of the game only
+   * (no RM item, APO sample or policy update ever uses them), the way a pretrained LM has seen the
+   * facts a test question asks about but the alignment stage has not seen the question: a tiny
+   * from-scratch π₀ cannot learn a fact it was never shown (docs/decisions/0063).
+   */
+  sftOnTestPrompts: boolean;
   /** Annotated pairs per RM query (D_P). Default 2. */
   humanPairsPerPrompt: number;
   /** Annotated pairs per test prompt (held-out human pairs). Default 2. */
@@ -47,10 +62,12 @@ export const worldOptionsSchema = z
   .object({
     seed: z.number().int().min(0).max(0xffffffff),
     tasks: z.array(z.enum(TASK_NAMES)).min(1),
+    argumentsPerTask: z.number().int().min(1).optional(),
     rmPrompts: z.number().int().min(1),
     llmPrompts: z.number().int().min(1),
     testPrompts: z.number().int().min(1),
     sftDemos: z.number().int().min(1),
+    sftOnTestPrompts: z.boolean(),
     humanPairsPerPrompt: z.number().int().min(1).max(16),
     testPairsPerPrompt: z.number().int().min(1).max(16),
     styleWeights: z.object(Object.fromEntries(RESPONSE_STYLES.map((s) => [s, z.number().finite().min(0)])) as Record<ResponseStyle, z.ZodNumber>).strict(),
@@ -66,6 +83,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = {
   llmPrompts: 160,
   testPrompts: 64,
   sftDemos: 1200,
+  sftOnTestPrompts: false,
   humanPairsPerPrompt: 2,
   testPairsPerPrompt: 2,
   styleWeights: { ...DEFAULT_STYLE_WEIGHTS },
@@ -117,26 +135,34 @@ export class PreferenceWorld {
   readonly options: WorldOptions;
   readonly annotator: BradleyTerryAnnotator;
   private readonly rng: Rng;
-  private readonly splits: { rm: TaskInstance[]; llm: TaskInstance[]; test: TaskInstance[]; train: TaskInstance[] };
+  private readonly splits: { rm: TaskInstance[]; llm: TaskInstance[]; test: TaskInstance[]; sft: TaskInstance[] };
 
   constructor(options: WorldOptionsInput = {}) {
     this.options = resolveWorldOptions(options);
     this.rng = Rng.fromSeed(this.options.seed, 'world');
     this.annotator = new BradleyTerryAnnotator((p, r) => this.goldReward(p, r), this.options.annotator);
-    const all = this.rng.stream('split').shuffle(enumerateInstances(this.options.tasks));
+    const all = this.rng.stream('split').shuffle(enumerateInstances(this.options.tasks, this.chooseArguments()));
     const { rmPrompts, llmPrompts, testPrompts } = this.options;
     const needed = rmPrompts + llmPrompts + testPrompts;
     if (needed > all.length) {
       throw new ApogeeError(
         ERROR_CODES.PLUGIN_OPTIONS_INVALID,
-        `The world options ask for ${needed} distinct prompts (rmPrompts ${rmPrompts} + llmPrompts ${llmPrompts} + testPrompts ${testPrompts}), but the tasks [${this.options.tasks.join(', ')}] have only ${all.length}.`,
-        { hint: 'Lower rmPrompts, llmPrompts or testPrompts, or add tasks.' },
+        `The world options ask for ${needed} distinct prompts (rmPrompts ${rmPrompts} + llmPrompts ${llmPrompts} + testPrompts ${testPrompts}), but the tasks [${this.options.tasks.join(', ')}]${this.options.argumentsPerTask === undefined ? '' : ` with ${this.options.argumentsPerTask} arguments each`} have only ${all.length}.`,
+        { hint: 'Lower rmPrompts, llmPrompts or testPrompts, or add tasks (or raise argumentsPerTask).' },
       );
     }
     const test = all.slice(0, testPrompts);
     const rm = all.slice(testPrompts, testPrompts + rmPrompts);
     const llm = all.slice(testPrompts + rmPrompts, needed);
-    this.splits = { test, rm, llm, train: all.slice(testPrompts) };
+    this.splits = { test, rm, llm, sft: this.options.sftOnTestPrompts ? all : all.slice(testPrompts) };
+  }
+
+  /** Each task's arguments: all of them, or `argumentsPerTask` drawn from the `facts` stream. */
+  private chooseArguments(): Partial<Record<TaskName, readonly string[]>> | undefined {
+    const n = this.options.argumentsPerTask;
+    if (n === undefined) return undefined;
+    const rng = this.rng.stream('facts');
+    return Object.fromEntries(this.options.tasks.map((t) => [t, rng.shuffle([...taskArguments(t)]).slice(0, n)]));
   }
 
   /** The gold reward r*(prompt, response) ∈ [0, 1]. Throws for prompts that are not the world's. */
@@ -173,10 +199,10 @@ export class PreferenceWorld {
     return this.splits.rm.map((inst, i) => ({ queryId: id('rm', i), prompt: formatPrompt(inst.question), golden: goldenResponse(inst) }));
   }
 
-  /** Mixed-quality SFT demonstrations on every non-test prompt, drawn from the style mixture. */
+  /** Mixed-quality SFT demonstrations on every non-test prompt (or every prompt, `sftOnTestPrompts`), drawn from the style mixture. */
   sftDemos(): PromptResponse[] {
     const rng = this.rng.stream('sft');
-    const pool = this.splits.train;
+    const pool = this.splits.sft;
     const out: PromptResponse[] = [];
     for (let i = 0; i < this.options.sftDemos; i++) {
       const inst = pool[i < pool.length ? i : rng.int(pool.length)];

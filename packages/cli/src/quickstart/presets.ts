@@ -19,9 +19,15 @@ export const VARIANT_UPDATE: Readonly<Record<QuickstartVariant, 'goldenSft' | 'r
 
 /** Training settings of one policy update (the `update` options of a variant preset). */
 export interface UpdateSettings {
-  /** Peak learning rate, or one per round (the paper decays it: 5e-6, 2e-6, 9e-7 for 7B). */
+  /**
+   * Learning rate, or one per round (apo-method.md §4: the paper decays it, 5e-6, 2e-6, 9e-7 for
+   * LLaMA-7B). The `default` preset keeps the paper's ratios (1 : 0.4 : 0.18) and scales them so
+   * that round 1 moves π₀ by about one nat of KL (docs/decisions/0063).
+   */
   lr: number | number[];
+  /** Passes over the round's training examples. */
   epochs: number;
+  /** Examples (queries, pairs) per optimizer step. */
   batchSize: number;
   /** `constant`: see {@link QuickstartPreset.rm}. */
   schedule: 'constant' | 'linear' | 'cosine';
@@ -31,7 +37,11 @@ export interface UpdateSettings {
 export interface QuickstartPreset {
   /** Rounds of the game (the paper ran 3). */
   rounds: number;
-  /** The world's sizes and seed-independent knobs (the seed is the run's). */
+  /**
+   * The world's sizes and seed-independent knobs (the seed is the run's). `default` uses one human
+   * pair per RM query, the shape of the paper's HH RM split, so that the reference APO weights
+   * (apo-method.md §3) give the golden-vs-sample items the paper's share of the RM loss (decision 0063).
+   */
   world: Omit<WorldOptionsInput, 'seed'>;
   /** GPT shape for π₀ (the RM copies its backbone). */
   model: Partial<Omit<GptConfig, 'vocabSize'>>;
@@ -47,7 +57,6 @@ export interface QuickstartPreset {
   trainSampler: SamplerOptionsInput;
   /** Test sampler (reference: temperature 0.3, top-k 5, top-p 0.85, repetition penalty 1.05). */
   testSampler: SamplerOptionsInput;
-  /** RM training per round (APO) or once (RM_Base). */
   /**
    * RM training per round (APO) or once (RM_Base). `constant` schedule: with a handful of steps per
    * round a linear decay to 0 would spend a large share of them at a near-zero rate.
@@ -55,7 +64,7 @@ export interface QuickstartPreset {
   rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine' };
   /** Policy updates by family. */
   updates: Record<'goldenSft' | 'rjs' | 'dpo' | 'rrhf', UpdateSettings>;
-  /** Evaluation: test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
+  /** Evaluation (decision 0061): test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
   eval: { maxPrompts: number; policySamples: number };
 }
 
@@ -75,26 +84,26 @@ const tinyTrainSampler: SamplerOptionsInput = { temperature: 1.0, topP: 1 };
 export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartPreset>> = {
   default: {
     rounds: 3,
-    world: { rmPrompts: 32, llmPrompts: 32, testPrompts: 32, sftDemos: 1200, humanPairsPerPrompt: 4, testPairsPerPrompt: 2 },
+    world: { argumentsPerTask: 12, sftOnTestPrompts: true, rmPrompts: 64, llmPrompts: 48, testPrompts: 80, sftDemos: 1200, humanPairsPerPrompt: 1, testPairsPerPrompt: 1 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
-    sft: { epochs: 8, batchSize: 16, lr: 3e-3, warmupSteps: 20, lmWarmupEpochs: 2 },
+    sft: { epochs: 10, batchSize: 16, lr: 1e-2, warmupSteps: 50, lmWarmupEpochs: 2 },
     annotationSamples: 4,
     samplesPerQuery: 4,
     maxNewTokens: 48,
     trainSampler: tinyTrainSampler,
     testSampler,
-    rm: { lr: 1e-3, epochs: 2, batchSize: 32, warmupSteps: 0, schedule: 'constant' },
+    rm: { lr: 1e-3, epochs: 2, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
     updates: {
-      goldenSft: { lr: 2e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
-      rjs: { lr: 2e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
-      dpo: { lr: 1e-3, epochs: 3, batchSize: 16, schedule: 'constant' },
-      rrhf: { lr: 1e-3, epochs: 2, batchSize: 8, schedule: 'constant' },
+      goldenSft: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
+      rjs: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
+      dpo: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 16, schedule: 'constant' },
+      rrhf: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 8, schedule: 'constant' },
     },
-    eval: { maxPrompts: 0, policySamples: 4 },
+    eval: { maxPrompts: 0, policySamples: 3 },
   },
   fast: {
     rounds: 2,
-    world: { rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
+    world: { argumentsPerTask: 4, sftOnTestPrompts: true, rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
     model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 112 },
     sft: { epochs: 1, batchSize: 32, lr: 3e-3, warmupSteps: 0, lmWarmupEpochs: 0 },
     annotationSamples: 2,
@@ -104,10 +113,10 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     testSampler,
     rm: { lr: 1e-3, epochs: 1, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
     updates: {
-      goldenSft: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
-      rjs: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
-      dpo: { lr: 5e-4, epochs: 1, batchSize: 8, schedule: 'constant' },
-      rrhf: { lr: 1e-3, epochs: 1, batchSize: 8, schedule: 'constant' },
+      goldenSft: { lr: [1e-3, 4e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
+      rjs: { lr: [1e-3, 4e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
+      dpo: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
+      rrhf: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
     },
     eval: { maxPrompts: 0, policySamples: 2 },
   },
