@@ -67,7 +67,7 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
     `Preset \`${summary.preset ?? timing?.preset ?? '?'}\`, seeds ${summary.seeds.join(', ')}, backend \`${summary.backend}\`` +
       (timing ? `, ${timing.rounds} rounds` : '') +
       `. Every cell is the final round's value, mean ± std (population) over the ${n} seed${n === 1 ? '' : 's'}. ` +
-      'Gold reward and win rate are judged by the world\'s gold reward r* on held-out test prompts (win rate: ties ½); ' +
+      'Gold reward and win rate are judged by the world\'s gold reward r* on the test prompts, which the game never trains on (win rate: ties ½); ' +
       'the RM columns describe the RM each policy was optimised against (RM_Base for baselines, the last round\'s RM for APO); ' +
       '`sft` is π₀ itself, evaluated with RM_Base. What the world is and why it over-optimises: [concepts/world.md](concepts/world.md).',
   );
