@@ -1,5 +1,5 @@
 // Merge quickstart directories of different seeds (run as separate processes) into one:
-//   npx tsx --conditions=@apogee/source tools/merge-quickstart.ts OUT_DIR DIR_SEED1 DIR_SEED2 …
+//   npx tsx --tsconfig tsconfig.base.json --conditions=@apogee/source tools/merge-quickstart.ts OUT_DIR DIR_SEED1 DIR_SEED2 …
 import 'reflect-metadata';
 import { mergeQuickstartRuns } from '../packages/cli/src/quickstart/merge';
 

@@ -1,6 +1,6 @@
 // Regenerates docs/results.md from a quickstart run directory (summary.json + timing.json).
 //
-//   npx tsx --conditions=@apogee/source tools/results-table.ts <quickstart-dir> [docs/results.md] [--command "…"]
+//   npx tsx --tsconfig tsconfig.base.json --conditions=@apogee/source tools/results-table.ts <quickstart-dir> [docs/results.md] [--command "…"]
 //
 // The table is variant × metric, mean ± std over the run's seeds, next to the paper's Table 1
 // numbers (../shared/docs/apo-method.md §7). Nothing here edits numbers: it prints what the run wrote.
@@ -67,7 +67,7 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
     `Preset \`${summary.preset ?? timing?.preset ?? '?'}\`, seeds ${summary.seeds.join(', ')}, backend \`${summary.backend}\`` +
       (timing ? `, ${timing.rounds} rounds` : '') +
       `. Every cell is the final round's value, mean ± std (population) over the ${n} seed${n === 1 ? '' : 's'}. ` +
-      'Gold reward and win rate are judged by the world\'s gold reward r* on held-out test prompts (win rate: ties ½); ' +
+      'Gold reward and win rate are judged by the world\'s gold reward r* on the test prompts, which the game never trains on (win rate: ties ½); ' +
       'the RM columns describe the RM each policy was optimised against (RM_Base for baselines, the last round\'s RM for APO); ' +
       '`sft` is π₀ itself, evaluated with RM_Base. What the world is and why it over-optimises: [concepts/world.md](concepts/world.md).',
   );
@@ -118,8 +118,9 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
     lines.push('## Time');
     lines.push('');
     lines.push(
-      `Total ${timing.totalSeconds.toFixed(0)} s wall-clock, ${timing.cpuSeconds.toFixed(0)} s CPU (summed over the run's processes) on ${timing.cores} cores ` +
-        '(the machine was shared with other jobs, so wall-clock time is inflated; CPU time is what one uncontended core would need).',
+      `Per seed, from timing.json, on ${timing.cores} cores: wall-clock seconds (longer when the machine is shared with other jobs) and ` +
+        "CPU seconds of the process (every thread: V8's garbage collector runs on helper threads, so CPU can exceed wall-clock). " +
+        `${timing.cpuSeconds.toFixed(0)} CPU seconds in all.`,
     );
     lines.push('');
     lines.push('| seed | wall s | CPU s | π₀ s | ' + Object.keys(timing.seeds[0]?.variants ?? {}).join(' | ') + ' |');

@@ -22,6 +22,7 @@ describe('bench and quickstart commands', () => {
       [['--variants', 'dpo,dpo-apoo'], 'Unknown quickstart variant: dpo-apoo.\nAllowed: golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo.'],
       [['--preset', 'huge'], 'Unknown quickstart preset "huge".'],
       [['--backend', 'gpu'], '--backend must be one of auto, tensorflow, apogee-cpu, cpu; got "gpu".'],
+      [['--apo-loss-coeff', '-1'], '--apo-loss-coeff must be a number ≥ 0, got "-1".'],
     ];
     for (const [args, message] of cases) {
       const io = memoryIo();

@@ -20,6 +20,14 @@ function positiveInt(name: string) {
   };
 }
 
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${name} must be a number ≥ 0, got "${v}".`);
+    return n;
+  };
+}
+
 export function registerQuickstartCommand(program: Command, ctx: CommandContext): void {
   program
     .command('quickstart')
@@ -27,10 +35,11 @@ export function registerQuickstartCommand(program: Command, ctx: CommandContext)
     .option('-o, --out <dir>', 'output directory', 'apogee-quickstart')
     .option('--seed <n>', 'one seed', positiveInt('--seed'))
     .option('--seeds <list>', 'several seeds, e.g. 1,2,3 (mean ± std over them)', seedList)
-    .option('--preset <name>', 'fast (about 2 minutes, for a first look) or default (the measured configuration)', 'default')
+    .option('--preset <name>', 'fast (seconds, a smoke test whose numbers mean nothing) or default (the measured configuration, about 6–7 minutes per seed on 2 cores)', 'default')
     .option('--variants <list>', 'comma-separated subset of the variants', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--rounds <n>', "rounds of the game (default: the preset's)", positiveInt('--rounds'))
     .option('--backend <name>', 'auto | tensorflow | apogee-cpu | cpu', 'auto')
+    .option('--apo-loss-coeff <x>', "weight of APO's golden-vs-sample items in the RM loss (default: the paper's 0.1; 0 retrains the RM every round without them)", nonNegative('--apo-loss-coeff'))
     .option('--no-report', 'do not write report.html')
     .addHelpText(
       'after',
@@ -38,7 +47,7 @@ export function registerQuickstartCommand(program: Command, ctx: CommandContext)
 Writes summary.json, metrics.jsonl, metrics.csv, samples/, timing.json and report.html into the output directory.
 `,
     )
-    .action(async (opts: { out: string; seed?: number; seeds?: number[]; preset: string; variants?: string[]; rounds?: number; backend: string; report: boolean }) => {
+    .action(async (opts: { out: string; seed?: number; seeds?: number[]; preset: string; variants?: string[]; rounds?: number; backend: string; apoLossCoeff?: number; report: boolean }) => {
       if (opts.seed !== undefined && opts.seeds) {
         throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'Give either --seed or --seeds, not both.');
       }
@@ -54,6 +63,7 @@ Writes summary.json, metrics.jsonl, metrics.csv, samples/, timing.json and repor
         preset: opts.preset as 'fast' | 'default',
         variants: opts.variants,
         rounds: opts.rounds,
+        apoLossCoeff: opts.apoLossCoeff,
         backend: opts.backend as 'auto',
         report: opts.report,
         io: ctx.io,

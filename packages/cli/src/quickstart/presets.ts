@@ -62,6 +62,14 @@ export interface QuickstartPreset {
    * round a linear decay to 0 would spend a large share of them at a near-zero rate.
    */
   rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine' };
+  /**
+   * The APO RM loss's weight of the golden-vs-sample items, `apo_loss_coeff` (apo-method.md §3;
+   * reference 0.1, each item weighing `apoLossCoeff / samplesPerQuery`; human pairs weigh 1).
+   * Given to every variant; the baselines train on human pairs only, where it has no effect. Both
+   * presets keep the reference; `apogee quickstart --apo-loss-coeff` overrides it for a
+   * sensitivity check or a control (0: the RM is retrained every round, without golden items).
+   */
+  apoLossCoeff: number;
   /** Policy updates by family. */
   updates: Record<'goldenSft' | 'rjs' | 'dpo' | 'rrhf', UpdateSettings>;
   /** Evaluation (decision 0061): test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
@@ -93,6 +101,7 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     trainSampler: tinyTrainSampler,
     testSampler,
     rm: { lr: 1e-3, epochs: 2, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
+    apoLossCoeff: 0.1,
     updates: {
       goldenSft: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
       rjs: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
@@ -112,6 +121,7 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     trainSampler: tinyTrainSampler,
     testSampler,
     rm: { lr: 1e-3, epochs: 1, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
+    apoLossCoeff: 0.1,
     updates: {
       goldenSft: { lr: [1e-3, 4e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
       rjs: { lr: [1e-3, 4e-4], epochs: 1, batchSize: 8, schedule: 'constant' },

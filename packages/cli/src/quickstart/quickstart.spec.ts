@@ -80,5 +80,18 @@ describe('runQuickstart (fast preset, end to end)', () => {
     await expect(runQuickstart({ outDir: dir, variants: ['ppo'] })).rejects.toThrow(/ppo/);
     await expect(runQuickstart({ outDir: dir, preset: 'huge' as never })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
     await expect(runQuickstart({ outDir: dir, seeds: [1, 1] })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
+    await expect(runQuickstart({ outDir: dir, apoLossCoeff: -1 })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
   });
+
+  it('records a non-reference APO loss weight in the summary, so it is never merged with reference runs', async () => {
+    const other = makeTempDir('apogee-quickstart-coeff-');
+    try {
+      const r = await runQuickstart({ outDir: other.dir, seeds: [1], preset: 'fast', variants: ['rjs-apo'], rounds: 1, apoLossCoeff: 0, report: false });
+      expect(r.summary.preset).toBe('fast+apoLossCoeff=0');
+      expect(Number.isFinite(r.summary.variants['rjs-apo'].goldReward.mean)).toBe(true);
+      expect(result.summary.preset).toBe('fast'); // the reference weight keeps the preset's name
+    } finally {
+      other.cleanup();
+    }
+  }, 600_000);
 });

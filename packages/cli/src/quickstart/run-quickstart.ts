@@ -65,6 +65,12 @@ export interface QuickstartOptions {
   variants?: string[];
   /** Rounds of the game. Default: the preset's (3 for `default`). */
   rounds?: number;
+  /**
+   * Weight of APO's golden-vs-sample items in the RM loss (`apo_loss_coeff`, apo-method.md §3).
+   * Default: the preset's, the paper's 0.1. Any other value is recorded in `summary.json`'s
+   * `preset` (`default+apoLossCoeff=0`), so such runs are never merged with reference runs.
+   */
+  apoLossCoeff?: number;
   /** Tensor backend (`auto` picks the fastest). Default `auto`. */
   backend?: 'auto' | 'tensorflow' | 'apogee-cpu' | 'cpu';
   /** Progress and timing events (the CLI prints them). */
@@ -128,7 +134,12 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `rounds must be an integer from 1 to 100, got ${rounds}.`);
   }
-  return { seeds, variants, preset, presetName, rounds };
+  const coeff = options.apoLossCoeff;
+  if (coeff === undefined || coeff === preset.apoLossCoeff) return { seeds, variants, preset, presetName, rounds };
+  if (!Number.isFinite(coeff) || coeff < 0) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+  }
+  return { seeds, variants, preset: { ...preset, apoLossCoeff: coeff }, presetName: `${presetName}+apoLossCoeff=${coeff}`, rounds };
 }
 
 /**
@@ -274,6 +285,7 @@ async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<st
     VARIANT_FACTORIES[variant]({
       game: { policyDir: pi0Dir, sftInit: { enabled: false }, rm: preset.rm, checkpoint: false },
       update: { lr: update.lr, epochs: update.epochs, batchSize: update.batchSize, schedule: update.schedule },
+      rewardLoss: { apoLossCoeff: preset.apoLossCoeff },
     }),
   ];
   const run = await createRun({
