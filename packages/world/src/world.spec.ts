@@ -10,18 +10,13 @@ const p = formatPrompt;
 
 describe('tasks', () => {
   it('computes answers', () => {
-    expect(instanceForPrompt(p('What is 3 plus 4?'))?.answer).toBe('7');
-    expect(instanceForPrompt(p('Reverse the word cat.'))?.answer).toBe('tac');
-    expect(instanceForPrompt(p('Say dog in upper case.'))?.answer).toBe('DOG');
-    expect(instanceForPrompt(p('What day comes after Sunday?'))?.answer).toBe('Monday');
-    expect(instanceForPrompt(p('Which day precedes Monday?'))?.answer).toBe('Sunday');
-    expect(instanceForPrompt(p('How many letters are in tiger?'))?.answer).toBe('5');
-    expect(instanceForPrompt(p('Compute 3 + 4.'))?.answer).toBe('7');
-    expect(instanceForPrompt(p('What is the sum of 9 and 8?'))?.answer).toBe('17');
-    expect(instanceForPrompt(p('What is cat reversed?'))?.answer).toBe('tac');
-    expect(instanceForPrompt(p('Give dog in capital letters.'))?.answer).toBe('DOG');
-    expect(instanceForPrompt(p('Name the day before Monday.'))?.answer).toBe('Sunday');
-    expect(instanceForPrompt(p('What is the length of tiger?'))?.answer).toBe('5');
+    const cases: [string, string][] = [
+      ['What is 3 plus 4?', '7'], ['Reverse the word cat.', 'tac'], ['Say dog in upper case.', 'DOG'],
+      ['What day comes after Sunday?', 'Monday'], ['Which day precedes Monday?', 'Sunday'], ['How many letters are in tiger?', '5'],
+      ['Compute 3 + 4.', '7'], ['What is the sum of 9 and 8?', '17'], ['What is cat reversed?', 'tac'],
+      ['Give dog in capital letters.', 'DOG'], ['Name the day before Monday.', 'Sunday'], ['What is the length of tiger?', '5'],
+    ];
+    for (const [question, answer] of cases) expect(instanceForPrompt(p(question))?.answer).toBe(answer);
     expect(instanceForPrompt(p('What is the capital of France?'))).toBeUndefined();
   });
 
