@@ -52,6 +52,41 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
 type ReduceKind = 'Sum' | 'Max' | 'Mean';
 
 /**
+ * out[o, i] = Σ_j x[o, j, i] for x of shape (outer, r, inner), accumulated in float64: on the SIMD
+ * kernels when given (and the call fits in their memory), else in JS.
+ */
+function sumContiguous(xv: Float32Array, out: Float32Array, outer: number, r: number, inner: number, simd: SimdKernels | null): void {
+  const js = () => {
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        const base = o * r;
+        let s = 0;
+        for (let j = 0; j < r; j++) s += xv[base + j];
+        out[o] = s;
+      }
+      return;
+    }
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      for (let j = 0; j < r; j++) {
+        const base = (o * r + j) * inner;
+        for (let i = 0; i < inner; i++) acc[i] += xv[base + i];
+      }
+      out.set(acc, o * inner);
+    }
+  };
+  withSimd(out.length > 0 && r > 0 ? simd : null, (kernels) => {
+    const a = kernels.begin();
+    const xp = a.put(xv);
+    const op = a.alloc(out.length);
+    if (inner === 1) a.k.rowSums(xp, op, outer, r);
+    else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
+    out.set(a.at(op, out.length));
+  }, js);
+}
+
+/**
  * Reduces float32 `x` over a contiguous block of axes; null when the axes are not contiguous.
  * Sums and means run on the SIMD kernels when `simd` is given (float64 accumulation either way).
  */
@@ -100,36 +135,8 @@ export function reduceContiguous(
         }
       }
     }
-  } else if (simd && out.length > 0 && r > 0 && withSimd(simd, (kernels) => {
-    const a = kernels.begin();
-    const xp = a.put(xv);
-    const op = a.alloc(out.length);
-    if (inner === 1) a.k.rowSums(xp, op, outer, r);
-    else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
-    out.set(a.at(op, out.length));
-    if (kind === 'Mean') for (let i = 0; i < out.length; i++) out[i] /= r;
-    return true;
-  }, () => false)) {
-    // summed on the SIMD kernels
   } else {
-    if (inner === 1) {
-      for (let o = 0; o < outer; o++) {
-        const base = o * r;
-        let s = 0;
-        for (let j = 0; j < r; j++) s += xv[base + j];
-        out[o] = s;
-      }
-    } else {
-      const acc = new Float64Array(inner);
-      for (let o = 0; o < outer; o++) {
-        acc.fill(0);
-        for (let j = 0; j < r; j++) {
-          const base = (o * r + j) * inner;
-          for (let i = 0; i < inner; i++) acc[i] += xv[base + i];
-        }
-        out.set(acc, o * inner);
-      }
-    }
+    sumContiguous(xv, out, outer, r, inner, simd);
     // An empty mean is 0, as in the cpu kernel (which sums x / r).
     if (kind === 'Mean' && r > 0) for (let i = 0; i < out.length; i++) out[i] /= r;
   }

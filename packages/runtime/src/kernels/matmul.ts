@@ -18,13 +18,13 @@ interface MatMulAttrs {
 export type Gemm = Pick<Blas, 'sgemm'>;
 
 /**
- * Plain-JS row-major GEMM with the CBLAS argument order (any alpha, beta 0 only: callers pass no
- * row bias with it), used when no
- * CBLAS library is loaded: a row-axpy loop the JIT keeps in registers, ~2× the cpu kernel, and
- * with numpy batch broadcasting (the cpu kernel's batch mapping is not broadcasting).
+ * Plain-JS row-major GEMM with the CBLAS argument order and meaning (C = alpha·op(A)·op(B) +
+ * beta·C; with beta 0, C is not read), used when no CBLAS library is loaded: a row-axpy loop the
+ * JIT keeps in registers, ~2× the cpu kernel, and with numpy batch broadcasting (the cpu kernel's
+ * batch mapping is not broadcasting).
  */
 export const jsGemm: Gemm = {
-  sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, _beta, c, ldc) {
+  sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
     const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
       row.fill(0);
@@ -42,15 +42,15 @@ export const jsGemm: Gemm = {
         }
       }
       const o = i * ldc;
-      for (let j = 0; j < n; j++) c[o + j] = alpha * row[j];
+      if (beta === 0) for (let j = 0; j < n; j++) c[o + j] = alpha * row[j];
+      else for (let j = 0; j < n; j++) c[o + j] = alpha * row[j] + beta * c[o + j];
     }
   },
 };
 
 /**
  * Row-major batched matmul with broadcasting batch dims, written into a new Float32Array. With
- * `rowBias` (a float32 vector of the output's last dim; CBLAS only) the output starts
- * as that row repeated and the product is added onto it (sgemm's beta = 1): `_FusedMatMul`'s bias
+ * `rowBias` (a float32 vector of the output's last dim) the output starts as that row repeated and the product is added onto it (sgemm's beta = 1): `_FusedMatMul`'s bias
  * without a second output array and pass.
  */
 export function blasBatchMatMul(
@@ -74,14 +74,12 @@ export function blasBatchMatMul(
   const outBatchShape = backend_util.assertAndGetBroadcastShape(batchShapeA, batchShapeB);
   const outShape = [...outBatchShape, m, n];
   const batch = sizeOf(outBatchShape);
-  if (batch * m * n === 0 || k === 0) {
-    // No products to run: zeros (plus the bias rows).
-    const zeros = new Float32Array(batch * m * n);
-    if (rowBias && n > 0) for (let r = 0; r < batch * m; r++) zeros.set(rowBias, r * n);
-    return backend.makeTensorInfo(outShape, 'float32', zeros);
-  }
-  // sgemm with beta = 0 (or onto the prefilled bias rows) writes every element.
-  const out = takeOutput(backend, batch * m * n);
+  // sgemm with beta = 0, or the bias rows prefilled below, write every element of a pooled array;
+  // with k = 0 and no bias there are no products, and the result is zeros.
+  const out = k === 0 && !rowBias ? new Float32Array(batch * m * n) : takeOutput(backend, batch * m * n);
+  if (rowBias) for (let r = 0, rows = batch * m; r < rows; r++) out.set(rowBias, r * n);
+  if (out.length === 0 || k === 0) return backend.makeTensorInfo(outShape, 'float32', out);
+  const beta = rowBias ? 1 : 0;
 
   const av = values(backend, a);
   const bv = values(backend, b);
@@ -90,8 +88,6 @@ export function blasBatchMatMul(
   const batchA = sizeOf(batchShapeA);
   const batchB = sizeOf(batchShapeB);
 
-  if (rowBias) for (let r = 0, rows = batch * m; r < rows; r++) out.set(rowBias, r * n);
-  const beta = rowBias ? 1 : 0;
   // One big product when B is shared and A's batches are stacked rows: [batch*m, k] x [k, n].
   if (batchB === 1 && !transposeA && batchA === batch) {
     blas.sgemm(false, transposeB, batch * m, n, k, 1, av, lda, bv, ldb, beta, out, n);
@@ -164,10 +160,10 @@ export const fusedMatMulOverride: KernelOverride = {
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) {
       return fallback(args as never);
     }
-    // A bias of the output's last dim (the common [n] case) rides on sgemm's beta = 1 (CBLAS only:
-    // the JS GEMM has no beta); any other bias shape is added after, with broadcasting.
+    // A bias of the output's last dim (the common [n] case) rides on sgemm's beta = 1; any other
+    // bias shape is added after, with broadcasting.
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-    const rowBias = state.blas !== null && bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
+    const rowBias = bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
       ? values(backend, bias) : null;
     let current = blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB, rowBias);
     if (bias && !rowBias) {
