@@ -249,19 +249,19 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       const iters = options.iters ?? (c === 'generate-a' ? 3 : 5);
       const warm = c === 'generate-a' ? Math.min(warmup, 1) : warmup;
       const common = ['--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128', '--warmup', String(warm), '--iters', String(iters)];
-      const { roundsOut, info } = await factoryRounds(c, factory, shape, rounds, warm, iters, logger, (i) => torch && runTorch(torch, [
+      const { roundsOut, info, leaked } = await factoryRounds(c, factory, shape, rounds, warm, iters, logger, (i) => torch && runTorch(torch, [
         ...(c === 'generate-a'
           ? ['generate', '--vocab', String(i.vocab ?? 260), '--batch', String(i.prompts ?? 64), '--prompt', String(i.promptTokens ?? 17), '--new', String(i.newTokens ?? 64)]
           : ['dpo', '--vocab', String(i.vocab ?? 260), '--batch', String(i.pairs ?? shape.batch), '--prompt', String(i.tokensPerRow ?? 64)]),
         ...common,
       ], threads));
-      if (c === 'dpo-a') {
-        results.push(summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut));
-        continue;
-      }
-      const result = summarise(c, `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`, roundsOut);
+      const result = c === 'dpo-a'
+        ? summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut, leaked)
+        : summarise(c, `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`, roundsOut, leaked);
       const expected = (info.prompts ?? 0) * (info.newTokens ?? 0);
-      if (info.generated !== undefined && info.generated < expected) result.note = `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`;
+      if (c === 'generate-a' && info.generated !== undefined && info.generated < expected) {
+        result.note = [result.note, `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`].filter(Boolean).join('; ');
+      }
       results.push(result);
       continue;
     }
@@ -274,24 +274,10 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
       continue;
     }
     const iters = options.iters ?? 5;
-    const roundsOut: BenchmarkRound[] = [];
-    let leaked = 0;
-    for (let r = 0; r < rounds; r++) {
-      logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
-      const step = await factory(shape);
-      await step.step();
-      const before = tf.memory().numTensors;
-      const ours = await timeIterations(() => step.step(), warmup, iters);
-      leaked = Math.max(leaked, tf.memory().numTensors - before);
-      step.dispose();
-      const ref = torch
-        ? runTorch(torch, ['gpt', ...Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]), '--warmup', String(warmup), '--iters', String(iters)], threads)
-        : null;
-      roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
-    }
-    const result = summarise(c, description, roundsOut);
-    if (leaked !== 0) result.note = `tensor count grew by ${leaked} over the timed steps`;
-    results.push(result);
+    const { roundsOut, leaked } = await factoryRounds(c, factory, shape, rounds, warmup, iters, logger, () => torch && runTorch(
+      torch, ['gpt', ...Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]), '--warmup', String(warmup), '--iters', String(iters)], threads,
+    ));
+    results.push(summarise(c, description, roundsOut, leaked));
   }
 
   return {
@@ -305,26 +291,34 @@ export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<Ben
   };
 }
 
-/** Rounds of a prepared step: a fresh step per round, timed, then the reference (`torch(info)`, null without PyTorch). */
+/**
+ * Rounds of a prepared step: a fresh step per round, one untimed step (one-time allocations such
+ * as optimizer state), then the timed ones with the tensor count before and after, then the
+ * reference (`torch(info)`, null without PyTorch). `leaked`: the most tensors a round gained.
+ */
 async function factoryRounds(
   c: BenchmarkCase, factory: GptStepFactory, shape: GptBenchShape, rounds: number, warmup: number, iters: number, logger: Logger,
   torch: (info: Record<string, number>) => { wall: number[]; cpu: number[] } | null,
-): Promise<{ roundsOut: BenchmarkRound[]; info: Record<string, number> }> {
+): Promise<{ roundsOut: BenchmarkRound[]; info: Record<string, number>; leaked: number }> {
   const roundsOut: BenchmarkRound[] = [];
   let info: Record<string, number> = {};
+  let leaked = 0;
   for (let r = 0; r < rounds; r++) {
     logger.info(`bench: ${c} round ${r + 1}/${rounds}`);
     const step = await factory(shape);
+    await step.step();
+    const before = tf.memory().numTensors;
     const ours = await timeIterations(() => step.step(), warmup, iters);
+    leaked = Math.max(leaked, tf.memory().numTensors - before);
     info = { ...step.info };
     step.dispose();
     const ref = torch(info);
     roundsOut.push({ apogeeMs: median(ours.wall), apogeeCpuMs: median(ours.cpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
   }
-  return { roundsOut, info };
+  return { roundsOut, info, leaked };
 }
 
-function summarise(c: BenchmarkCase, description: string, rounds: BenchmarkRound[]): BenchmarkResult {
+function summarise(c: BenchmarkCase, description: string, rounds: BenchmarkRound[], leaked = 0): BenchmarkResult {
   const withTorch = rounds.filter((r) => r.torchMs !== null);
   return {
     case: c,
@@ -334,6 +328,7 @@ function summarise(c: BenchmarkCase, description: string, rounds: BenchmarkRound
     ratio: withTorch.length ? median(withTorch.map((r) => r.apogeeMs / r.torchMs!)) : null,
     cpuRatio: withTorch.length ? median(withTorch.map((r) => r.apogeeCpuMs / r.torchCpuMs!)) : null,
     rounds,
+    ...(leaked !== 0 ? { note: `tensor count grew by ${leaked} over the timed steps` } : {}),
   };
 }
 
