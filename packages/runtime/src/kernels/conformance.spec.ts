@@ -1,9 +1,10 @@
 /**
  * Kernel conformance: every kernel apogee-cpu replaces is checked against tfjs's own `cpu`
  * kernel on randomized shapes (broadcasting, non-contiguous permutations, empty and size-1 dims,
- * large values) and through gradients. The whole suite runs on three paths: the CBLAS library
- * with the WebAssembly SIMD kernels (the default), CBLAS with the JS kernels, and neither (the
- * fallback path).
+ * large values) and through gradients. The whole suite runs on four paths: the CBLAS library
+ * with the WebAssembly SIMD kernels (the default), CBLAS with the JS kernels, no CBLAS with the
+ * SIMD kernels (matrix products on the WebAssembly GEMM: a machine without a system BLAS), and
+ * neither (the JS fallback).
  *
  * Tolerance: |apogee − cpu| ≤ 1e-5 + 1e-4·|cpu| (float32 re-association), unless a case says.
  */
@@ -18,6 +19,7 @@ import { expectSameAsCpu, mismatch, randomInputs, runOn, type Inputs } from '../
 const found = loadBlas();
 const simd = loadSimdKernels().kernels;
 const paths: [string, Blas | null, SimdKernels | null][] = [['no BLAS (fallback), JS kernels', null, null]];
+if (simd) paths.unshift(['no BLAS, WebAssembly SIMD kernels and GEMM', null, simd]);
 if (found.blas) paths.unshift([`BLAS ${found.blas.library}, JS kernels`, found.blas, null]);
 if (found.blas && simd) paths.unshift([`BLAS ${found.blas.library}, WebAssembly SIMD kernels`, found.blas, simd]);
 

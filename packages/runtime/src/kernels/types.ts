@@ -28,6 +28,9 @@ export interface KernelOverride {
   make(state: KernelState, fallback: Fallback): KernelConfig['kernelFunc'];
 }
 
+/** The part of {@link Blas} the matmul kernels need (CBLAS, the WebAssembly GEMM or the JS GEMM). */
+export type Gemm = Pick<Blas, 'sgemm'>;
+
 export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
 }
