@@ -897,3 +897,167 @@ export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Unary element-wise ops: out[i] = f(x[i]). Op codes mirror UNARY_SIMD_OPS in
+// src/kernels/elementwise.ts. `param` is the integer exponent of OP_POWI.
+
+const U_EXP = 0;
+const U_LOG = 1;
+const U_SQRT = 2;
+const U_RSQRT = 3;
+const U_TANH = 4;
+const U_SIGMOID = 5;
+const U_RELU = 6;
+const U_NEG = 7;
+const U_SQUARE = 8;
+const U_ABS = 9;
+const U_POWI = 10;
+
+/**
+ * Natural log, four lanes (Cephes logf: x = m·2^e with m in [√½, √2), a degree-9 polynomial for
+ * log(1 + (m − 1)); within ~1 float32 ulp). log(0) = −Inf, log(x < 0) = NaN, log(+Inf) = +Inf,
+ * NaN stays NaN; subnormal x are scaled into the normal range first.
+ */
+// @ts-ignore: decorator
+@inline function log4(x0: v128): v128 {
+  const sub = v128.and(f32x4.lt(x0, f32x4.splat(1.17549435e-38)), f32x4.gt(x0, f32x4.splat(0)));
+  const x = v128.bitselect(f32x4.mul(x0, f32x4.splat(8388608.0)), x0, sub);
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(126)));
+  e = f32x4.sub(e, v128.and(sub, f32x4.splat(23.0)));
+  let m = v128.or(v128.and(x, i32x4.splat(0x807fffff)), i32x4.splat(0x3f000000));
+  // m in [0.5, 1): below √½ use 2m − 1 and e − 1, else m − 1.
+  const small = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  e = f32x4.sub(e, v128.and(small, f32x4.splat(1.0)));
+  m = f32x4.sub(f32x4.add(m, v128.and(small, m)), f32x4.splat(1.0));
+  const z = f32x4.mul(m, m);
+  let y = f32x4.splat(7.0376836292e-2);
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.1514610310e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.1676998740e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.2420140846e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.4249322787e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.6668057665e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(2.0000714765e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-2.4999993993e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(3.3333331174e-1));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = f32x4.add(y, f32x4.mul(e, f32x4.splat(-2.12194440e-4)));
+  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
+  let r = f32x4.add(f32x4.add(m, y), f32x4.mul(e, f32x4.splat(0.693359375)));
+  // Special values: +Inf and NaN pass through, 0 gives −Inf, negatives give NaN.
+  r = v128.bitselect(x, r, v128.or(f32x4.eq(x, f32x4.splat(Infinity)), f32x4.ne(x, x)));
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  return v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, f32x4.splat(0)));
+}
+
+/**
+ * tanh, four lanes: Cephes tanhf's odd polynomial below |x| = 0.625, else 1 − 2/(e^{2|x|} + 1)
+ * written as (1 − t)/(1 + t), t = e^{−2|x|}, with the sign of x. NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const t = exp4(f32x4.mul(ax, f32x4.splat(-2.0)));
+  const one = f32x4.splat(1.0);
+  const big = v128.or(f32x4.div(f32x4.sub(one, t), f32x4.add(one, t)), v128.and(x, i32x4.splat(0x80000000)));
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  return v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+/**
+ * e^x over all of float32's range: {@link exp4} stops at EXP_HI (≈ 88.376, where 2^k would
+ * overflow its exponent bits) while e^x stays finite up to ≈ 88.72; there e^x = (e^{x/2})².
+ */
+// @ts-ignore: decorator
+@inline function expWide4(x: v128): v128 {
+  const h = exp4(f32x4.mul(x, f32x4.splat(0.5)));
+  return v128.bitselect(f32x4.mul(h, h), exp4(x), f32x4.gt(x, f32x4.splat(88.0)));
+}
+
+/** x^n for an integer n, by repeated squaring (n < 0: the reciprocal of x^|n|; x^0 = 1, as Math.pow). */
+// @ts-ignore: decorator
+@inline function powi4(x: v128, n: i32): v128 {
+  let e = n < 0 ? -n : n;
+  let r = f32x4.splat(1.0);
+  let b = x;
+  let first = true;
+  while (e) {
+    if (e & 1) {
+      r = first ? b : f32x4.mul(r, b);
+      first = false;
+    }
+    e >>= 1;
+    if (e) b = f32x4.mul(b, b);
+  }
+  return n < 0 ? f32x4.div(f32x4.splat(1.0), r) : r;
+}
+
+// @ts-ignore: decorator
+@inline function unary4(op: i32, x: v128, n: i32): v128 {
+  if (op == U_EXP) return expWide4(x);
+  if (op == U_LOG) return log4(x);
+  if (op == U_SQRT) return f32x4.sqrt(x);
+  if (op == U_RSQRT) return f32x4.div(f32x4.splat(1.0), f32x4.sqrt(x));
+  if (op == U_TANH) return tanh4(x);
+  if (op == U_SIGMOID) return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(x))));
+  if (op == U_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (op == U_NEG) return f32x4.neg(x);
+  if (op == U_SQUARE) return f32x4.mul(x, x);
+  if (op == U_ABS) return f32x4.abs(x);
+  return powi4(x, n);
+}
+
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, out: usize, count: i32, n: i32): void {
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, unary4(op, v128.load(x + o), n));
+  }
+  const r = count - full;
+  if (r) {
+    const o = <usize>full << 2;
+    storeTail(out + o, unary4(op, loadTail(x + o, r), n), r);
+  }
+}
+
+/** out = f(x) over `count` floats for the unary op `op` (U_EXP … U_POWI); in place allowed. */
+export function unary(op: i32, x: usize, out: usize, count: i32, n: i32): void {
+  if (op == U_EXP) unaryLoop(U_EXP, x, out, count, n);
+  else if (op == U_LOG) unaryLoop(U_LOG, x, out, count, n);
+  else if (op == U_SQRT) unaryLoop(U_SQRT, x, out, count, n);
+  else if (op == U_RSQRT) unaryLoop(U_RSQRT, x, out, count, n);
+  else if (op == U_TANH) unaryLoop(U_TANH, x, out, count, n);
+  else if (op == U_SIGMOID) unaryLoop(U_SIGMOID, x, out, count, n);
+  else if (op == U_RELU) unaryLoop(U_RELU, x, out, count, n);
+  else if (op == U_NEG) unaryLoop(U_NEG, x, out, count, n);
+  else if (op == U_SQUARE) unaryLoop(U_SQUARE, x, out, count, n);
+  else if (op == U_ABS) unaryLoop(U_ABS, x, out, count, n);
+  else if (n == 2) unaryLoop(U_SQUARE, x, out, count, n);
+  else if (n == 3) powi3Loop(x, out, count);
+  else unaryLoop(U_POWI, x, out, count, n);
+}
+
+// @ts-ignore: decorator
+@inline function cube4(x: v128, n: i32): v128 {
+  return f32x4.mul(f32x4.mul(x, x), x);
+}
+
+function powi3Loop(x: usize, out: usize, count: i32): void {
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, cube4(v128.load(x + o), 3));
+  }
+  const r = count - full;
+  if (r) {
+    const o = <usize>full << 2;
+    storeTail(out + o, cube4(loadTail(x + o, r), 3), r);
+  }
+}
