@@ -900,7 +900,7 @@ export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f
 
 // ---------------------------------------------------------------------------------------------
 // Unary element-wise ops: out[i] = f(x[i]). Op codes mirror UNARY_SIMD_OPS in
-// src/kernels/elementwise.ts. `param` is the integer exponent of OP_POWI.
+// src/kernels/elementwise.ts. `n` is the integer exponent of U_POWI.
 
 const U_EXP = 0;
 const U_LOG = 1;
@@ -913,6 +913,24 @@ const U_NEG = 7;
 const U_SQUARE = 8;
 const U_ABS = 9;
 const U_POWI = 10;
+const U_ERF = 11;
+
+/**
+ * erf(x), four lanes: Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), the formula of tfjs's
+ * own cpu kernel: sign(x)·(1 − t·(a1 + t·(a2 + …))·e^{−x²}), t = 1/(1 + p|x|).
+ */
+// @ts-ignore: decorator
+@inline function erf4(x: v128): v128 {
+  const v = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(0.3275911), v)));
+  let p = f32x4.splat(1.061405429);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  const r = f32x4.sub(f32x4.splat(1.0), f32x4.mul(f32x4.mul(p, t), exp4(f32x4.neg(f32x4.mul(v, v)))));
+  return v128.or(r, v128.and(x, i32x4.splat(0x80000000)));
+}
 
 /**
  * Natural log, four lanes (Cephes logf: x = m·2^e with m in [√½, √2), a degree-9 polynomial for
@@ -1010,6 +1028,7 @@ const U_POWI = 10;
   if (op == U_NEG) return f32x4.neg(x);
   if (op == U_SQUARE) return f32x4.mul(x, x);
   if (op == U_ABS) return f32x4.abs(x);
+  if (op == U_ERF) return erf4(x);
   return powi4(x, n);
 }
 
@@ -1039,6 +1058,7 @@ export function unary(op: i32, x: usize, out: usize, count: i32, n: i32): void {
   else if (op == U_NEG) unaryLoop(U_NEG, x, out, count, n);
   else if (op == U_SQUARE) unaryLoop(U_SQUARE, x, out, count, n);
   else if (op == U_ABS) unaryLoop(U_ABS, x, out, count, n);
+  else if (op == U_ERF) unaryLoop(U_ERF, x, out, count, n);
   else if (n == 2) unaryLoop(U_SQUARE, x, out, count, n);
   else if (n == 3) powi3Loop(x, out, count);
   else unaryLoop(U_POWI, x, out, count, n);

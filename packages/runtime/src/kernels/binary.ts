@@ -94,7 +94,24 @@ export interface BroadcastPlan {
   bInc: number;
 }
 
+const NO_DIMS = new Int32Array(0);
+
+/** One contiguous run of n (both full, or one operand a single value): no broadcast bookkeeping. */
+function flatPlan(outShape: number[], n: number, aInc: number, bInc: number): BroadcastPlan {
+  return { outShape, outer: NO_DIMS, aStr: NO_DIMS, bStr: NO_DIMS, n, aInc, bInc };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function planBroadcast(aShape: readonly number[], bShape: readonly number[]): BroadcastPlan {
+  // The common cases without the general merge below (a small op's time is mostly this planning).
+  if (sameShape(aShape, bShape)) return flatPlan([...aShape], sizeOf(aShape), 1, 1);
+  if (bShape.length === 0) return flatPlan([...aShape], sizeOf(aShape), 1, 0);
+  if (aShape.length === 0) return flatPlan([...bShape], sizeOf(bShape), 0, 1);
   const outShape = backend_util.assertAndGetBroadcastShape(aShape as number[], bShape as number[]);
   const rank = outShape.length;
   const pa = [...new Array<number>(rank - aShape.length).fill(1), ...aShape];

@@ -207,20 +207,20 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     }
     for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(pos, op as (t: tf.Tensor) => tf.Tensor, name);
     const special: Inputs = [{ shape: [5], values: Float32Array.from([NaN, Infinity, -Infinity, 0, -1]) }];
-    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs]) expectSameAsCpu(special, op, undefined, 'unary special');
+    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs, tf.erf]) expectSameAsCpu(special, op, undefined, 'unary special');
     // The SIMD lengths (≥ 64 elements, with a tail of 1–3), over the ranges each formula switches
     // at (tanh's polynomial below 0.625, exp's limits, log's subnormals), and special values.
     const wide = randomInputs(rng, [[5, 27]], 4);
     const widePos = wide.map((i) => ({ ...i, values: i.values.map((v) => Math.abs(v) + 1e-3) }));
-    for (const [name, op] of [['exp', tf.exp], ['tanh', tf.tanh], ['sigmoid', tf.sigmoid], ['relu', tf.relu], ['neg', tf.neg], ['square', tf.square], ['abs', tf.abs]] as const) {
+    for (const [name, op] of [['exp', tf.exp], ['tanh', tf.tanh], ['sigmoid', tf.sigmoid], ['relu', tf.relu], ['neg', tf.neg], ['square', tf.square], ['abs', tf.abs], ['erf', tf.erf]] as const) {
       checkWithGrads(wide, op as (t: tf.Tensor) => tf.Tensor, `${name} SIMD length`);
     }
     for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(widePos, op as (t: tf.Tensor) => tf.Tensor, `${name} SIMD length`);
     const ramp = Float32Array.from({ length: 403 }, (_, i) => (i - 201) * 0.05);
-    for (const op of [tf.tanh, tf.exp, tf.sigmoid]) expectSameAsCpu([{ shape: [403], values: ramp }], op, undefined, `${op.name} ramp -10…10`);
+    for (const op of [tf.tanh, tf.exp, tf.sigmoid, tf.erf]) expectSameAsCpu([{ shape: [403], values: ramp }], op, undefined, `${op.name} ramp -10…10`);
     const specialValues = [NaN, Infinity, -Infinity, 0, -0, -1, 1e-30, 3e-39, 1e30, 100, -100, 0.6249, 0.6251, -0.7, 88.5, -88.5, -104];
     const specialWide: Inputs = [{ shape: [69], values: Float32Array.from({ length: 69 }, (_, i) => specialValues[i % specialValues.length]) }];
-    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs]) expectSameAsCpu(specialWide, op, undefined, `${op.name} special values, SIMD length`);
+    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs, tf.erf]) expectSameAsCpu(specialWide, op, undefined, `${op.name} special values, SIMD length`);
     const logRange: Inputs = [{ shape: [300], values: Float32Array.from({ length: 300 }, (_, i) => Math.pow(10, (i - 150) / 4)) }];
     expectSameAsCpu(logRange, tf.log, undefined, 'log over 1e-37 … 1e37');
     const shapes = [[2, 3, 4, 5], [7], [1, 6], [0, 3], [3, 0], [33, 37], [3, 9, 11], [2, 64, 20]];

@@ -11,7 +11,7 @@ import { withSimd, type SimdKernels } from '../wasm/simd';
 
 /**
  * Element expressions over `x`, matching the cpu backend's float32 kernels (`fexp` is
- * {@link fastExp}: within one float32 ulp of `Math.exp`).
+ * {@link fastExp}: within one float32 ulp of `Math.exp`; `ferf` is {@link erf}).
  */
 export const UNARY_EXPRESSIONS = {
   Exp: 'fexp(x)',
@@ -24,13 +24,14 @@ export const UNARY_EXPRESSIONS = {
   Neg: '-x',
   Square: 'x * x',
   Abs: 'Math.abs(x)',
+  Erf: 'ferf(x)',
 } as const;
 
 export type UnaryName = keyof typeof UNARY_EXPRESSIONS;
 
 /** The SIMD kernels' op code of each unary op (`unary` in assembly/kernels.ts). */
 export const UNARY_SIMD_OPS: Record<UnaryName, number> = {
-  Exp: 0, Log: 1, Sqrt: 2, Rsqrt: 3, Tanh: 4, Sigmoid: 5, Relu: 6, Neg: 7, Square: 8, Abs: 9,
+  Exp: 0, Log: 1, Sqrt: 2, Rsqrt: 3, Tanh: 4, Sigmoid: 5, Relu: 6, Neg: 7, Square: 8, Abs: 9, Erf: 11,
 };
 /** Op code of x^n for an integer n (the exponent is passed separately). */
 export const POWI_SIMD_OP = 10;
@@ -54,11 +55,18 @@ export function simdUnary(simd: SimdKernels | null, code: number, xv: Float32Arr
   }, () => false);
 }
 
-type UnaryLoop = (xv: Float32Array, ov: Float32Array, fexp: (x: number) => number) => void;
+/** erf(x) by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), the formula of tfjs's cpu kernel. */
+export function erf(x: number): number {
+  const v = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * v);
+  return Math.sign(x) * (1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * fastExp(-v * v));
+}
+
+type UnaryLoop = (xv: Float32Array, ov: Float32Array, fexp: (x: number) => number, ferf: (x: number) => number) => void;
 
 function makeUnary(expr: string): UnaryLoop {
   // Fixed loop with one trusted expression from UNARY_EXPRESSIONS spliced in.
-  return new Function('xv', 'ov', 'fexp', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
+  return new Function('xv', 'ov', 'fexp', 'ferf', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
 }
 
 export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) as UnaryName[]).map(
@@ -73,7 +81,7 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
         const xv = values(backend, x);
         // Both paths write every element.
         const out = takeOutput(backend, xv.length);
-        if (!simdUnary(state.simd, UNARY_SIMD_OPS[name], xv, out)) loop(xv, out, fastExp);
+        if (!simdUnary(state.simd, UNARY_SIMD_OPS[name], xv, out)) loop(xv, out, fastExp, erf);
         return backend.makeTensorInfo(x.shape, 'float32', out);
       },
     };
