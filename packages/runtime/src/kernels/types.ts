@@ -45,3 +45,15 @@ export function sizeOf(shape: readonly number[]): number {
 export function isNumeric(dtype: DataType): boolean {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
 }
+
+/** Attributes of the fused AdamW kernel (`ops/fused.ts` adamwUpdate; c1, c2: bias corrections 1 − βᵗ). */
+export interface AdamWAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  c1: number;
+  c2: number;
+  decay: number;
+  scale: number;
+}
