@@ -235,10 +235,12 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
           checkWithGrads(inputs, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
           checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+          if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.min(t, axis, keepDims), `min ${label}`);
         }
       }
     }
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
+    expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, Infinity, 2, 2]) }], (t) => tf.min(t, 1), undefined, 'min NaN');
     for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
   });
 
