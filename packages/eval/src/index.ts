@@ -35,3 +35,25 @@ export {
   type RewardModelJudgeOptions,
   type RoundEvaluation,
 } from './plugins';
+export {
+  binomialTwoSidedP,
+  bootstrapMeanCi,
+  quantileSorted,
+  signTest,
+  type BootstrapOptions,
+  type SignTestResult,
+} from './paired-stats';
+export {
+  CLAIMS,
+  CLAIM_IDS,
+  claimSchema,
+  claimsBlockSchema,
+  claimStatus,
+  pairedClaim,
+  pairedDifferences,
+  type Claim,
+  type ClaimId,
+  type ClaimStatus,
+  type PairedClaimInput,
+  type SeedValue,
+} from './claims';
