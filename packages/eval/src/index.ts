@@ -57,3 +57,18 @@ export {
   type PairedClaimInput,
   type SeedValue,
 } from './claims';
+export {
+  accuracyTable,
+  buildSamePairs,
+  gapClosed,
+  mcnemarExact,
+  pairAccuracy,
+  pairCorrectness,
+  scoreSamples,
+  type BatchScorer,
+  type McNemarResult,
+  type PooledSample,
+  type SamePair,
+  type SamePairOptions,
+  type SamePairSet,
+} from './same-pairs';
