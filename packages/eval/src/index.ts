@@ -72,3 +72,23 @@ export {
   type SamePairOptions,
   type SamePairSet,
 } from './same-pairs';
+export {
+  bestOfNBlockSchema,
+  bestOfNCurve,
+  bestOfNExpectedGold,
+  bestOfNKl,
+  bestOfNRowSchema,
+  type BestOfNPoint,
+  type BestOfNRow,
+} from './best-of-n';
+export {
+  frontierBlockSchema,
+  frontierRowSchema,
+  goldAtKl,
+  goldDifferenceAtMatchedKl,
+  meanFrontier,
+  upperEnvelope,
+  type FrontierRow,
+  type KlGold,
+  type MatchedKlDifference,
+} from './frontier';
