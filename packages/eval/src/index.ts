@@ -92,3 +92,4 @@ export {
   type KlGold,
   type MatchedKlDifference,
 } from './frontier';
+export { claimsMarkdownTable, formatPValue, formatSigned } from './claims-markdown';
