@@ -7,6 +7,7 @@ export {
   calibration,
   winRate,
   sampledKl,
+  reliabilityRows,
   type ScoredItem,
   type PairPrediction,
   type ReliabilityBin,
@@ -18,7 +19,6 @@ export {
   evaluatePolicy,
   generateAndJudge,
   type EvaluatePolicyInput,
-  type EvaluatedSample,
   type EvaluationReport,
   type EvaluationSettings,
 } from './evaluate-policy';
@@ -35,6 +35,9 @@ export {
   type RewardModelJudgeOptions,
   type RoundEvaluation,
 } from './plugins';
+
+/** Re-exported from `@apogee/core`, where the `Evaluator` contract's report part lives. */
+export type { EvaluatedSample } from '@apogee/core';
 export {
   binomialTwoSidedP,
   bootstrapMeanCi,
