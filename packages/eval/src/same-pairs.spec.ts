@@ -50,6 +50,22 @@ describe('buildSamePairs', () => {
     expect(seen.size).toBe(6);
   });
 
+  it('treats gold within goldTieTolerance as a tie', () => {
+    const near: PooledSample[] = [
+      { promptId: 'a', gold: 0.5 },
+      { promptId: 'a', gold: 0.5 + 1e-9 },
+      { promptId: 'a', gold: 0.7 },
+    ];
+    expect(buildSamePairs(near).goldTies).toBe(0);
+    const r = buildSamePairs(near, { goldTieTolerance: 1e-6 });
+    expect(r.goldTies).toBe(1);
+    expect(r.pairs).toEqual([
+      { promptId: 'a', better: 2, worse: 0 },
+      { promptId: 'a', better: 2, worse: 1 },
+    ]);
+    expect(() => buildSamePairs(near, { goldTieTolerance: -1 })).toThrow(/goldTieTolerance/);
+  });
+
   it('names the bad sample or option', () => {
     expect(() => buildSamePairs([{ promptId: 'a', gold: NaN }])).toThrow(/sample 0 \(prompt a\)/);
     expect(() => buildSamePairs(pool, { maxPairsPerPrompt: 0 })).toThrow(/maxPairsPerPrompt/);

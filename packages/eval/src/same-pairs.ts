@@ -34,6 +34,11 @@ export interface SamePairOptions {
   maxPairsPerPrompt?: number;
   /** Seed of the cap's choice. Default 0. */
   seed?: number;
+  /**
+   * Gold differences of at most this much count as ties (for a gold computed in float32, or a
+   * noisy gold). Default 0: only exactly equal gold is a tie.
+   */
+  goldTieTolerance?: number;
 }
 
 export interface SamePairSet {
@@ -53,7 +58,10 @@ export interface SamePairSet {
  * evaluated later.
  */
 export function buildSamePairs(samples: readonly PooledSample[], options: SamePairOptions = {}): SamePairSet {
-  const { maxPairsPerPrompt, seed = 0 } = options;
+  const { maxPairsPerPrompt, seed = 0, goldTieTolerance = 0 } = options;
+  if (!(goldTieTolerance >= 0)) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `buildSamePairs: goldTieTolerance must be ≥ 0, got ${goldTieTolerance}.`);
+  }
   if (maxPairsPerPrompt !== undefined && (!Number.isInteger(maxPairsPerPrompt) || maxPairsPerPrompt < 1)) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `buildSamePairs: maxPairsPerPrompt must be a positive integer, got ${maxPairsPerPrompt}.`);
   }
@@ -77,7 +85,7 @@ export function buildSamePairs(samples: readonly PooledSample[], options: SamePa
         const j = idx[b];
         const gi = samples[i].gold;
         const gj = samples[j].gold;
-        if (gi === gj) {
+        if (Math.abs(gi - gj) <= goldTieTolerance) {
           goldTies++;
           continue;
         }
