@@ -218,3 +218,42 @@ export async function scoreSamples(
   }
   return out;
 }
+
+/** Result of {@link compareOnSamePairs}. */
+export interface SamePairComparison {
+  pairs: number;
+  /** Accuracy of every scorer on the same pairs. */
+  accuracy: Record<string, number>;
+  /** Every other scorer against the base: exact McNemar. */
+  vsBase: Record<string, McNemarResult>;
+  /** Every other scorer's fraction of the base → fresh gap closed (only when `fresh` is given). */
+  gapClosed: Record<string, number>;
+}
+
+/**
+ * One seed's same-pair RM comparison in one call: accuracy of every scorer, McNemar of each against
+ * `base`, and, when `fresh` names the RM retrained on fresh labels, the fraction of the base → fresh
+ * gap each other scorer closes.
+ */
+export function compareOnSamePairs(
+  pairs: readonly SamePair[],
+  scores: Readonly<Record<string, ArrayLike<number>>>,
+  roles: { base: string; fresh?: string },
+): SamePairComparison {
+  for (const name of [roles.base, roles.fresh].filter((n): n is string => n !== undefined)) {
+    if (!(name in scores)) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `compareOnSamePairs: no scores for '${name}'; scorers given: ${Object.keys(scores).join(', ') || 'none'}.`);
+    }
+  }
+  const accuracy = accuracyTable(pairs, scores);
+  const vsBase: Record<string, McNemarResult> = {};
+  const closed: Record<string, number> = {};
+  for (const name of Object.keys(scores)) {
+    if (name === roles.base) continue;
+    vsBase[name] = mcnemarExact(pairs, scores[name], scores[roles.base]);
+    if (roles.fresh !== undefined && name !== roles.fresh) {
+      closed[name] = gapClosed({ base: accuracy[roles.base], candidate: accuracy[name], fresh: accuracy[roles.fresh] });
+    }
+  }
+  return { pairs: pairs.length, accuracy, vsBase, gapClosed: closed };
+}
