@@ -63,6 +63,7 @@ export {
 export {
   accuracyTable,
   buildSamePairs,
+  compareOnSamePairs,
   gapClosed,
   mcnemarExact,
   pairAccuracy,
@@ -74,6 +75,7 @@ export {
   type SamePair,
   type SamePairOptions,
   type SamePairSet,
+  type SamePairComparison,
 } from './same-pairs';
 export {
   bestOfNBlockSchema,
@@ -95,3 +97,4 @@ export {
   type KlGold,
   type MatchedKlDifference,
 } from './frontier';
+export { claimsMarkdownTable, formatPValue, formatSigned } from './claims-markdown';

@@ -1,18 +1,5 @@
-import type { Claim } from '@apogee/eval';
+import { formatPValue, formatSigned as signed, type Claim } from '@apogee/eval';
 import { escapeHtml } from './html';
-
-/** Signed, fixed decimals: +0.123 / −0.045 (a real minus sign). */
-function signed(v: number, digits = 3): string {
-  if (!Number.isFinite(v)) return '–';
-  const t = Math.abs(v).toFixed(digits);
-  return Number(t) === 0 ? t : `${v > 0 ? '+' : '−'}${t}`;
-}
-
-/** p-values to 4 decimals, so 9/10 (0.0215), 10/12 (0.0386) and 5/5 (0.0625) read as computed. */
-export function formatP(p: number): string {
-  if (!Number.isFinite(p)) return '–';
-  return p < 0.0001 ? '<0.0001' : p.toFixed(4);
-}
 
 /**
  * The claims table, first thing in the report: one row per paired claim with its estimate (mean
@@ -22,7 +9,7 @@ export function claimsTable(claims: readonly Claim[]): string {
   if (claims.length === 0) return '';
   const rows = claims.map((c) => {
     const status = c.status ?? '';
-    return `<tr class="claim" data-claim="${escapeHtml(c.id)}"><th scope="row"><code>${escapeHtml(c.id)}</code></th><td class="desc">${escapeHtml(c.description)}</td><td>${signed(c.estimate)}</td><td class="ci">[${signed(c.ci95[0])}, ${signed(c.ci95[1])}]</td><td>${c.seedsPositive}/${c.seeds}</td><td>${formatP(c.pValue)}</td><td class="status ${status.replace(/\s+/g, '-')}">${escapeHtml(status || '–')}</td></tr>`;
+    return `<tr class="claim" data-claim="${escapeHtml(c.id)}"><th scope="row"><code>${escapeHtml(c.id)}</code></th><td class="desc">${escapeHtml(c.description)}</td><td>${signed(c.estimate)}</td><td class="ci">[${signed(c.ci95[0])}, ${signed(c.ci95[1])}]</td><td>${c.seedsPositive}/${c.seeds}</td><td>${formatPValue(c.pValue)}</td><td class="status ${status.replace(/\s+/g, '-')}">${escapeHtml(status || '–')}</td></tr>`;
   });
   return `<h2>Claims</h2>
 <p class="note">Each claim is a paired difference per seed, positive when it supports the claim. Estimate: mean over seeds; CI: 95% percentile bootstrap of that mean; seeds: positive / all; p: exact two-sided sign test (ties dropped). Supported: CI above 0 and p &lt; 0.05; not supported: CI at or below 0; otherwise inconclusive.</p>
