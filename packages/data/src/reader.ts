@@ -361,6 +361,7 @@ async function collect<T>(loader: DataLoader, iterable: AsyncIterable<T>, what: 
     const problems: Problem[] = report.problems;
     throw new ApogeeError(ERROR_CODES.DATA_INVALID, `${report.files.map((f) => f.file).join(', ')}: no usable ${what} (read ${report.read}, skipped ${report.skipped}, dropped ${report.dropped}).`, {
       problems,
+      maxProblems: Infinity,
       hint: 'Check the file is one of the formats listed in docs/guides/data.md.',
     });
   }

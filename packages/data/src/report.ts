@@ -82,6 +82,7 @@ export function dataError(report: LoadReport, skipHint: string | null = 'load wi
     `${where}: ${report.problemCount} problem${report.problemCount === 1 ? '' : 's'} in the data (${report.skipped} malformed record${report.skipped === 1 ? '' : 's'} of ${report.read} read).`,
     {
       problems,
+      maxProblems: Infinity, // listed up to the load's own maxListed, with a count of the rest
       hint: skipHint
         ? `Fix the listed records, or ${skipHint} to skip malformed records (they are counted in the load report).`
         : 'Fix or remove the listed records.',
