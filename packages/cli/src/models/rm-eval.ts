@@ -41,8 +41,3 @@ export async function evaluateRewardModel(
   const cal = calibration(orderedPairs(scored), options.bins ?? 10);
   return { accuracy: preferenceAccuracy(scored), ece: cal.ece, ace: cal.ace, mce: cal.mce, pairs: cal.pairs / 2, orderedPairs: cal.pairs, items: items.length, bins: cal.bins };
 }
-
-/** The bins as the report reads them (docs/guides/run-directory.md). */
-export function reliabilityRows(bins: readonly ReliabilityBin[]) {
-  return bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY }));
-}
