@@ -87,8 +87,10 @@ describe('CheckpointStore', () => {
     await expect(store.saveModel('models/rm-r0001', writeModel('rm1-new', true))).rejects.toThrow('disk full');
     expect(fs.readFileSync(path.join(tmp.dir, 'models/rm-r0001/model.safetensors'), 'utf8')).toBe('rm1rm1rm1');
     expect(store.readManifest()).toEqual(manifest());
-    // The half-written temporary is swept on resume.
-    expect(fs.readdirSync(path.join(tmp.dir, 'models')).some((n) => n.startsWith('.tmp-'))).toBe(true);
+    // A failed save leaves the folder exactly as it was: no half-written temporary (issue 20).
+    expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
+    // One left by a killed writer is swept on resume.
+    fs.mkdirSync(path.join(tmp.dir, 'models', '.tmp-rm-r0002-1-0'));
     await store.cleanTemporaries();
     expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
   });

@@ -145,9 +145,15 @@ export class CheckpointStore {
     const tmp = path.join(parent, `.tmp-${path.basename(target)}-${process.pid}-${tmpCounter++}`);
     await fs.promises.rm(tmp, { recursive: true, force: true });
     await fs.promises.mkdir(tmp);
-    await save(tmp);
-    await fs.promises.rm(target, { recursive: true, force: true });
-    await fs.promises.rename(tmp, target);
+    try {
+      await save(tmp);
+      await fs.promises.rm(target, { recursive: true, force: true });
+      await fs.promises.rename(tmp, target);
+    } catch (e) {
+      // A failed save leaves no temporary directory behind (issue 20).
+      await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
     await syncDir(parent);
     return rel;
   }
