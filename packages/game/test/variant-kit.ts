@@ -20,12 +20,12 @@ import * as core from '@apogee/core';
 import { type PluginFactory } from '@apogee/core';
 import * as policy from '@apogee/policy';
 import * as reward from '@apogee/reward';
+import * as runtime from '@apogee/runtime';
 import * as samplers from '@apogee/samplers';
 import { makeTempDir } from '@apogee/testing';
 import * as tokenizers from '@apogee/tokenizers';
 import * as world from '@apogee/world';
 import { type VariantOptions } from '../src';
-import { initQuietBackend } from './quiet-backend';
 import type { UpdateName } from './tiny-game';
 
 export interface VariantKitOptions {
@@ -40,6 +40,7 @@ const README_MODULES: Record<string, object> = {
   '@apogee/core': core,
   '@apogee/policy': policy,
   '@apogee/reward': reward,
+  '@apogee/runtime': runtime,
   '@apogee/samplers': samplers,
   '@apogee/tokenizers': tokenizers,
   '@apogee/world': world,
@@ -89,13 +90,13 @@ export async function runReadmeExample(example: ReadmeExample, preset: unknown, 
 }
 
 /**
- * The README's usage example is a test: its code runs as written and plays one round end to end on
+ * The README's usage example is a test: its code runs as written (it picks the tfjs backend itself:
+ * nothing is set up here that the README does not show) and plays one round end to end on
  * a tiny world; every metric is finite, the policy trained, and the RM trained on APO items and
  * scored samples only where the variant plays APO (golden SFT never samples, so it scores none).
  */
 export function describeVariantReadme(packageDir: string, preset: PluginFactory<VariantOptions>, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
   it(`README example: ${o.title} plays a round end to end`, async () => {
-    await initQuietBackend();
     const example = readReadmeExample(path.join(packageDir, 'README.md'));
     const tmp = makeTempDir(`apogee-${preset.pluginName}-`);
     let result: core.GameResult;
