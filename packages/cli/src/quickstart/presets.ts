@@ -2,20 +2,12 @@ import type { GptConfig } from '@apogee/policy';
 import type { SamplerOptionsInput } from '@apogee/samplers';
 import type { WorldOptionsInput } from '@apogee/world';
 
-/** The variants the quickstart plays, in the order it plays them (the paper's Table 1 rows). */
-export const QUICKSTART_VARIANTS = ['golden-sft', 'rjs', 'rjs-apo', 'dpo', 'dpo-apo', 'rrhf', 'rrhf-apo'] as const;
+/**
+ * The arms the quickstart plays, in the order it plays them: the oracle (RJS ranking with the
+ * world's gold reward, which validates the world every run), then the paper's Table 1 rows.
+ */
+export const QUICKSTART_VARIANTS = ['oracle', 'golden-sft', 'rjs', 'rjs-apo', 'dpo', 'dpo-apo', 'rrhf', 'rrhf-apo'] as const;
 export type QuickstartVariant = (typeof QUICKSTART_VARIANTS)[number];
-
-/** The policy-update family of a variant (which `update` options apply). */
-export const VARIANT_UPDATE: Readonly<Record<QuickstartVariant, 'goldenSft' | 'rjs' | 'dpo' | 'rrhf'>> = {
-  'golden-sft': 'goldenSft',
-  rjs: 'rjs',
-  'rjs-apo': 'rjs',
-  dpo: 'dpo',
-  'dpo-apo': 'dpo',
-  rrhf: 'rrhf',
-  'rrhf-apo': 'rrhf',
-};
 
 /** Training settings of one policy update (the `update` options of a variant preset). */
 export interface UpdateSettings {
