@@ -35,3 +35,60 @@ export {
   type RewardModelJudgeOptions,
   type RoundEvaluation,
 } from './plugins';
+export {
+  binomialTwoSidedP,
+  bootstrapMeanCi,
+  quantileSorted,
+  signTest,
+  type BootstrapOptions,
+  type SignTestResult,
+} from './paired-stats';
+export {
+  CLAIMS,
+  CLAIM_IDS,
+  claimSchema,
+  claimsBlockSchema,
+  claimStatus,
+  pairedClaim,
+  pairedDifferences,
+  type Claim,
+  type ClaimId,
+  type ClaimStatus,
+  type PairedClaimInput,
+  type SeedValue,
+} from './claims';
+export {
+  accuracyTable,
+  buildSamePairs,
+  gapClosed,
+  mcnemarExact,
+  pairAccuracy,
+  pairCorrectness,
+  scoreSamples,
+  type BatchScorer,
+  type McNemarResult,
+  type PooledSample,
+  type SamePair,
+  type SamePairOptions,
+  type SamePairSet,
+} from './same-pairs';
+export {
+  bestOfNBlockSchema,
+  bestOfNCurve,
+  bestOfNExpectedGold,
+  bestOfNKl,
+  bestOfNRowSchema,
+  type BestOfNPoint,
+  type BestOfNRow,
+} from './best-of-n';
+export {
+  frontierBlockSchema,
+  frontierRowSchema,
+  goldAtKl,
+  goldDifferenceAtMatchedKl,
+  meanFrontier,
+  upperEnvelope,
+  type FrontierRow,
+  type KlGold,
+  type MatchedKlDifference,
+} from './frontier';
