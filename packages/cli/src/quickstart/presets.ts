@@ -39,8 +39,6 @@ export interface QuickstartPreset {
   model: Partial<Omit<GptConfig, 'vocabSize'>>;
   /** SFT of π₀ on the world's demonstrations. */
   sft: { epochs: number; batchSize: number; lr: number; warmupSteps: number; lmWarmupEpochs: number };
-  /** π₀ samples per RM / test prompt that the raters label pairs of. */
-  annotationSamples: number;
   /** Samples per query (RM and LLM queries; reference 4). */
   samplesPerQuery: number;
   /** Most new tokens per response (world answers are ≤ 44 bytes). */
@@ -64,8 +62,14 @@ export interface QuickstartPreset {
   apoLossCoeff: number;
   /** Policy updates by family. */
   updates: Record<'goldenSft' | 'rjs' | 'dpo' | 'rrhf', UpdateSettings>;
-  /** Evaluation (decision 0061): test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
-  eval: { maxPrompts: number; policySamples: number };
+  /**
+   * Held-out evaluation (docs/decisions/0064): `samples` per held-out prompt at the training
+   * sampler every round (the primary endpoint, KL and the same-pair RM evaluation's pool), and
+   * `bestOfN` samples of π₀ per held-out prompt, drawn once, for the best-of-n curves.
+   */
+  heldOut: { samples: number; bestOfN: number };
+  /** Fresh rater labels per RM query on the policy's samples, for the fresh-labels RM (the upper bound). */
+  freshPairsPerQuery: number;
 }
 
 const testSampler: SamplerOptionsInput = { temperature: 0.3, topK: 5, topP: 0.85, repetitionPenalty: 1.05 };
@@ -84,10 +88,9 @@ const tinyTrainSampler: SamplerOptionsInput = { temperature: 1.0, topP: 1 };
 export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartPreset>> = {
   default: {
     rounds: 3,
-    world: { argumentsPerTask: 12, sftOnTestPrompts: true, rmPrompts: 64, llmPrompts: 48, testPrompts: 80, sftDemos: 1200, humanPairsPerPrompt: 1, testPairsPerPrompt: 1 },
+    world: { argumentsPerTask: 12, rmPrompts: 64, llmPrompts: 64, testPrompts: 64, sftDemos: 1200, humanPairsPerPrompt: 6, testPairsPerPrompt: 4 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
     sft: { epochs: 10, batchSize: 16, lr: 1e-2, warmupSteps: 50, lmWarmupEpochs: 2 },
-    annotationSamples: 4,
     samplesPerQuery: 4,
     maxNewTokens: 48,
     trainSampler: tinyTrainSampler,
@@ -100,14 +103,14 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
       dpo: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 16, schedule: 'constant' },
       rrhf: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 8, schedule: 'constant' },
     },
-    eval: { maxPrompts: 0, policySamples: 3 },
+    heldOut: { samples: 8, bestOfN: 16 },
+    freshPairsPerQuery: 4,
   },
   fast: {
     rounds: 2,
-    world: { argumentsPerTask: 4, sftOnTestPrompts: true, rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
+    world: { argumentsPerTask: 4, rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
     model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 112 },
     sft: { epochs: 1, batchSize: 32, lr: 3e-3, warmupSteps: 0, lmWarmupEpochs: 0 },
-    annotationSamples: 2,
     samplesPerQuery: 2,
     maxNewTokens: 24,
     trainSampler: tinyTrainSampler,
@@ -120,6 +123,7 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
       dpo: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
       rrhf: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
     },
-    eval: { maxPrompts: 0, policySamples: 2 },
+    heldOut: { samples: 2, bestOfN: 4 },
+    freshPairsPerQuery: 2,
   },
 };

@@ -165,7 +165,7 @@ export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
     run.container.register(TOKENS.Evaluator, { useValue: evaluator });
     const capture: RoundCallback = {
       onSamples: (e) => {
-        if (e.phase === 'sample-rm') samplesRm.set(e.round, e.samples);
+        if (e.phase === 'sample-rm') samplesRm.set(e.round, [...e.samples]);
       },
     };
     for (const cb of [...input.callbacks, capture]) run.container.register(TOKENS.RoundCallback, { useValue: cb });
@@ -232,7 +232,7 @@ async function trainComparisonRm(input: {
   const loss = new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: kind === 'control' ? 0 : preset.apoLossCoeff, apoSampleNum: preset.samplesPerQuery, variant: 'ranking', centeringCoeff: 0 });
   const rm = await input.factory.fromPolicy(input.reference, { seed: rng.stream('init').seed() });
   try {
-    const rmOptions = { warmupSteps: 0, schedule: 'constant' as const, weightDecay: 0, gradClip: 1, ...preset.rm };
+    const rmOptions = { weightDecay: 0, gradClip: 1, ...preset.rm };
     await trainRewardModel(rm, items, loss, rmOptions, rng.stream('order'), { onStep: async () => undefined, shouldStop: () => false });
     return rm;
   } catch (e) {
