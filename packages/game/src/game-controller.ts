@@ -39,7 +39,7 @@ import {
   roundDir,
   type CheckpointManifest,
 } from './checkpoint';
-import { attachScores, buildApoItems, flattenSamples, prepareGolden, sampleMetrics, scoreMetrics } from './items';
+import { attachScores, buildApoItems, countGoldenMatches, flattenSamples, prepareGolden, sampleMetrics, scoreMetrics } from './items';
 import { GAME_OPTIONS, type GameOptions } from './options';
 import { isLastPhase, nextPhase, type GamePosition, type RoundPlanInput } from './phases';
 import { trainRewardModel } from './rm-trainer';
@@ -471,7 +471,7 @@ export class ApoGameController implements GameController {
           work.artifacts.samplesRm = await store.writeArtifact(`${roundDir(round)}/samples-rm.jsonl`, formatSamples(work.samplesRm));
           work.artifacts.apoItems = await store.writeArtifact(`${roundDir(round)}/apo-items.jsonl`, formatApoItems(work.apoItems));
         }
-        return { ...sampleMetrics('sample-rm', work.samplesRm), 'rm/items_apo': work.apoItems.length };
+        return { ...sampleMetrics('sample-rm', work.samplesRm), 'rm/items_apo': work.apoItems.length, 'rm/items_apo_dropped': countGoldenMatches(work.samplesRm, c.golden) };
       }
       case 'train-rm': {
         const items = this.apo ? [...c.data.humanItems, ...(work.apoItems ?? [])] : [...c.data.humanItems];

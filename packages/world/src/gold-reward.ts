@@ -9,7 +9,7 @@ import { instanceForPrompt, type TaskInstance } from './tasks';
 export interface GoldRewardOptions {
   /**
    * Share of the reward that is style (the courtesy of the answer), the rest being correctness.
-   * Default 0.5. Style is a skill every task shares, so what a policy learns about it on its
+   * Default 0.7. Style is a skill every task shares, so what a policy learns about it on its
    * training prompts carries to prompts it never saw; correctness is per-prompt knowledge.
    */
   styleWeight: number;
@@ -24,7 +24,7 @@ export interface GoldRewardOptions {
   hedgeCredit: number;
 }
 
-export const DEFAULT_GOLD_OPTIONS: Readonly<GoldRewardOptions> = { styleWeight: 0.5, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 };
+export const DEFAULT_GOLD_OPTIONS: Readonly<GoldRewardOptions> = { styleWeight: 0.7, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 };
 
 /** The parts the gold reward is made of, for inspection and tests. */
 export interface GoldBreakdown {

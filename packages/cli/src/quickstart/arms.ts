@@ -18,7 +18,7 @@ export interface ArmSpec {
   goldRm?: boolean;
   /** Rounds whose RM the same-pair evaluation compares: `all` (APO), `first` (RM_Base), none. */
   keepRms?: 'all' | 'first';
-  /** Also train, every round, the no-golden control RM and the fresh-labels RM on this arm's data. */
+  /** Also train, for the last round, the no-golden control RM and the fresh-labels RM on this arm's data. */
   controlRms?: boolean;
 }
 

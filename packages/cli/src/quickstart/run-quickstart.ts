@@ -35,7 +35,7 @@ export interface QuickstartOptions {
   seeds?: number[];
   /** `default` (the measured configuration) or `fast` (tests, a first look). Default `default`. */
   preset?: 'fast' | 'default';
-  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: all seven. */
+  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: the preset's arms. */
   variants?: string[];
   /** Rounds of the game. Default: the preset's (3 for `default`). */
   rounds?: number;
@@ -45,6 +45,12 @@ export interface QuickstartOptions {
    * `preset` (`default+apoLossCoeff=0`), so such runs are never merged with reference runs.
    */
   apoLossCoeff?: number;
+  /**
+   * Length bonus of the world's raters (`annotator.raterBias`). Default: the preset's world (0,
+   * noisy-gold raters). Any other value is the declared secondary "misspecified raters" arm,
+   * recorded in `summary.json`'s `preset` (`default+raterBias=2`) and judged by gold only.
+   */
+  raterBias?: number;
   /** Tensor backend (`auto` picks the fastest). Default `auto`. */
   backend?: 'auto' | 'tensorflow' | 'apogee-cpu' | 'cpu';
   /** Progress and timing events (the CLI prints them). */
@@ -93,7 +99,7 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!preset) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart preset "${presetName}".`, { hint: 'Use --preset fast or --preset default.' });
   }
-  const variants = (options.variants ?? [...QUICKSTART_VARIANTS]) as QuickstartVariant[];
+  const variants = (options.variants ?? [...preset.variants]) as QuickstartVariant[];
   const unknown = variants.filter((v) => !QUICKSTART_VARIANTS.includes(v));
   if (unknown.length > 0 || variants.length === 0) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart variant${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ') || '(none given)'}.`, {
@@ -108,12 +114,25 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `rounds must be an integer from 1 to 100, got ${rounds}.`);
   }
+  let chosen = preset;
+  let name: string = presetName;
   const coeff = options.apoLossCoeff;
-  if (coeff === undefined || coeff === preset.apoLossCoeff) return { seeds, variants, preset, presetName, rounds };
-  if (!Number.isFinite(coeff) || coeff < 0) {
-    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+  if (coeff !== undefined && coeff !== preset.apoLossCoeff) {
+    if (!Number.isFinite(coeff) || coeff < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+    }
+    chosen = { ...chosen, apoLossCoeff: coeff };
+    name = `${name}+apoLossCoeff=${coeff}`;
   }
-  return { seeds, variants, preset: { ...preset, apoLossCoeff: coeff }, presetName: `${presetName}+apoLossCoeff=${coeff}`, rounds };
+  const bias = options.raterBias;
+  if (bias !== undefined && bias !== (preset.world.annotator?.raterBias ?? 0)) {
+    if (!Number.isFinite(bias) || bias < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `raterBias must be a number ≥ 0, got ${bias}.`, { hint: '0 (the default) gives noisy-gold raters; 2 is the misspecified-raters arm of docs/decisions/0064.' });
+    }
+    chosen = { ...chosen, world: { ...chosen.world, annotator: { ...chosen.world.annotator, raterBias: bias } } };
+    name = `${name}+raterBias=${bias}`;
+  }
+  return { seeds, variants, preset: chosen, presetName: name, rounds };
 }
 
 /**
