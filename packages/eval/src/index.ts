@@ -7,6 +7,7 @@ export {
   calibration,
   winRate,
   sampledKl,
+  reliabilityRows,
   type ScoredItem,
   type PairPrediction,
   type ReliabilityBin,
@@ -18,7 +19,6 @@ export {
   evaluatePolicy,
   generateAndJudge,
   type EvaluatePolicyInput,
-  type EvaluatedSample,
   type EvaluationReport,
   type EvaluationSettings,
 } from './evaluate-policy';
@@ -35,6 +35,9 @@ export {
   type RewardModelJudgeOptions,
   type RoundEvaluation,
 } from './plugins';
+
+/** Re-exported from `@apogee/core`, where the `Evaluator` contract's report part lives. */
+export type { EvaluatedSample } from '@apogee/core';
 export {
   binomialTwoSidedP,
   bootstrapMeanCi,
@@ -60,6 +63,7 @@ export {
 export {
   accuracyTable,
   buildSamePairs,
+  compareOnSamePairs,
   gapClosed,
   mcnemarExact,
   pairAccuracy,
@@ -71,6 +75,7 @@ export {
   type SamePair,
   type SamePairOptions,
   type SamePairSet,
+  type SamePairComparison,
 } from './same-pairs';
 export {
   bestOfNBlockSchema,
@@ -92,3 +97,4 @@ export {
   type KlGold,
   type MatchedKlDifference,
 } from './frontier';
+export { claimsMarkdownTable, formatPValue, formatSigned } from './claims-markdown';

@@ -6,7 +6,7 @@ import { GptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
 import { ByteTokenizer } from '@apogee/tokenizers';
 import { binomialTwoSidedP } from './paired-stats';
-import { accuracyTable, buildSamePairs, gapClosed, mcnemarExact, pairAccuracy, pairCorrectness, scoreSamples, type PooledSample } from './same-pairs';
+import { accuracyTable, buildSamePairs, compareOnSamePairs, gapClosed, mcnemarExact, pairAccuracy, pairCorrectness, scoreSamples, type PooledSample } from './same-pairs';
 
 // Two prompts; p1 pools π₀ and two arms' samples, with one gold tie (0.5, 0.5).
 const pool: PooledSample[] = [
@@ -48,6 +48,22 @@ describe('buildSamePairs', () => {
     const seen = new Set<string>();
     for (let s = 0; s < 40; s++) for (const p of buildSamePairs(pool, { maxPairsPerPrompt: 2, seed: s }).pairs) seen.add(`${p.better}-${p.worse}`);
     expect(seen.size).toBe(6);
+  });
+
+  it('treats gold within goldTieTolerance as a tie', () => {
+    const near: PooledSample[] = [
+      { promptId: 'a', gold: 0.5 },
+      { promptId: 'a', gold: 0.5 + 1e-9 },
+      { promptId: 'a', gold: 0.7 },
+    ];
+    expect(buildSamePairs(near).goldTies).toBe(0);
+    const r = buildSamePairs(near, { goldTieTolerance: 1e-6 });
+    expect(r.goldTies).toBe(1);
+    expect(r.pairs).toEqual([
+      { promptId: 'a', better: 2, worse: 0 },
+      { promptId: 'a', better: 2, worse: 1 },
+    ]);
+    expect(() => buildSamePairs(near, { goldTieTolerance: -1 })).toThrow(/goldTieTolerance/);
   });
 
   it('names the bad sample or option', () => {
@@ -128,5 +144,25 @@ describe('scoreSamples', () => {
     expect(tf.memory().numTensors).toBe(before);
     await expect(scoreSamples(texts, { rm }, 0)).rejects.toThrow(/batchSize/);
     rm.dispose();
+  });
+});
+
+describe('compareOnSamePairs', () => {
+  it('gathers accuracy, McNemar against the base and the gap closed', () => {
+    const { pairs } = buildSamePairs(pool);
+    const gold = pool.map((s) => s.gold);
+    const base = [0, 5, 1, 0.5, 4, 1]; // 4 of 6 right
+    const apo = [0, 5, 1, 2, 4, 1]; // (3,2) right now; (3,5) right too: 6 of 6
+    const half = [0, 5, 1, 1.5, 4, 2]; // (3,2) right, (3,5) still wrong: 5 of 6, half the gap
+    const r = compareOnSamePairs(pairs, { base, apo, fresh: gold, half }, { base: 'base', fresh: 'fresh' });
+    expect(r.pairs).toBe(6);
+    expect(r.accuracy.base).toBeCloseTo(4 / 6, 12);
+    expect(r.accuracy.apo).toBe(1);
+    expect(r.vsBase.apo).toMatchObject({ aOnly: 2, bOnly: 0 });
+    expect(r.gapClosed.apo).toBeCloseTo(1, 12);
+    expect(r.gapClosed.half).toBeCloseTo(0.5, 12);
+    expect(Object.keys(r.gapClosed).sort()).toEqual(['apo', 'half']);
+    expect(Object.keys(r.vsBase).sort()).toEqual(['apo', 'fresh', 'half']);
+    expect(() => compareOnSamePairs(pairs, { base }, { base: 'RM_Base' })).toThrow(/no scores for 'RM_Base'; scorers given: base/);
   });
 });

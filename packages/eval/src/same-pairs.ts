@@ -34,6 +34,11 @@ export interface SamePairOptions {
   maxPairsPerPrompt?: number;
   /** Seed of the cap's choice. Default 0. */
   seed?: number;
+  /**
+   * Gold differences of at most this much count as ties (for a gold computed in float32, or a
+   * noisy gold). Default 0: only exactly equal gold is a tie.
+   */
+  goldTieTolerance?: number;
 }
 
 export interface SamePairSet {
@@ -53,7 +58,10 @@ export interface SamePairSet {
  * evaluated later.
  */
 export function buildSamePairs(samples: readonly PooledSample[], options: SamePairOptions = {}): SamePairSet {
-  const { maxPairsPerPrompt, seed = 0 } = options;
+  const { maxPairsPerPrompt, seed = 0, goldTieTolerance = 0 } = options;
+  if (!(goldTieTolerance >= 0)) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `buildSamePairs: goldTieTolerance must be ≥ 0, got ${goldTieTolerance}.`);
+  }
   if (maxPairsPerPrompt !== undefined && (!Number.isInteger(maxPairsPerPrompt) || maxPairsPerPrompt < 1)) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `buildSamePairs: maxPairsPerPrompt must be a positive integer, got ${maxPairsPerPrompt}.`);
   }
@@ -77,7 +85,7 @@ export function buildSamePairs(samples: readonly PooledSample[], options: SamePa
         const j = idx[b];
         const gi = samples[i].gold;
         const gj = samples[j].gold;
-        if (gi === gj) {
+        if (Math.abs(gi - gj) <= goldTieTolerance) {
           goldTies++;
           continue;
         }
@@ -209,4 +217,43 @@ export async function scoreSamples(
     out[name] = scores;
   }
   return out;
+}
+
+/** Result of {@link compareOnSamePairs}. */
+export interface SamePairComparison {
+  pairs: number;
+  /** Accuracy of every scorer on the same pairs. */
+  accuracy: Record<string, number>;
+  /** Every other scorer against the base: exact McNemar. */
+  vsBase: Record<string, McNemarResult>;
+  /** Every other scorer's fraction of the base → fresh gap closed (only when `fresh` is given). */
+  gapClosed: Record<string, number>;
+}
+
+/**
+ * One seed's same-pair RM comparison in one call: accuracy of every scorer, McNemar of each against
+ * `base`, and, when `fresh` names the RM retrained on fresh labels, the fraction of the base → fresh
+ * gap each other scorer closes.
+ */
+export function compareOnSamePairs(
+  pairs: readonly SamePair[],
+  scores: Readonly<Record<string, ArrayLike<number>>>,
+  roles: { base: string; fresh?: string },
+): SamePairComparison {
+  for (const name of [roles.base, roles.fresh].filter((n): n is string => n !== undefined)) {
+    if (!(name in scores)) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `compareOnSamePairs: no scores for '${name}'; scorers given: ${Object.keys(scores).join(', ') || 'none'}.`);
+    }
+  }
+  const accuracy = accuracyTable(pairs, scores);
+  const vsBase: Record<string, McNemarResult> = {};
+  const closed: Record<string, number> = {};
+  for (const name of Object.keys(scores)) {
+    if (name === roles.base) continue;
+    vsBase[name] = mcnemarExact(pairs, scores[name], scores[roles.base]);
+    if (roles.fresh !== undefined && name !== roles.fresh) {
+      closed[name] = gapClosed({ base: accuracy[roles.base], candidate: accuracy[name], fresh: accuracy[roles.fresh] });
+    }
+  }
+  return { pairs: pairs.length, accuracy, vsBase, gapClosed: closed };
 }
