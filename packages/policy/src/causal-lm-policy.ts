@@ -12,14 +12,12 @@ import {
   type Tokenizer,
   type TrainStepResult,
 } from '@apogee/core';
-import { modelFromTensors } from './architecture';
+import { AdamWOptimizer, writeCheckpoint, type GenerationDefaults } from '@apogee/model-kit';
+import { modelFromTensors, readModelCheckpoint } from './architecture';
 import { CAUSAL_LM_BACKBONE, type CausalLmBackbone, type CausalLmBackboneSource } from './backbone';
 import type { CausalLm } from './causal-lm';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { generate, type GptGenerateOptions } from './generate';
-import type { GenerationDefaults } from './generation-config';
 import { encodeRows, responseLogProbs, sequenceLogProbs } from './log-probs';
-import { AdamWOptimizer } from './optimizer';
 
 /** Batch sizes a policy uses when the caller gives none. */
 export interface GptPolicyRuntimeOptions {
@@ -78,13 +76,14 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
     dir: string,
     options: GptPolicyRuntimeOptions & { tokenizer?: Tokenizer; trainable?: boolean } = {},
   ): Promise<P> {
-    const ckpt = await readCheckpoint(dir, { tokenizer: options.tokenizer });
-    if (this.family && ckpt.architecture.family !== this.family) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this is a ${ckpt.architecture.family === 'gpt2' ? 'GPT-2' : `${ckpt.architecture.config.modelType} (Llama-family)`} checkpoint; ${this.name}.load reads ${this.family === 'gpt2' ? 'GPT-2' : 'Llama-family'} ones.`, {
+    const ckpt = await readModelCheckpoint(dir, { tokenizer: options.tokenizer });
+    const arch = ckpt.config;
+    if (this.family && arch.family !== this.family) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this is a ${arch.family === 'gpt2' ? 'GPT-2' : `${arch.config.modelType} (Llama-family)`} checkpoint; ${this.name}.load reads ${this.family === 'gpt2' ? 'GPT-2' : 'Llama-family'} ones.`, {
         hint: 'CausalLmPolicy.load(dir) reads every supported architecture.',
       });
     }
-    const model = modelFromTensors(ckpt.architecture, ckpt.tensors, `${dir}/model.safetensors`, { trainable: options.trainable });
+    const model = modelFromTensors(arch, ckpt.tensors, `${dir}/model.safetensors`, { trainable: options.trainable });
     const policy = new this(model as P['model'], ckpt.tokenizer, options, { generation: ckpt.generation });
     if (ckpt.optimizer && options.trainable !== false) {
       policy.setOptimizer(ckpt.optimizer.config);

@@ -2,11 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerKv } from './model/attention';
 import type { Weights } from './model/weights';
 
-/** A tensor read from or written to a checkpoint: shape and row-major float data. */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
+import type { HostTensor } from '@apogee/model-kit';
 
 /** Inputs of a forward pass besides the token ids. */
 export interface ForwardOptions {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@apogee/core';
-import type { CausalLm, ForwardOptions, HostTensor } from '../causal-lm';
+import type { HostTensor } from '@apogee/model-kit';
+import type { CausalLm, ForwardOptions } from '../causal-lm';
 import type { LayerKv } from '../model/attention';
 import { EVAL_CONTEXT, type ForwardContext } from '../model/layers';
 import { initTensor, Weights, weightsFromHost } from '../model/weights';
