@@ -1,3 +1,4 @@
+import { ChatTemplate } from '@apogee/tokenizers';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import {
@@ -43,6 +44,11 @@ export interface FileDataSourceOptions {
   maxPromptLength?: number;
   /** Keep/drop rules for suspicious records (decision 0042). */
   rules?: Partial<RecordRules>;
+  /**
+   * A model directory (or its `tokenizer_config.json`) whose `chat_template` renders message-list
+   * records (`messages`, conversational TRL/HH) as that model expects. Default: HH turns.
+   */
+  chatTemplate?: string;
 }
 
 export const DATA_TOKENS = {
@@ -63,6 +69,7 @@ export const fileDataSourceSchema = z.object({
     .refine((f) => PREFERENCE_FORMATS.includes(f), 'must be a preference format: hh, text-scores or trl')
     .optional(),
   separator: z.string(),
+  chatTemplate: z.string().min(1).optional(),
   maxPromptLength: z.number().int().positive().optional(),
   rules: z
     .object({
@@ -99,6 +106,7 @@ export class FileDataSource implements GameDataSource {
       policy: o.policy,
       maxListed: o.maxListed,
       separator: o.separator,
+      chat: o.chatTemplate ? ChatTemplate.load(o.chatTemplate) : undefined,
       maxPromptLength: o.maxPromptLength,
       rules: o.rules,
     });

@@ -12,6 +12,7 @@ import {
   type FormatRecords,
   type ScoreEntry,
 } from './formats';
+import type { ChatFormat } from './dialogue';
 import { dataError, emptyReport, type FileReport, type LoadReport, type RuleAction, type ValidationPolicy } from './report';
 import { displayPath, formatLocation, openSource, type Container, type RawRecord } from './source';
 
@@ -56,6 +57,8 @@ export interface ReadOptions {
   separator?: string;
   /** Wrap plain-text prompt lines as `\n\nHuman: <line>\n\nAssistant:`. Default true. */
   wrapTextPrompts?: boolean;
+  /** Render message lists (`messages`, conversational `prompt`/`chosen`/`rejected`) with a model's chat template instead of HH turns. */
+  chat?: ChatFormat;
   /** Prompts longer than this (tokens with `tokenizer`, else characters) raise `longPrompt`. Default: no limit. */
   maxPromptLength?: number;
   /** Counts `maxPromptLength` in tokens. */
@@ -66,8 +69,8 @@ export interface ReadOptions {
   detectRecords?: number;
 }
 
-type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules'>> &
-  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength'> & { rules: RecordRules };
+type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules' | 'chat'>> &
+  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'chat'> & { rules: RecordRules };
 
 const POLICIES: readonly ValidationPolicy[] = ['error', 'skip'];
 
@@ -91,6 +94,7 @@ function resolve(options: ReadOptions): Resolved {
     format: options.format,
     container: options.container,
     tokenizer: options.tokenizer,
+    chat: options.chat,
     maxPromptLength: options.maxPromptLength,
     rules: { ...DEFAULT_RULES, ...(options.rules ?? {}) },
   };
@@ -211,7 +215,7 @@ export class DataLoader {
       await iterator.return(undefined);
       return;
     }
-    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts };
+    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts, chat: this.options.chat };
     const self = this;
     async function* all(): AsyncGenerator<RawRecord> {
       yield* held;
