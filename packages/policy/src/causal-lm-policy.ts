@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   ApogeeError,
   ERROR_CODES,
@@ -14,6 +16,9 @@ import {
 } from '@apogee/core';
 import { AdamWOptimizer, writeCheckpoint, type GenerationDefaults } from '@apogee/model-kit';
 import { modelFromTensors, readModelCheckpoint } from './architecture';
+import type { LoraConfig } from './llama/lora';
+import { hasAdapter, readAdapter, writeAdapter } from './llama/lora-files';
+import type { LlamaModel } from './llama/llama-model';
 import { CAUSAL_LM_BACKBONE, type CausalLmBackbone, type CausalLmBackboneSource } from './backbone';
 import type { CausalLm } from './causal-lm';
 import { generate, type GptGenerateOptions } from './generate';
@@ -74,7 +79,15 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
   static async load<P extends CausalLmPolicy>(
     this: PolicyClass<P>,
     dir: string,
-    options: GptPolicyRuntimeOptions & { tokenizer?: Tokenizer; trainable?: boolean } = {},
+    options: GptPolicyRuntimeOptions & {
+      tokenizer?: Tokenizer;
+      trainable?: boolean;
+      /** A PEFT adapter directory to attach (default: `dir` itself when it holds `adapter_config.json`). */
+      adapter?: string;
+      /** Attach a fresh LoRA adapter of this config (seeded by `loraSeed`, default 0) instead. */
+      lora?: LoraConfig;
+      loraSeed?: number;
+    } = {},
   ): Promise<P> {
     const ckpt = await readModelCheckpoint(dir, { tokenizer: options.tokenizer });
     const arch = ckpt.config;
@@ -84,6 +97,16 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
       });
     }
     const model = modelFromTensors(arch, ckpt.tensors, `${dir}/model.safetensors`, { trainable: options.trainable });
+    const adapterDir = options.adapter ?? (hasAdapter(dir) ? dir : undefined);
+    if (adapterDir !== undefined || options.lora) {
+      if (model.family !== 'llama') {
+        model.dispose();
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${dir}: LoRA adapters are implemented for Llama-family models, not GPT-2.`);
+      }
+      const llama = model as LlamaModel;
+      if (options.lora) llama.addAdapter(options.lora, options.loraSeed ?? 0);
+      else llama.setAdapter(await readAdapter(adapterDir!, llama.config));
+    }
     const policy = new this(model as P['model'], ckpt.tokenizer, options, { generation: ckpt.generation });
     if (ckpt.optimizer && options.trainable !== false) {
       policy.setOptimizer(ckpt.optimizer.config);
@@ -105,7 +128,7 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
 
   /** Whether `trainStep` may update the parameters (false for a frozen reference copy). */
   get trainable(): boolean {
-    return this.model.weights.trainable;
+    return this.model.trainableEntries().length > 0;
   }
 
   /** Optimizer steps taken so far (0 before the first). */
@@ -138,7 +161,7 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
     this.optimizer?.dispose();
     this.optimizer = new AdamWOptimizer(
       config,
-      this.model.weights.entries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
+      this.model.trainableEntries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
     );
   }
 
@@ -168,6 +191,9 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
       generation: this.extras.generation,
       maxShardBytes: this.options.maxShardBytes,
     });
+    const adapter = this.model.family === 'llama' ? (this.model as unknown as LlamaModel).adapter : null;
+    if (adapter) await writeAdapter(dir, adapter);
+    else for (const f of ['adapter_config.json', 'adapter_model.safetensors']) await fs.promises.rm(path.join(dir, f), { force: true });
   }
 
   dispose(): void {

@@ -43,7 +43,9 @@ export interface CausalLm {
   outputEmbedding(): tf.Tensor2D;
   /** An independent copy of the parameters (same config). `lmHead: false` drops an untied output head (a reward backbone). */
   clone(options?: { trainable?: boolean; lmHead?: boolean }): CausalLm;
-  /** Parameters as host tensors under Hugging Face names. */
+  /** The parameters an optimizer updates (all of them, or a LoRA adapter's). */
+  trainableEntries(): [string, tf.Variable][];
+  /** Parameters as host tensors under Hugging Face names (the base model's; an adapter is saved apart). */
   toHost(): Promise<Map<string, HostTensor>>;
   /** The Hugging Face `config.json` object of this model, `extra` under its `apogee` key. */
   hfConfig(extra?: Record<string, unknown>): Record<string, unknown>;

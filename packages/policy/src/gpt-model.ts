@@ -74,6 +74,11 @@ export class GptModel implements CausalLm {
     return this.weights.get('wte.weight') as tf.Tensor2D;
   }
 
+  /** Every parameter trains (GPT-2 has no adapters). */
+  trainableEntries(): [string, tf.Variable][] {
+    return this.weights.entries().filter(([, v]) => v.trainable);
+  }
+
   hfConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return toHfConfig(this.config, extra);
   }

@@ -19,6 +19,8 @@ export { ropeFrequencies } from './llama/rope';
 export { CausalLmPolicy, type GptPolicyRuntimeOptions, type PolicyCheckpointExtras, type PolicyClass } from './causal-lm-policy';
 export { GptPolicy } from './gpt-policy';
 export { LlamaPolicy } from './llama/llama-policy';
+export { LoraAdapter, loraConfig, loraTargets, LORA_TARGETS, type LoraConfig } from './llama/lora';
+export { ADAPTER_FILES, readAdapter, writeAdapter } from './llama/lora-files';
 export { type GptGenerateOptions } from './generate';
 export { encodeRows, sequenceLogProbs } from './log-probs';
 export { gptPolicy, GptPolicyFactory, GPT_POLICY_OPTIONS, type GptPolicyOptions } from './plugin';

@@ -172,7 +172,7 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
     this.assertLive();
     this.optimizer?.dispose();
     this.optimizer = new AdamWOptimizer(config, [
-      ...this.backbone.weights.entries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
+      ...this.backbone.trainableEntries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
       { name: SCORE_WEIGHT, variable: this.head, decay: true },
     ]);
   }
