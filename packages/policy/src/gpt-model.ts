@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core';
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm } from './causal-lm';
 import { checkGptConfig, toHfConfig, type GptConfig } from './config';
@@ -49,6 +49,15 @@ export class GptModel implements CausalLm {
       const name = raw.startsWith('transformer.') ? raw.slice('transformer.'.length) : raw;
       if (IGNORED.test(name) || options.extra?.test(raw)) continue;
       byName.set(name, t);
+    }
+    // A config.json that implies far more tensors than the file holds (`n_layer: 1000000`) is one
+    // error, not millions of "missing" lines built first (issue 17).
+    const perLayer = gptParamSpecs({ ...config, nLayer: 1 }).length - gptParamSpecs({ ...config, nLayer: 0 }).length;
+    const expected = gptParamSpecs({ ...config, nLayer: 0 }).length + perLayer * config.nLayer;
+    if (expected > byName.size + MAX_LISTED_PROBLEMS) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: config.json describes a GPT-2 with n_layer ${config.nLayer} (${expected} tensors), but the file holds ${byName.size}.`, {
+        hint: 'Check n_layer in config.json against the model file (they must come from the same model).',
+      });
     }
     const weights = weightsFromHost(gptParamSpecs(config), byName, file, {
       what: 'GPT-2',

@@ -13,14 +13,16 @@ import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
-import { evaluateRewardModel, reliabilityRows, type RmEvaluation } from './rm-eval';
+import { evaluateRewardModel, type RmEvaluation } from './rm-eval';
+import { reliabilityRows } from '@apogee/eval';
 
 function progressLogger(ctx: CommandContext) {
   return { info: (m: string) => ctx.io.err(`${m}\n`), warn: (m: string) => ctx.io.err(`warning: ${m}\n`), debug: () => undefined };
 }
 
 async function readItems(file: string, max?: number): Promise<PreferenceItem[]> {
-  const { items } = await readAnyPreferenceFile(file);
+  // train-rm/eval-rm have no skip option: the hint must not suggest one.
+  const { items } = await readAnyPreferenceFile(file, { skipHint: null });
   return max ? items.slice(0, max) : items;
 }
 
@@ -135,7 +137,7 @@ export async function sample(
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--preset must be one of ${Object.keys(SAMPLING_PRESETS).join(', ')}; got "${o.preset}".`);
   }
   await initBackend({ logger: progressLogger(ctx) });
-  const { records: prompts } = await readPrompts(o.prompts);
+  const { records: prompts } = await readPrompts(o.prompts, { skipHint: null });
   const policy = await GptPolicy.load(o.model);
   const progress = createProgress(ctx.io);
   try {

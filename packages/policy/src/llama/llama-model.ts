@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ApogeeError, ERROR_CODES, Rng } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core';
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm, ForwardOptions } from '../causal-lm';
 import type { LayerKv } from '../model/attention';
@@ -57,6 +57,15 @@ export class LlamaModel implements CausalLm {
       if (IGNORED.test(name) || options.extra?.test(name)) continue;
       if (name === 'lm_head.weight' && (config.tieWordEmbeddings || options.lmHead === false)) continue;
       byName.set(name, t);
+    }
+    // A config.json that implies far more tensors than the file holds (`num_hidden_layers: 1000000`)
+    // is one error, not millions of "missing" lines built first (issue 17, as GPT-2's loader).
+    const base = llamaParamSpecs({ ...config, nLayer: 0 }, options).length;
+    const expected = base + (llamaParamSpecs({ ...config, nLayer: 1 }, options).length - base) * config.nLayer;
+    if (expected > byName.size + MAX_LISTED_PROBLEMS) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: config.json describes a ${config.modelType} model with num_hidden_layers ${config.nLayer} (${expected} tensors), but the checkpoint holds ${byName.size}.`, {
+        hint: 'Check num_hidden_layers in config.json against the weights (they must come from the same model).',
+      });
     }
     const weights = weightsFromHost(llamaParamSpecs(config, options), byName, file, {
       what: `${config.modelType} (Llama-family)`,
