@@ -319,12 +319,13 @@ export class ApoGameController implements GameController {
       throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `Cannot read ${store.resolve(RUN_FILE)}.`, { hint: 'Point resume at a run directory written by apogee.', cause });
     }
     const now = this.fingerprint(update);
-    const differ = Object.keys(now).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(runInfo[k]));
+    // Learning rates change only the steps still to come: a resume may lower them (after a NaN stop).
+    const differ = Object.keys(now).filter((k) => JSON.stringify(withoutLearningRates(now[k])) !== JSON.stringify(withoutLearningRates(runInfo[k])));
     if (differ.length > 0) {
       throw new ApogeeError(
         ERROR_CODES.CHECKPOINT_INVALID,
         `The run in ${store.dir} was started with different settings: ${differ.map((k) => `${k} (was ${JSON.stringify(runInfo[k])}, now ${JSON.stringify(now[k])})`).join('; ')}.`,
-        { hint: 'Resume with the config and plugins the run was started with (only game.rounds may grow).' },
+        { hint: 'Resume with the config and plugins the run was started with; only game.rounds and learning rates may change (apogee resume DIR --set KEY=VALUE).' },
       );
     }
   }
@@ -625,7 +626,7 @@ export class ApoGameController implements GameController {
 
   private nonFiniteHint(): string {
     return this.activeDir
-      ? `The last good checkpoint in ${this.activeDir} is kept; lower the learning rate (or check the data) and resume it.`
+      ? `The last good checkpoint in ${this.activeDir} is kept; lower the learning rate (or check the data) and resume it: apogee resume DIR --set <plugin>.<…>.lr=VALUE.`
       : 'Lower the learning rate or check the data.';
   }
 
@@ -651,4 +652,11 @@ export class ApoGameController implements GameController {
       metrics: step.metrics,
     });
   }
+}
+
+/** A fingerprint value with every learning rate (`lr`, `…Lr`) removed, for the resume comparison. */
+function withoutLearningRates(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutLearningRates);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'lr' && !/[a-z]Lr$/.test(k)).map(([k, x]) => [k, withoutLearningRates(x)]));
 }
