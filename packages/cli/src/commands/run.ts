@@ -43,7 +43,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const file = path.resolve(ctx.io.cwd, opts.config);
       const loaded = loadConfigFile(file);
       const config = { ...loaded.config, ...(opts.out ? { outDir: opts.out } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
-      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config }));
+      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, configFile: file }));
     });
 
   program
@@ -63,7 +63,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
-        loaded = loadConfigFile(file);
+        loaded = loadConfigFile(file, { runFile: true });
       } catch (e) {
         if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
@@ -83,7 +83,9 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }));
         recordSettingChanges(d, changes);
       };
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, onLocked }));
+      // Plugins resolve as they did when the run started: from the original config's directory.
+      const configFile = loaded.provenance?.configFile ?? file;
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, onLocked }));
     });
 }
 

@@ -11,6 +11,8 @@ export interface LoadedConfig {
   config: ApogeeConfig;
   /** The file's value before defaults were applied. */
   raw: unknown;
+  /** A run directory's config.yaml only: what the run recorded about its plugins. */
+  provenance?: { configFile?: string; plugins?: unknown[] };
   /** `file:line:column` of the node at a config path (or of its nearest existing parent). */
   locate(path: ReadonlyArray<PropertyKey>, options?: { key?: boolean }): string;
 }
@@ -133,8 +135,15 @@ export function configProblems(raw: unknown, locate: LoadedConfig['locate'], sch
 }
 
 /** Read, parse and validate a config file. Throws one ApogeeError listing every problem. */
-export function loadConfigFile(file: string): LoadedConfig {
-  const { raw, locate } = readConfigDocument(file);
+export function loadConfigFile(file: string, options: { /** A run directory's config.yaml, with its `provenance`. */ runFile?: boolean } = {}): LoadedConfig {
+  const { raw: read, locate } = readConfigDocument(file);
+  let raw = read;
+  let provenance: LoadedConfig['provenance'];
+  if (options.runFile && raw && typeof raw === 'object' && 'provenance' in raw) {
+    const { provenance: p, ...rest } = raw as Record<string, unknown>;
+    provenance = p as LoadedConfig['provenance'];
+    raw = rest;
+  }
   const problems = configProblems(raw, locate);
   if (problems.length > 0) {
     throw new ApogeeError(
@@ -143,5 +152,5 @@ export function loadConfigFile(file: string): LoadedConfig {
       { problems, hint: HINT },
     );
   }
-  return { file, config: apogeeConfigSchema.parse(raw), raw, locate };
+  return { file, config: apogeeConfigSchema.parse(raw), raw, locate, ...(provenance ? { provenance } : {}) };
 }
