@@ -80,7 +80,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const onLocked = async (d: string) => {
         if (changes.length === 0) return;
         for (const c of changes) ctx.io.err(`Resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
-        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }));
+        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1]));
         recordSettingChanges(d, changes);
       };
       // Plugins resolve as they did when the run started: from the original config's directory.
