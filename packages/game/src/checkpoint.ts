@@ -29,7 +29,7 @@ import { z } from 'zod';
  *   models/policy-r0001/     the policy after round 1's update (one per round)
  *   models/rm-r0001/         round 1's RM (APO) · models/rm-base/ RM_Base (baseline)
  *   rounds/r0001/            samples-rm.jsonl, apo-items.jsonl, samples-llm.jsonl, scores.json,
- *                            metrics.json (reference formats, apo-method.md §8)
+ *                            metrics.json (reference formats, docs/concepts/apo.md §8)
  * ```
  * Model directories are written into `models/.tmp-*` and renamed into place when complete.
  */
