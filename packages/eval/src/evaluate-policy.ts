@@ -1,6 +1,7 @@
 import {
   ApogeeError,
   ERROR_CODES,
+  type EvaluatedSample,
   type Judge,
   type PolicyModel,
   type PreferenceItem,
@@ -51,7 +52,7 @@ export interface EvaluationSettings {
   stop: string[];
   /** Samples per test prompt drawn from π itself (temperature 1) for the KL estimate and the policy pairs. Default 4. */
   policySamples: number;
-  /** Bins of the reliability diagram (apo-method.md §7: 10). */
+  /** Bins of the reliability diagram (docs/concepts/apo.md §7: 10). */
   bins: number;
   /** Rows per forward pass for scoring and log-probs. */
   batchSize: number;
@@ -85,15 +86,6 @@ export interface EvaluatePolicyInput {
   rng: Rng;
   settings?: Partial<EvaluationSettings>;
   signal?: AbortSignal;
-}
-
-/** One evaluated response. */
-export interface EvaluatedSample {
-  queryId: string;
-  prompt: string;
-  response: string;
-  goldReward: number;
-  proxyReward?: number;
 }
 
 /** The full result: the metrics plus what the report and the samples folder show. */

@@ -1,5 +1,6 @@
-export { ApoGameController, GAME_CONTAINER } from './game-controller';
-export { apoGame } from './plugin';
+export { ApoGameController } from './game-controller';
+export { apoGame, gameRequires } from './plugin';
+export { PHASE_RUNNERS, type PhaseRunner, type PhaseContext, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
 export {
   GAME_OPTIONS,
   gameOptionsSchema,
@@ -9,7 +10,7 @@ export {
   type RmTrainingOptions,
 } from './options';
 export { phasesFor, nextPhase, isLastPhase, type GamePosition, type RoundPlanInput } from './phases';
-export { buildApoItems, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
+export { buildApoItems, countGoldenMatches, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
 export {
   CheckpointStore,
   manifestSchema,
@@ -20,7 +21,10 @@ export {
   roundDir,
   modelDir,
   type CheckpointManifest,
+  type CheckpointState,
+  type RunInfo,
 } from './checkpoint';
 export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
 export { trainRewardModel } from './rm-trainer';
+export { sftPolicy, type SftPolicyOptions } from './sft-init';
 export { defineVariant, variantOptionsSchema, type VariantOptions, type VariantSpec } from './variant';

@@ -2,6 +2,7 @@ import {
   ApogeeError,
   cutAtStop,
   ERROR_CODES,
+  rescaleItemScores,
   type GoldenAnswer,
   type PreferenceItem,
   type PromptRecord,
@@ -28,8 +29,11 @@ export function prepareGolden(golden: readonly GoldenAnswer[], rmQueries: readon
 }
 
 /**
- * D_APO (apo-method.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
- * kind `apo`. Queries without a golden answer contribute nothing.
+ * D_APO (docs/concepts/apo.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
+ * kind `apo`. Queries without a golden answer contribute nothing, and neither does a sample equal
+ * to its golden answer (the item would claim a response is better than itself; the reference
+ * keeps it, where its two rewards are equal and it only dilutes the batch). {@link countGoldenMatches}
+ * counts what was dropped.
  */
 export function buildApoItems(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): PreferenceItem[] {
   const byId = new Map(golden.map((g) => [g.queryId, g]));
@@ -38,10 +42,17 @@ export function buildApoItems(samples: readonly SampleSet[], golden: readonly Go
     const g = byId.get(set.queryId);
     if (!g) continue;
     for (const sample of set.samples) {
+      if (sample === g.golden) continue;
       items.push({ id: set.queryId, prompt: set.prompt, responses: [g.golden, sample], scores: [1, 0], kind: 'apo' });
     }
   }
   return items;
+}
+
+/** Samples equal to their query's golden answer: the APO items {@link buildApoItems} drops. */
+export function countGoldenMatches(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): number {
+  const byId = new Map(golden.map((g) => [g.queryId, g.golden]));
+  return samples.reduce((n, set) => n + set.samples.filter((s) => byId.get(set.queryId) === s).length, 0);
 }
 
 /**
@@ -54,7 +65,7 @@ export interface RewardBatchLayout {
   /** Row-major `[items·k]` gather indices into `[...rewards, 0]`. */
   gather: Int32Array;
   k: number;
-  /** Label scores padded with −1. */
+  /** Label scores rescaled per item to (0, 1) (as the APO reference), then padded with −1. */
   scores: number[][];
   kinds: Array<'human' | 'apo'>;
 }
@@ -73,7 +84,8 @@ export function layoutRewardBatch(items: readonly PreferenceItem[]): RewardBatch
         slots.push(-1);
       }
     }
-    scores.push([...item.scores, ...new Array<number>(k - item.scores.length).fill(-1)]);
+    // Rescale first, pad after: a negative raw score is a label, not padding (docs/concepts/apo.md §3).
+    scores.push([...rescaleItemScores(item.scores), ...new Array<number>(k - item.scores.length).fill(-1)]);
   }
   const gather = Int32Array.from(slots, (s) => (s < 0 ? flat.length : s));
   return { flat, gather, k, scores, kinds: items.map((it) => it.kind ?? 'human') };
