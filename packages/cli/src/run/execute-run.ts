@@ -83,13 +83,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   if (!options.resume) claimOutDir(dir, 'run', displayPath(io.cwd, dir));
   const release = lockRunDir(dir, options.resume ? 'resume' : 'run', displayPath(io.cwd, dir));
   try {
-    return await playLocked(options, dir, resolved);
+    return await playLocked(options, dir, resolved, lookup);
   } finally {
     release();
   }
 }
 
-async function playLocked(options: ExecuteRunOptions, dir: string, resolved: ApogeeConfig): Promise<ExecuteRunResult> {
+async function playLocked(options: ExecuteRunOptions, dir: string, resolved: ApogeeConfig, lookup: PluginLookup): Promise<ExecuteRunResult> {
   const { config, io } = options;
   if (options.onLocked) await options.onLocked(dir);
   const variant = variantName(config);
