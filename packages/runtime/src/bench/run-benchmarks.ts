@@ -14,7 +14,7 @@ import { initBackend, type BackendInfo, type BackendRequest } from '../init-back
 import { activeBlas } from '../apogee-cpu-backend';
 import { loadBlas } from '../blas';
 import type { GptBenchShape, GptStepFactory } from './types';
-import { layersFitStep, plainGptStep } from './plain-gpt';
+import { layersFitStep, plainGptStep, tfjsLayersInstalled } from './plain-gpt';
 
 /** The issue's reference shapes. */
 export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
@@ -314,8 +314,8 @@ function stepCaseOf(c: Exclude<BenchmarkCase, 'gemm'>, options: BenchmarkOptions
   if (c === 'layers-fit') {
     return {
       shape: GPT_BENCH_SHAPES.a, iters, warmup,
-      factory: options.layersFit ?? layersFitStep,
-      missing: 'no model given',
+      factory: options.layersFit ?? (tfjsLayersInstalled() ? layersFitStep : undefined),
+      missing: '@tensorflow/tfjs (tfjs-layers) is not installed',
       describe: () => 'tf.sequential 64-256-256-10 MLP, model.fit: one epoch of 1024 samples, batch 128, Adam',
       torchArgs: () => ['layers-fit', '--warmup', String(warmup), '--iters', String(iters)],
     };
