@@ -13,6 +13,11 @@ export interface MinibatchSchedule {
   epochs: number;
   /** Examples per optimizer step (the last batch of an epoch may be smaller). */
   batchSize: number;
+  /**
+   * One epoch's batches as indices into the examples, drawn from `rng` (e.g. {@link lengthBatches}).
+   * Default: one `rng.shuffle` of the indices, cut into `batchSize` runs.
+   */
+  batches?(count: number, rng: Rng): number[][];
 }
 
 export interface MinibatchHooks {
@@ -69,11 +74,35 @@ export function minibatchSteps(count: number, schedule: MinibatchSchedule): numb
 }
 
 /**
+ * Shuffled minibatches of similar length (less padding, so less compute): shuffle, sort within
+ * windows of 8 batches by length, cut into batches, shuffle the batches. As many batches as a plain
+ * shuffle gives (`ceil(n / batchSize)`), so the planned step count is the same.
+ */
+export function lengthBatches(lengths: readonly number[], batchSize: number, rng: Rng): number[][] {
+  const idx = rng.shuffle(lengths.map((_, i) => i));
+  const window = batchSize * 8;
+  const batches: number[][] = [];
+  for (let w = 0; w < idx.length; w += window) {
+    const part = idx.slice(w, w + window).sort((a, b) => lengths[a] - lengths[b]);
+    for (let b = 0; b < part.length; b += batchSize) batches.push(part.slice(b, b + batchSize));
+  }
+  return rng.shuffle(batches);
+}
+
+/** One epoch's batches in a fresh order: one `rng.shuffle`, cut into `batchSize` runs. */
+function shuffledBatches(count: number, batchSize: number, rng: Rng): number[][] {
+  const order = rng.shuffle(Array.from({ length: count }, (_, i) => i));
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
+  return batches;
+}
+
+/**
  * The minibatch loop every trainer of the game shares (RM training, SFT of π₀, the policy updates):
  * set the optimizer for the planned step count, then `epochs` passes over `examples`, each in a
- * fresh order from `rng.shuffle` (one shuffle per epoch, drawn before its steps), `batchSize`
- * examples per `model.trainStep`. `lossFor(batch)` runs outside the step (per-batch preparation)
- * and returns the loss the step differentiates. `shouldStop` is checked before every step and
+ * fresh order from `rng.shuffle` (one shuffle per epoch, drawn before its steps; or the schedule's
+ * own `batches`), `batchSize` examples per `model.trainStep`. `lossFor(batch, epoch)` runs outside
+ * the step (per-batch preparation) and returns the loss the step differentiates. `shouldStop` is checked before every step and
  * `onStep` called after it. Uses only core contracts, so components and the game can both use it.
  */
 export async function trainMinibatches<T, F>(
@@ -82,7 +111,7 @@ export async function trainMinibatches<T, F>(
   schedule: MinibatchSchedule,
   optimizer: (totalSteps: number) => OptimizerConfig,
   rng: Rng,
-  lossFor: (batch: T[]) => (forward: F) => LossOutput,
+  lossFor: (batch: T[], epoch: number) => (forward: F) => LossOutput,
   hooks: MinibatchHooks = {},
 ): Promise<MinibatchTrainingResult> {
   const totalSteps = minibatchSteps(examples.length, schedule);
@@ -91,13 +120,13 @@ export async function trainMinibatches<T, F>(
   let count = 0;
   let steps = 0;
   for (let epoch = 0; epoch < schedule.epochs; epoch++) {
-    const order = rng.shuffle(examples.map((_, i) => i));
+    const batches = schedule.batches ? schedule.batches(examples.length, rng) : shuffledBatches(examples.length, schedule.batchSize, rng);
     sums = {};
     count = 0;
-    for (let start = 0; start < order.length; start += schedule.batchSize) {
+    for (const indices of batches) {
       if (hooks.shouldStop?.()) return { steps, totalSteps, metrics: {}, stopped: true };
-      const batch = order.slice(start, start + schedule.batchSize).map((i) => examples[i]);
-      const result = await model.trainStep(lossFor(batch));
+      const batch = indices.map((i) => examples[i]);
+      const result = await model.trainStep(lossFor(batch, epoch));
       const pending = hooks.onStep?.(result, totalSteps);
       if (pending !== undefined) await pending;
       steps += 1;

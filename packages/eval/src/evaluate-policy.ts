@@ -1,6 +1,7 @@
 import {
   ApogeeError,
   ERROR_CODES,
+  type EvaluatedSample,
   type Judge,
   type PolicyModel,
   type PreferenceItem,
@@ -85,15 +86,6 @@ export interface EvaluatePolicyInput {
   rng: Rng;
   settings?: Partial<EvaluationSettings>;
   signal?: AbortSignal;
-}
-
-/** One evaluated response. */
-export interface EvaluatedSample {
-  queryId: string;
-  prompt: string;
-  response: string;
-  goldReward: number;
-  proxyReward?: number;
 }
 
 /** The full result: the metrics plus what the report and the samples folder show. */

@@ -79,9 +79,11 @@ describe('evaluator plugin', () => {
     const ctx = { round: 1, policy: policyValue, reference, reward: rm, rng: Rng.fromSeed(1) };
     const m1 = await ev.evaluate(ctx);
     for (const key of ['goldReward', 'proxyReward', 'winRateVsSft', 'kl', 'meanLength', 'rmAccuracyHuman', 'ece', 'ace', 'mce']) {
-      expect(Number.isFinite(m1[key])).toBe(true);
+      expect(Number.isFinite(m1.metrics[key])).toBe(true);
     }
-    expect(m1.winRateVsSft).toBeGreaterThanOrEqual(0);
+    expect(m1.metrics.winRateVsSft).toBeGreaterThanOrEqual(0);
+    expect(m1.report?.samples).toEqual(ev.history[0].report.samples);
+    expect(m1.report?.reliability).toHaveLength(ev.history[0].report.reliabilityHuman.length);
     expect(ev.history).toHaveLength(1);
     expect(ev.history[0].report.samples).toHaveLength(5);
     // same inputs, same numbers

@@ -3,7 +3,7 @@
  * so each formula is unit-tested against hand-computed values.
  */
 
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, type ReliabilityRow } from '@apogee/core';
 /** Arithmetic mean; NaN for an empty list. */
 export function mean(xs: ArrayLike<number>): number {
   if (xs.length === 0) return NaN;
@@ -84,6 +84,11 @@ export interface ReliabilityBin {
   meanP: number;
   /** Mean label y in the bin: the observed frequency (NaN when empty). */
   meanY: number;
+}
+
+/** The bins as reports and `summary.json` show them (core's `ReliabilityRow`). */
+export function reliabilityRows(bins: readonly ReliabilityBin[]): ReliabilityRow[] {
+  return bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY }));
 }
 
 export interface Calibration {

@@ -5,6 +5,7 @@ import {
   token,
   TOKENS,
   type ApogeeConfig,
+  type Evaluation,
   type EvaluationContext,
   type Evaluator,
   type GameDataSource,
@@ -20,6 +21,7 @@ import {
 import { inject, injectable, Lifecycle } from 'tsyringe';
 import { z } from 'zod';
 import { DEFAULT_EVALUATION_SETTINGS, evaluatePolicy, generateAndJudge, type EvaluationReport } from './evaluate-policy';
+import { reliabilityRows } from './metrics';
 
 const PKG = '@apogee/eval';
 
@@ -77,8 +79,10 @@ export class PolicyEvaluator implements Evaluator {
     @inject(TOKENS.Logger) private readonly logger: Logger,
   ) {}
 
-  async evaluate(context: EvaluationContext): Promise<Record<string, number>> {
-    return (await this.report(context)).metrics;
+  /** The round's metrics, with its reliability rows (human pairs) and scored test samples as the report part. */
+  async evaluate(context: EvaluationContext): Promise<Evaluation> {
+    const { metrics, reliabilityHuman, samples } = await this.report(context);
+    return { metrics, report: { reliability: reliabilityRows(reliabilityHuman), samples } };
   }
 
   /** The full report (metrics, reliability bins, scored samples) of one round. */

@@ -23,6 +23,7 @@ import {
   type PolicyUpdate,
   type PreferenceItem,
   type Problem,
+  type RoundReport,
   type PromptRecord,
   type RewardModel,
   type SampleSet,
@@ -78,6 +79,8 @@ interface Components {
   data: GameData;
   golden: GoldenAnswer[];
   plan: RoundPlanInput;
+  /** The report part of each round evaluated by this call. */
+  reports: RoundReport[];
 }
 
 /** Models of the game; owned by the controller and freed by `dispose()`. */
@@ -153,6 +156,11 @@ export class ApoGameController implements GameController {
     return this.play(ApoGameController.checkpointDirOf(dir), options.signal);
   }
 
+  private finalModels(): GameResult['models'] {
+    const m = this.models;
+    return m && { policy: m.policy, reference: m.reference, reward: m.rm, apo: this.apo };
+  }
+
   async dispose(): Promise<void> {
     await this.disposeModels();
   }
@@ -206,7 +214,7 @@ export class ApoGameController implements GameController {
       });
     }
     const golden = prepareGolden(data.golden, data.rmQueries, this.config.game.stop);
-    return { update, evaluator, callbacks, data, golden, plan };
+    return { update, evaluator, callbacks, data, golden, plan, reports: [] };
   }
 
   /** What a resumed run must agree on with the original: anything that changes the numbers. */
@@ -375,7 +383,7 @@ export class ApoGameController implements GameController {
       } catch (e) {
         if (!(e instanceof StopRequested)) throw e;
         this.logger.info(`Stopped before any phase completed; game.resume('${dir}') starts it again.`);
-        return { rounds, metrics: [], checkpointDir: store ? dir : undefined, stopped: { reason: 'aborted', round: 1, phase: null, dir: store ? dir : undefined } };
+        return { rounds, metrics: [], reports: c.reports, checkpointDir: store ? dir : undefined, stopped: { reason: 'aborted', round: 1, phase: null, dir: store ? dir : undefined } };
       }
     }
     let roundOpen = false;
@@ -435,6 +443,8 @@ export class ApoGameController implements GameController {
         return {
           rounds,
           metrics,
+          reports: c.reports,
+          models: this.finalModels(),
           checkpointDir: store ? dir : undefined,
           stopped: { reason: 'aborted', round: position.round, phase: position.phase, dir: store ? dir : undefined },
         };
@@ -442,7 +452,7 @@ export class ApoGameController implements GameController {
       throw e;
     }
     await c.callbacks.onRunEnd({ rounds, metrics });
-    return { rounds, metrics, checkpointDir: store ? dir : undefined };
+    return { rounds, metrics, reports: c.reports, models: this.finalModels(), checkpointDir: store ? dir : undefined };
   }
 
   // ---------------------------------------------------------------- phases
@@ -562,9 +572,10 @@ export class ApoGameController implements GameController {
       }
       case 'eval': {
         await c.callbacks.onPhaseStart({ round, phase });
-        const out = await c.evaluator!.evaluate({ round, policy: models.policy, reference: models.reference, reward: models.rm!, rng, signal });
+        const { metrics, report } = await c.evaluator!.evaluate({ round, policy: models.policy, reference: models.reference, reward: models.rm!, rng, signal });
         stopIfAsked();
-        return out;
+        c.reports.push({ round, ...report });
+        return metrics;
       }
     }
   }

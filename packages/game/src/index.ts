@@ -23,4 +23,5 @@ export {
 } from './checkpoint';
 export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
 export { trainRewardModel } from './rm-trainer';
+export { sftPolicy, type SftPolicyOptions } from './sft-init';
 export { defineVariant, variantOptionsSchema, type VariantOptions, type VariantSpec } from './variant';

@@ -19,6 +19,13 @@ export const rrhfLossOptionsSchema = z
     lengthPenalty: z.number().finite().min(0),
     /** Weight of the SFT term on the best response (the paper's L_ft). Default 1. */
     sftWeight: z.number().finite().min(0),
+    /**
+     * How L_ft averages the best response's token NLL (decision 0034). `response` (default): over its
+     * response tokens, `−Σ_t log π / |y_b|`, the paper's eq. 3, independent of batch padding.
+     * `paddedRow`: over the whole padded label row, `−Σ_t log π / T` with T the batch's padded length,
+     * what the RRHF code computes (`-logit_label[max_idx].mean()`); it shrinks as padding grows.
+     */
+    sftNormalization: z.enum(['response', 'paddedRow']).optional(),
   })
   .strict();
 export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
@@ -30,7 +37,8 @@ export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
  * ```
  * p_i   = Σ_t log π(y_i,t) / |y_i|^α                                    (eq. 1)
  * L_rank = Σ_{r_i < r_j} max(0, p_i − p_j)                               (eq. 2)
- * L_ft   = −(1/|y_b|) Σ_t log π(y_b,t),  b = argmax_i r_i (first on ties) (eq. 3; mean token NLL)
+ * L_ft   = −(1/|y_b|) Σ_t log π(y_b,t),  b = argmax_i r_i (first on ties) (eq. 3; mean token NLL;
+ *          `sftNormalization: 'paddedRow'` divides by the padded row length T instead, as the RRHF code)
  * L_item = w · L_rank + λ_ft · L_ft
  * ```
  *
@@ -65,6 +73,8 @@ export function rrhf(input: RankingPolicyLossInput, options: RrhfLossOptions, lo
     }
   }
   const { rankingWeight, lengthPenalty, sftWeight } = options;
+  const sftNormalization = options.sftNormalization ?? 'response';
+  const paddedRow = logProbs.tokenLogProbs.shape[1];
   return tf.tidy(() => {
     const safeCount = tf.maximum(logProbs.count, 1);
     const lengthNorm = lengthPenalty === 1 ? safeCount : tf.pow(safeCount, lengthPenalty);
@@ -72,7 +82,8 @@ export function rrhf(input: RankingPolicyLossInput, options: RrhfLossOptions, lo
     // d[n, i, j] = p_i − p_j, kept where r_i < r_j
     const d = tf.sub(tf.expandDims(p, 2), tf.expandDims(p, 1));
     const rank = tf.sum(tf.mul(tf.relu(d), tf.tensor3d(pairMask, [items, k, k])), [1, 2]);
-    const meanTokenLogProb = tf.reshape(tf.div(logProbs.sum, safeCount), [items, k]);
+    const sftDenominator = sftNormalization === 'paddedRow' ? Math.max(paddedRow, 1) : safeCount;
+    const meanTokenLogProb = tf.reshape(tf.div(logProbs.sum, sftDenominator), [items, k]);
     const sft = tf.neg(tf.sum(tf.mul(meanTokenLogProb, tf.tensor2d(best, [items, k])), 1));
     const denom = Math.max(liveItems, 1);
     const rankMean = tf.div(tf.sum(rank), denom) as tf.Scalar;
@@ -94,12 +105,12 @@ export class RrhfLoss implements RankingPolicyLoss {
 }
 
 /**
- * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight })` → `TOKENS.RankingPolicyLoss`.
- * Defaults: the reference w = 100, α = 1, SFT weight 1.
+ * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight, sftNormalization })` → `TOKENS.RankingPolicyLoss`.
+ * Defaults: the reference w = 100, α = 1, SFT weight 1, SFT over the response tokens.
  */
 export const rrhfLoss = definePlugin<RrhfLossOptions>('rrhf-loss', {
   provides: [TOKENS.RankingPolicyLoss],
-  defaults: { rankingWeight: 100, lengthPenalty: 1, sftWeight: 1 },
+  defaults: { rankingWeight: 100, lengthPenalty: 1, sftWeight: 1, sftNormalization: 'response' },
   schema: rrhfLossOptionsSchema,
   register(container, options) {
     container.register(RRHF_LOSS_OPTIONS, { useValue: options });

@@ -13,7 +13,8 @@ import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
-import { evaluateRewardModel, reliabilityRows, type RmEvaluation } from './rm-eval';
+import { evaluateRewardModel, type RmEvaluation } from './rm-eval';
+import { reliabilityRows } from '@apogee/eval';
 
 function progressLogger(ctx: CommandContext) {
   return { info: (m: string) => ctx.io.err(`${m}\n`), warn: (m: string) => ctx.io.err(`warning: ${m}\n`), debug: () => undefined };

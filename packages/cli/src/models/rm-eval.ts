@@ -1,4 +1,4 @@
-import type { PreferenceItem, RewardModel } from '@apogee/core';
+import { rescaleItemScores, type PreferenceItem, type RewardModel } from '@apogee/core';
 import { calibration, orderedPairs, preferenceAccuracy, type ReliabilityBin } from '@apogee/eval';
 
 /** What `train-rm` and `eval-rm` report (summary.json fields are fixed: other tools read them). */
@@ -35,13 +35,9 @@ export async function evaluateRewardModel(
   const scored = items.map((it) => {
     const r = rewards.subarray(offset, offset + it.responses.length);
     offset += it.responses.length;
-    return { rewards: r, scores: it.scores };
+    // Raw labels rescaled to (0, 1) as the reference: a negative score is a label, not padding.
+    return { rewards: r, scores: rescaleItemScores(it.scores) };
   });
   const cal = calibration(orderedPairs(scored), options.bins ?? 10);
   return { accuracy: preferenceAccuracy(scored), ece: cal.ece, ace: cal.ace, mce: cal.mce, pairs: cal.pairs / 2, orderedPairs: cal.pairs, items: items.length, bins: cal.bins };
-}
-
-/** The bins as the report reads them (docs/guides/run-directory.md). */
-export function reliabilityRows(bins: readonly ReliabilityBin[]) {
-  return bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY }));
 }

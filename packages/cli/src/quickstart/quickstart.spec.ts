@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeTempDir } from '@apogee/testing';
@@ -42,6 +43,25 @@ describe('runQuickstart (fast preset, end to end)', () => {
     expect(summary.perRound.filter((r: { variant: string }) => r.variant === 'dpo-apo').map((r: { round: number }) => r.round)).toEqual(
       Array.from({ length: rounds }, (_, i) => i + 1),
     );
+  });
+
+  // Recorded from main @ 2f0968b, before the game loop, the evaluator contract and π₀'s SFT were
+  // reshaped (issue 14): a refactor that changes no behaviour leaves summary.json byte-identical.
+  // A change meant to move the numbers (a new experiment, a new preset) records the new hash here.
+  const FAST_SUMMARY_SHA256: Readonly<Record<string, string>> = {
+    'apogee-cpu': 'e75004888fb1bba9e469a9c7ef47c708aedc995bfbcc9ab1b4bfeaf67cf88779',
+  };
+
+  it('reproduces the recorded summary.json byte for byte (same seed, same backend)', () => {
+    const backend = result.summary.backend;
+    const expected = FAST_SUMMARY_SHA256[backend];
+    if (expected === undefined) {
+      // No recording for this backend (tfjs-node installed, say): the numbers differ in the last bits.
+      expect(Object.keys(FAST_SUMMARY_SHA256)).not.toContain(backend);
+      return;
+    }
+    const bytes = fs.readFileSync(path.join(dir, 'summary.json'));
+    expect({ backend, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({ backend, sha256: expected });
   });
 
   it("puts π₀'s gold reward below the golden answers'", () => {

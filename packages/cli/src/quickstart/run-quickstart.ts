@@ -11,13 +11,14 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   type ApoPlugin,
+  type EvaluationReportPart,
   type Logger,
   type PolicyModel,
   type RewardModel,
   type RoundCallback,
+  type RoundReport,
 } from '@apogee/core';
-import { evaluatePolicy, evaluator, PolicyEvaluator, type EvaluationReport } from '@apogee/eval';
-import { ApoGameController } from '@apogee/game';
+import { evaluatePolicy, evaluator, reliabilityRows, type EvaluationReport } from '@apogee/eval';
 import { gptPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
@@ -204,20 +205,20 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
         // 3. Every variant from the same π₀ and the same data.
         for (const variant of variants) {
           const vStart = Date.now();
-          const { metrics, history, rmBase } = await playVariant({ variant, seed, dir, pi0Dir, data, preset, rounds, backend: backend.name, options, progress, logger });
+          const { metrics, reports, rmBase } = await playVariant({ variant, seed, dir, pi0Dir, data, preset, rounds, backend: backend.name, options, progress, logger });
           try {
             seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
             seedRun.rounds[variant] = metrics;
-            for (const { round, report } of history) addSamples(samples, variant, round, seed, report);
-            const final = history[history.length - 1]?.report;
-            if (final) lastReliability = { ...lastReliability, [variant]: reliabilityRows(final) };
+            for (const report of reports) addSamples(samples, variant, report.round, seed, report);
+            const final = reports[reports.length - 1];
+            if (final) lastReliability = { ...lastReliability, [variant]: final.reliability ?? [] };
             // π₀'s own row ("SFT"), evaluated once per seed with RM_Base as its proxy RM.
             if (!seedRun.variants[SFT_ROW] && rmBase) {
               const report = await evaluateInitial(pi0, rmBase, world, data, preset, seed);
               seedRun.variants[SFT_ROW] = report.metrics;
               seedRun.rounds[SFT_ROW] = [{ round: 0, ...report.metrics }];
               addSamples(samples, SFT_ROW, 0, seed, report);
-              lastReliability = { ...lastReliability, [SFT_ROW]: reliabilityRows(report) };
+              lastReliability = { ...lastReliability, [SFT_ROW]: reliabilityRows(report.reliabilityHuman) };
               sftWriter.write({ event: 'round-end', round: 0, metrics: report.metrics });
             }
           } finally {
@@ -270,8 +271,8 @@ interface PlayInput {
   logger: Logger;
 }
 
-/** One game of one variant from π₀; returns its per-round metrics, eval history and (baselines) a copy of RM_Base. */
-async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<string, number>>; history: PolicyEvaluator['history']; rmBase?: RewardModel }> {
+/** One game of one variant from π₀; returns its per-round metrics, report parts and (baselines) a copy of RM_Base. */
+async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<string, number>>; reports: RoundReport[]; rmBase?: RewardModel }> {
   const { variant, seed, dir, pi0Dir, data, preset, rounds, options } = input;
   const update = preset.updates[VARIANT_UPDATE[variant]];
   const plugins: ApoPlugin[] = [
@@ -304,11 +305,9 @@ async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<st
     const controller = run.resolve(TOKENS.GameController);
     const result = await controller.run({ signal: options.signal });
     if (result.stopped) throw new ApogeeError(ERROR_CODES.ABORTED, `The quickstart was stopped during ${variant} (seed ${seed}).`);
-    const ev = run.resolve(TOKENS.Evaluator);
-    const history = ev instanceof PolicyEvaluator ? ev.history : [];
-    const game = controller instanceof ApoGameController ? controller : undefined;
-    const rmBase = game && !game.apo && game.reward ? await game.reward.clone() : undefined;
-    return { metrics: result.metrics, history, rmBase };
+    const final = result.models;
+    const rmBase = final && !final.apo && final.reward ? await final.reward.clone() : undefined;
+    return { metrics: result.metrics, reports: result.reports, rmBase };
   } finally {
     await run.dispose();
   }
@@ -340,14 +339,10 @@ async function evaluateInitial(
   return report;
 }
 
-function reliabilityRows(report: EvaluationReport) {
-  return report.reliabilityHuman.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY }));
-}
-
-function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, report: EvaluationReport): void {
+function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, report: EvaluationReportPart): void {
   const key = `${variant}/round-${round}.jsonl`;
   const lines = samples.get(key) ?? [];
-  for (const s of report.samples) lines.push(JSON.stringify({ ...s, seed }));
+  for (const s of report.samples ?? []) lines.push(JSON.stringify({ ...s, seed }));
   samples.set(key, lines);
 }
 

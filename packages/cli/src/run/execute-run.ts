@@ -12,7 +12,6 @@ import {
   type GameResult,
 } from '@apogee/core';
 import { initBackend } from '@apogee/runtime';
-import { PolicyEvaluator } from '@apogee/eval';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
 import { builtinFactories, builtinPlugins } from '../plugins/registry';
@@ -88,8 +87,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
       result = await controller.run({ signal: options.signal });
     }
     cbs.progress.stop();
-    const evaluatorInstance = run.container.isRegistered(TOKENS.Evaluator, true) ? run.resolve(TOKENS.Evaluator) : undefined;
-    await writeRunSummary(dir, { config, variant, backend: backend.name, result, evaluator: evaluatorInstance });
+    await writeRunSummary(dir, { config, variant, backend: backend.name, result });
     if (result.stopped) {
       return { dir, result, resumeCommand: `apogee resume ${displayPath(io.cwd, dir)}` };
     }
@@ -108,12 +106,10 @@ export function configYaml(config: ApogeeConfig): string {
 
 /**
  * summary.json, perRound and samples/ of one run (docs/guides/run-directory.md): final-round
- * metrics with std 0 (one seed), reliability bins and test samples from the evaluator's history.
+ * metrics with std 0 (one seed), and the report parts any evaluator returned (reliability of the
+ * last round that has one, test samples of every round).
  */
-async function writeRunSummary(
-  dir: string,
-  r: { config: ApogeeConfig; variant: string; backend: string; result: GameResult; evaluator?: unknown },
-): Promise<void> {
+async function writeRunSummary(dir: string, r: { config: ApogeeConfig; variant: string; backend: string; result: GameResult }): Promise<void> {
   const stat = (v: number) => ({ mean: v, std: 0 });
   const rounds = r.result.metrics;
   const last = rounds[rounds.length - 1] ?? {};
@@ -126,15 +122,13 @@ async function writeRunSummary(
     perRound: rounds.map((m, i) => ({ variant: r.variant, round: m.round ?? i + 1, ...statsOf(m) })),
     ...(r.result.stopped ? { stopped: r.result.stopped } : {}),
   };
-  if (r.evaluator instanceof PolicyEvaluator && r.evaluator.history.length > 0) {
-    const final = r.evaluator.history[r.evaluator.history.length - 1].report;
-    summary.reliability = {
-      [r.variant]: final.reliabilityHuman.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY })),
-    };
-    for (const { round, report } of r.evaluator.history) {
-      const lines = report.samples.map((s) => JSON.stringify({ ...s, seed: r.config.seed })).join('\n');
-      await writeFileAtomic(path.join(dir, 'samples', r.variant, `round-${round}.jsonl`), `${lines}\n`);
-    }
+  const reports = r.result.reports ?? [];
+  const reliability = reports.filter((p) => p.reliability !== undefined).pop()?.reliability;
+  if (reliability) summary.reliability = { [r.variant]: reliability };
+  for (const { round, samples } of reports) {
+    if (!samples) continue;
+    const lines = samples.map((s) => JSON.stringify({ ...s, seed: r.config.seed })).join('\n');
+    await writeFileAtomic(path.join(dir, 'samples', r.variant, `round-${round}.jsonl`), `${lines}\n`);
   }
   await writeJsonAtomic(path.join(dir, 'summary.json'), summary);
 }

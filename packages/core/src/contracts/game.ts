@@ -55,9 +55,53 @@ export interface EvaluationContext {
   signal?: AbortSignal;
 }
 
-/** Computes a round's metrics (`@apogee/eval`). */
+/** One bin of a reliability diagram, as reports and `summary.json` show it (apo-method.md §7). */
+export interface ReliabilityRow {
+  lower: number;
+  upper: number;
+  count: number;
+  /** Mean predicted probability in the bin (NaN when empty). */
+  confidence: number;
+  /** Observed frequency of the preferred label in the bin (NaN when empty). */
+  accuracy: number;
+}
+
+/** One evaluated test response. */
+export interface EvaluatedSample {
+  queryId: string;
+  prompt: string;
+  response: string;
+  /** The judge's (gold) score. */
+  goldReward: number;
+  /** The round's RM score, when there is an RM. */
+  proxyReward?: number;
+}
+
+/**
+ * What a round's report shows beyond its metrics. Every part is optional: an evaluator fills the
+ * parts it computes, and the CLI renders whatever is there, for any evaluator.
+ */
+export interface EvaluationReportPart {
+  /** Reliability diagram of the RM on held-out human pairs. */
+  reliability?: ReliabilityRow[];
+  /** The policy's test responses with their scores (`samples/<variant>/round-<r>.jsonl`). */
+  samples?: EvaluatedSample[];
+}
+
+/** One round's evaluation: the metrics (into `GameResult.metrics`) and the report part. */
+export interface Evaluation {
+  metrics: Record<string, number>;
+  report?: EvaluationReportPart;
+}
+
+/** A round's report part, as kept in `GameResult.reports`. */
+export interface RoundReport extends EvaluationReportPart {
+  round: number;
+}
+
+/** Evaluates a round: its metrics and what the report shows (`@apogee/eval`). */
 export interface Evaluator {
-  evaluate(context: EvaluationContext): Promise<Record<string, number>>;
+  evaluate(context: EvaluationContext): Promise<Evaluation>;
 }
 
 /** What the game is given to play with. */
@@ -85,10 +129,29 @@ export interface GameDataSource {
   load(): Promise<GameData>;
 }
 
+/**
+ * The game's models at the end of a `run`/`resume`. The controller owns them and frees them when
+ * the run is disposed: `clone()` what must outlive the run.
+ */
+export interface GameModels {
+  /** The final policy π_T. */
+  policy: PolicyModel;
+  /** The frozen reference π₀. */
+  reference: PolicyModel;
+  /** The last round's RM (APO), or RM_Base (the baseline); absent before any RM was trained. */
+  reward?: RewardModel;
+  /** Whether the game was APO (an RM per round) or the RM_Base baseline. */
+  apo: boolean;
+}
+
 export interface GameResult {
   rounds: number;
   /** Metrics of each round, in order. */
   metrics: Array<Record<string, number>>;
+  /** The report part of each round evaluated by this call (`run`, or `resume` from where it picked up), in order. */
+  reports: RoundReport[];
+  /** The final models; set when the game finished or stopped with its models in memory. */
+  models?: GameModels;
   /** Where the final checkpoint was written, when the run has a directory. */
   checkpointDir?: string;
   /**
