@@ -5,6 +5,10 @@ import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
 import { examples } from '../program';
+import { parseQueue, parseWorkers, resolveExecutorConfig } from '../executor/executor-options';
+
+const WORKERS_HELP = 'run sampling, scoring and evaluation on N processes of this machine (auto: one per core; 1: in this process)';
+const QUEUE_HELP = 'run them on a BullMQ queue at redis://HOST:PORT, served by `apogee worker` (docs/guides/scale-out.md)';
 import type { ExecuteRunResult } from '../run/execute-run';
 
 function lazyRun(): typeof import('../run/execute-run') {
@@ -33,17 +37,20 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
     .option('-o, --out <dir>', "run directory (overrides the config's outDir)")
     .option('--seed <n>', "seed (overrides the config's seed)", (v) => parseSeed(v))
     .option('--no-report', 'do not write report.html at the end')
+    .option('--workers <n>', WORKERS_HELP, parseWorkers)
+    .option('--queue <url>', QUEUE_HELP, parseQueue)
     .addHelpText(
       'after',
-      `${examples('apogee config init apogee.yaml && apogee run --config apogee.yaml', 'apogee run -c runs/dpo-apo.yaml --out runs/dpo-apo-seed2 --seed 2')}
+      `${examples('apogee config init apogee.yaml && apogee run --config apogee.yaml', 'apogee run -c runs/dpo-apo.yaml --out runs/dpo-apo-seed2 --seed 2', 'apogee run -c apogee.yaml --workers auto', 'apogee run -c apogee.yaml --queue redis://10.0.0.5:6379')}
 Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`apogee resume\` line (exit 130).
 `,
     )
-    .action(async (opts: { config: string; out?: string; seed?: number; report: boolean }) => {
+    .action(async (opts: { config: string; out?: string; seed?: number; report: boolean; workers?: number | 'auto'; queue?: string }) => {
       const file = path.resolve(ctx.io.cwd, opts.config);
       const loaded = loadConfigFile(file);
       const config = { ...loaded.config, ...(opts.out ? { outDir: opts.out } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
-      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config }));
+      const executor = resolveExecutorConfig(opts, loaded.executor);
+      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, executor }));
     });
 
   program
@@ -51,8 +58,10 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
     .description('continue a stopped run from its last checkpoint (reads DIR/config.yaml)')
     .argument('<dir>', 'the run directory (the outDir of `apogee run`)')
     .option('--no-report', 'do not write report.html at the end')
-    .addHelpText('after', examples('apogee resume runs/latest'))
-    .action(async (dir: string, opts: { report: boolean }) => {
+    .option('--workers <n>', WORKERS_HELP, parseWorkers)
+    .option('--queue <url>', QUEUE_HELP, parseQueue)
+    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --workers 2'))
+    .action(async (dir: string, opts: { report: boolean; workers?: number | 'auto'; queue?: string }) => {
       const { RUN_CONFIG_FILE, executeRun } = lazyRun();
       const runDir = path.resolve(ctx.io.cwd, dir);
       const file = path.join(runDir, RUN_CONFIG_FILE);
@@ -68,7 +77,8 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         throw e;
       }
       const config = { ...loaded.config, outDir: runDir };
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file }));
+      const executor = resolveExecutorConfig(opts, loaded.executor);
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, executor }));
     });
 }
 

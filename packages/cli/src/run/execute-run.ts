@@ -11,6 +11,7 @@ import {
   type ApogeeConfig,
   type GameResult,
 } from '@apogee/core';
+import { createExecutor, EXECUTOR, type ExecutorConfig } from '@apogee/executor';
 import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
@@ -18,6 +19,7 @@ import { builtinFactories, builtinPlugins } from '../plugins/registry';
 import { checkPluginRefs, instantiatePlugins } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
+import { describeExecutorConfig } from '../executor/executor-options';
 
 /** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
 export const RUN_CONFIG_FILE = 'config.yaml';
@@ -33,6 +35,8 @@ export interface ExecuteRunOptions {
   /** `file:line:col` of config nodes, for plugin errors. */
   locate?: (p: ReadonlyArray<PropertyKey>) => string;
   source?: string;
+  /** Where sample / score / evaluate jobs run (default in-process); recorded in metrics.jsonl. */
+  executor?: ExecutorConfig;
 }
 
 export interface ExecuteRunResult {
@@ -69,11 +73,19 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
   const plugins = await instantiatePlugins(config.plugins, { from: io.cwd, builtins: builtinFactories(), locate: options.locate });
-  const run = await createRun({ plugins, config: resolved });
+  const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
+  const executor = createExecutor(executorConfig);
+  let run: Awaited<ReturnType<typeof createRun>> | undefined;
   try {
+    // Asking for the worker count opens a queue now: an unreachable Redis fails before any work.
+    const workers = await executor.workers();
+    cbs.metrics.executor = { kind: executor.kind, workers };
+    if (executor.kind !== 'in-process') cbs.logger.info(`Jobs run on: ${describeExecutorConfig(executorConfig, workers)}.`);
+    run = await createRun({ plugins, config: resolved });
+    run.container.register(EXECUTOR, { useValue: executor });
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);
-    if (!options.resume) await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(config));
+    if (!options.resume) await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(config, options.executor));
     const controller = run.resolve(TOKENS.GameController);
     let result: GameResult;
     if (options.resume) {
@@ -95,13 +107,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     return { dir, result, reportFile };
   } finally {
     cbs.progress.stop();
-    await run.dispose();
+    await run?.dispose();
+    await executor.close();
   }
 }
 
 /** The config with every default filled in, as YAML with a header (what `resume` reads). */
-export function configYaml(config: ApogeeConfig): string {
-  return `# The resolved config of this run (every default filled in). \`apogee resume DIR\` reads it.\n${stringify(config, { lineWidth: 100 })}`;
+export function configYaml(config: ApogeeConfig, executor?: ExecutorConfig): string {
+  return `# The resolved config of this run (every default filled in). \`apogee resume DIR\` reads it.\n${stringify(executor ? { ...config, executor } : config, { lineWidth: 100 })}`;
 }
 
 /**
