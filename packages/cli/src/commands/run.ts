@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
@@ -55,15 +56,35 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
 
   program
     .command('resume')
-    .description('continue a stopped run from its last checkpoint (reads DIR/config.yaml)')
-    .argument('<dir>', 'the run directory (the outDir of `apogee run`)')
+    .description('continue a stopped run or quickstart from its last checkpoint (reads DIR/config.yaml or DIR/quickstart.json)')
+    .argument('<dir>', 'the run directory (the outDir of `apogee run`, or the --out of `apogee quickstart`)')
     .option('--no-report', 'do not write report.html at the end')
     .option('--workers <n>', WORKERS_HELP, parseWorkers)
     .option('--queue <url>', QUEUE_HELP, parseQueue)
     .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --workers 2'))
     .action(async (dir: string, opts: { report: boolean; workers?: number | 'auto'; queue?: string }) => {
-      const { RUN_CONFIG_FILE, executeRun } = lazyRun();
       const runDir = path.resolve(ctx.io.cwd, dir);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readQuickstartManifest } = require('../quickstart/run-quickstart') as typeof import('../quickstart/run-quickstart');
+      const quickstart = readQuickstartManifest(runDir);
+      if (quickstart) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { defaultQuickstartExecutor, quickstartAction } = require('./quickstart') as typeof import('./quickstart');
+        await quickstartAction(ctx, {
+          outDir: runDir,
+          resume: true,
+          seeds: quickstart.seeds,
+          variants: quickstart.variants,
+          preset: quickstart.preset as 'default',
+          rounds: quickstart.rounds,
+          apoLossCoeff: quickstart.apoLossCoeff ?? undefined,
+          backend: quickstart.backend as 'auto',
+          report: opts.report && quickstart.report,
+          executor: resolveExecutorConfig(opts, undefined, defaultQuickstartExecutor(quickstart.preset, os.availableParallelism())),
+        });
+        return;
+      }
+      const { RUN_CONFIG_FILE, executeRun } = lazyRun();
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
@@ -71,7 +92,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       } catch (e) {
         if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
-            hint: 'Pass the outDir of a run started with `apogee run` (the directory the resume line printed).',
+            hint: 'Pass the outDir of a run started with `apogee run`, or the --out directory of `apogee quickstart` (the directory the resume line printed).',
           });
         }
         throw e;
