@@ -56,6 +56,14 @@ export const apogeeConfigSchema = z
       .array(pluginRefSchema)
       .default([])
       .describe('Plugins in order, each a name or [name, options]; for a token registered twice the last one wins.'),
+    /**
+     * Plugin files or package directories of your own, relative to the config file, that
+     * `plugins` may name by the same path. Only these paths load; any other path is refused.
+     */
+    localPlugins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Plugin files or directories of your own, relative to the config file, that "plugins" may name by the same path; any other path in "plugins" is refused without running it.'),
     game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (apo-method.md section 4).'),
   })
   .strict();

@@ -17,12 +17,43 @@ export interface ApoPlugin {
   register(container: DependencyContainer): unknown;
 }
 
-/** `(options) => ApoPlugin`, with the name and tokens visible without calling it. */
-export type PluginFactory<O> = ((options?: Partial<O>) => ApoPlugin) & {
+/**
+ * `(options) => ApoPlugin`, with the name and tokens visible without calling it. `In` is what a
+ * caller passes (for a schema plugin, the schema's input type: every field with a default optional).
+ */
+export type PluginFactory<In = Record<string, unknown>> = ((options?: In) => ApoPlugin) & {
   readonly pluginName: string;
   readonly provides: readonly Token<unknown>[];
 };
 
+/**
+ * Any plugin factory, whatever its options: what registries, variant parts and the CLI hold.
+ * Call one with options of unknown type through {@link applyPlugin}.
+ */
+export type AnyPluginFactory = PluginFactory<never>;
+
+/**
+ * Call a factory with options that are only known at run time (config, a variant's part); the
+ * plugin's own schema validates them and names every bad field.
+ */
+export function applyPlugin(factory: AnyPluginFactory | ((options?: never) => ApoPlugin), options?: unknown): ApoPlugin {
+  return (factory as (options?: unknown) => ApoPlugin)(options);
+}
+
+/**
+ * A plugin whose options are one zod schema, defaults included (`.default(…)` on each field):
+ * the factory takes `z.input<S>` and `register` gets `z.output<S>`, so no cast is ever needed.
+ */
+export interface SchemaPluginSpec<S extends z.ZodType> {
+  /** Tokens it registers. */
+  provides?: readonly Token<unknown>[];
+  /** Validates (and fills the defaults of) the options; errors name the plugin and each bad field. */
+  schema: S;
+  /** Registers providers. Register the options under their own token, NestJS `forRoot` style. */
+  register(container: DependencyContainer, options: z.output<S>): unknown;
+}
+
+/** A plugin declared with an options type and shallow defaults (kept for third-party plugins). */
 export interface PluginSpec<O> {
   /** Tokens it registers. */
   provides?: readonly Token<unknown>[];
@@ -35,13 +66,17 @@ export interface PluginSpec<O> {
 }
 
 /**
- * Define a plugin: `export const dpoLoss = definePlugin('dpo-loss', { … })`, used as
- * `dpoLoss({ beta: 0.1 })`.
+ * Define a plugin: `export const dpoLoss = definePlugin('dpo-loss', { schema, register })`, used as
+ * `dpoLoss({ beta: 0.1 })`. With a schema (the one way first-party plugins declare options), the
+ * input and output option types are the schema's; the `defaults` form takes a type argument.
  */
-export function definePlugin<O = Record<string, never>>(name: string, spec: PluginSpec<O>): PluginFactory<O> {
+export function definePlugin<S extends z.ZodType>(name: string, spec: SchemaPluginSpec<S>): PluginFactory<z.input<S>>;
+export function definePlugin<O = Record<string, never>>(name: string, spec: PluginSpec<O>): PluginFactory<Partial<O>>;
+export function definePlugin(name: string, spec: PluginSpec<unknown> | SchemaPluginSpec<z.ZodType>): PluginFactory<never> {
   const provides = spec.provides ?? [];
-  const factory = (options?: Partial<O>): ApoPlugin => {
-    const merged = { ...(spec.defaults ?? {}), ...(options ?? {}) } as O;
+  const defaults = 'defaults' in spec ? spec.defaults : undefined;
+  const factory = (options?: unknown): ApoPlugin => {
+    const merged = { ...(defaults ?? {}), ...(options ?? {}) };
     const resolved = spec.schema
       ? parseWithSchema(spec.schema, merged, {
           code: ERROR_CODES.PLUGIN_OPTIONS_INVALID,

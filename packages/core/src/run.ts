@@ -50,23 +50,7 @@ export class Run {
    * token and the plugin that usually provides it.
    */
   check(required: readonly InjectionToken<unknown>[]): void {
-    const problems: Problem[] = [];
-    for (const t of required) {
-      if (!this.container.isRegistered(t, true)) {
-        const provider = typeof t === 'symbol' ? TOKEN_PROVIDERS[t] : undefined;
-        problems.push({
-          path: tokenName(t),
-          message: provider ? `not registered; usually provided by ${provider}` : 'not registered by any plugin',
-        });
-      }
-    }
-    if (problems.length > 0) {
-      throw new ApogeeError(
-        ERROR_CODES.MISSING_PROVIDER,
-        `The run is missing ${problems.length} provider${problems.length === 1 ? '' : 's'}:`,
-        { problems, hint: 'Add the plugins named above to `plugins` in your config (or to createRun).' },
-      );
-    }
+    checkProviders(this.container, required);
   }
 
   /** Dispose owned resources (last first), then every disposable instance the container created. */
@@ -87,6 +71,38 @@ export class Run {
       errors.push(e);
     }
     if (errors.length > 0) throw errors[0];
+  }
+}
+
+/** What {@link checkProviders} says when something is missing. */
+export interface ProviderCheckMessage {
+  /** The subject of the error message (`The run`, `The game`). */
+  subject?: string;
+  /** What to do. */
+  hint?: string;
+}
+
+/**
+ * Throw one `MISSING_PROVIDER` error naming every token of `required` that `container` (or a
+ * parent) does not register, each with the plugin that usually provides it. `Run.check` and
+ * plugins whose providers need other plugins' tokens (the game) use it before any work starts.
+ */
+export function checkProviders(container: DependencyContainer, required: readonly InjectionToken<unknown>[], message: ProviderCheckMessage = {}): void {
+  const problems: Problem[] = [];
+  for (const t of required) {
+    if (!container.isRegistered(t, true)) {
+      const provider = typeof t === 'symbol' ? TOKEN_PROVIDERS[t] : undefined;
+      problems.push({
+        path: tokenName(t),
+        message: provider ? `not registered; usually provided by ${provider}` : 'not registered by any plugin',
+      });
+    }
+  }
+  if (problems.length > 0) {
+    throw new ApogeeError(ERROR_CODES.MISSING_PROVIDER, `${message.subject ?? 'The run'} is missing ${problems.length} provider${problems.length === 1 ? '' : 's'}:`, {
+      problems,
+      hint: message.hint ?? 'Add the plugins named above to `plugins` in your config (or to createRun).',
+    });
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type PromptRecord,
 } from '@apogee/core';
 import { DATA_FORMATS, PREFERENCE_FORMATS, type DataFormat } from './formats';
+import { FIELD_NAMES, type FieldMap, type RoleMarkers } from './mapping';
 import { DataLoader, type RecordRules } from './reader';
 import { formatLoadReport, type LoadReport } from './report';
 import { displayPath } from './source';
@@ -43,6 +44,14 @@ export interface FileDataSourceOptions {
   maxPromptLength?: number;
   /** Keep/drop rules for suspicious records (decision 0042). */
   rules?: Partial<RecordRules>;
+  /** Tied items (all scores equal): `drop` (default) or `keep`; see `ReadOptions.ties`. */
+  ties?: 'keep' | 'drop';
+  /** Your files' field names for apogee's (`{ prompt: 'question', chosen: 'response_j' }`); see `ReadOptions.fields`. */
+  fields?: FieldMap;
+  /** Your dialogues' role markers (`{ human: '## Human:', assistant: '## Assistant:' }`); see `ReadOptions.roleMarkers`. */
+  roleMarkers?: RoleMarkers;
+  /** Longest line of a JSON Lines or text file, in bytes. Default 64 MiB. */
+  maxLineBytes?: number;
 }
 
 export const DATA_TOKENS = {
@@ -76,6 +85,13 @@ export const fileDataSourceSchema = z.object({
     })
     .partial()
     .optional(),
+  ties: RULE.optional(),
+  fields: z
+    .object(Object.fromEntries(FIELD_NAMES.map((f) => [f, z.string().min(1).optional()])))
+    .strict()
+    .optional(),
+  roleMarkers: z.object({ human: z.string().min(1), assistant: z.string().min(1) }).strict().optional(),
+  maxLineBytes: z.number().int().positive().optional(),
 }) as unknown as z.ZodType<FileDataSourceOptions>;
 
 /**
@@ -101,6 +117,11 @@ export class FileDataSource implements GameDataSource {
       separator: o.separator,
       maxPromptLength: o.maxPromptLength,
       rules: o.rules,
+      ties: o.ties,
+      fields: o.fields,
+      roleMarkers: o.roleMarkers,
+      maxLineBytes: o.maxLineBytes,
+      skipHint: 'set "policy: skip" in the file-data-source options of the config',
     });
     const humanLoader = o.humanFormat ? new DataLoader({ ...loader.options, format: o.humanFormat }) : loader;
     const humanItems: PreferenceItem[] = [];

@@ -55,13 +55,42 @@ describe('CheckpointStore', () => {
     expect(() => store.readManifest()).toThrow(expect.objectContaining({ code: 'APOGEE_CHECKPOINT_INVALID', message: expect.stringContaining('"models/rm-r0001"') }));
   });
 
+  it('owns its format: commit tags the manifest and stores the RNG state; reset removes the checkpoint, not run.json', async () => {
+    await store.saveModel('models/reference', writeModel('ref'));
+    await store.saveModel('models/rm-r0001', writeModel('rm1'));
+    await store.writeArtifact('rounds/r0001/samples-rm.jsonl', '{"query_id":"a","query":"q","sample_0":"s"}\n');
+    const { format: _f, version: _v, rng: _r, ...state } = manifest();
+    await store.commit({ ...state, rng: Rng.fromSeed(7).stream('game') });
+    expect(store.readManifest()).toEqual(manifest());
+    await store.writeRunInfo({ seed: 7, apo: true });
+    expect(store.readRunInfo()).toEqual({ format: 'apogee-run', seed: 7, apo: true });
+    expect(() => store.assertSameRun({ seed: 7, apo: true })).not.toThrow();
+    expect(() => store.assertSameRun({ seed: 8, apo: true })).toThrow(expect.objectContaining({ code: 'APOGEE_CHECKPOINT_INVALID', message: expect.stringContaining('seed (was 7, now 8)') }));
+    await store.reset();
+    expect(store.hasCheckpoint()).toBe(false);
+    expect(fs.existsSync(path.join(tmp.dir, 'models'))).toBe(false);
+    expect(fs.existsSync(path.join(tmp.dir, 'rounds'))).toBe(false);
+    expect(store.hasRunInfo()).toBe(true);
+  });
+
+  it('finds the checkpoint directory from a run directory, and the run directory from it', async () => {
+    const nested = path.join(tmp.dir, 'checkpoints');
+    await new CheckpointStore(nested).writeRunInfo({ seed: 1 });
+    expect(CheckpointStore.locate(tmp.dir)).toBe(nested);
+    expect(CheckpointStore.locate(nested)).toBe(nested);
+    expect(new CheckpointStore(nested).runDir).toBe(tmp.dir);
+    expect(() => new CheckpointStore(path.join(tmp.dir, 'none')).readRunInfo()).toThrow(expect.objectContaining({ code: 'APOGEE_CHECKPOINT_INVALID' }));
+  });
+
   it('a model save that fails midway leaves the committed snapshot and manifest untouched', async () => {
     await commitValid();
     await expect(store.saveModel('models/rm-r0001', writeModel('rm1-new', true))).rejects.toThrow('disk full');
     expect(fs.readFileSync(path.join(tmp.dir, 'models/rm-r0001/model.safetensors'), 'utf8')).toBe('rm1rm1rm1');
     expect(store.readManifest()).toEqual(manifest());
-    // The half-written temporary is swept on resume.
-    expect(fs.readdirSync(path.join(tmp.dir, 'models')).some((n) => n.startsWith('.tmp-'))).toBe(true);
+    // A failed save leaves the folder exactly as it was: no half-written temporary (issue 20).
+    expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
+    // One left by a killed writer is swept on resume.
+    fs.mkdirSync(path.join(tmp.dir, 'models', '.tmp-rm-r0002-1-0'));
     await store.cleanTemporaries();
     expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
   });

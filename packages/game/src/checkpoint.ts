@@ -9,6 +9,7 @@ import {
   writeFileAtomic,
   writeJsonAtomic,
   type Phase,
+  type Rng,
   type RngState,
 } from '@apogee/core';
 import { z } from 'zod';
@@ -76,6 +77,12 @@ export const manifestSchema = z.object({
 
 export type CheckpointManifest = z.infer<typeof manifestSchema>;
 
+/** What {@link CheckpointStore.commit} is given: the manifest less its format tag, with the live RNG. */
+export type CheckpointState = Omit<CheckpointManifest, 'format' | 'version' | 'rng'> & { rng: Rng };
+
+/** `run.json`: what a run was started with (anything that changes its numbers), written once. */
+export type RunInfo = Record<string, unknown>;
+
 /** Directory name of round `round`'s artifacts, zero-padded so listings sort. */
 export function roundDir(round: number): string {
   return `rounds/r${String(round).padStart(4, '0')}`;
@@ -88,9 +95,21 @@ export function modelDir(kind: 'policy' | 'rm', round: number): string {
 
 let tmpCounter = 0;
 
-/** Reads and writes one run directory's checkpoint. */
+/** Reads and writes one run directory's checkpoint; the only code that knows its file names and format. */
 export class CheckpointStore {
   constructor(readonly dir: string) {}
+
+  /** `resume` accepts the checkpoint directory itself or the run directory holding `checkpoints/`. */
+  static locate(dir: string): string {
+    const nested = path.join(dir, 'checkpoints');
+    if (!fs.existsSync(path.join(dir, RUN_FILE)) && fs.existsSync(path.join(nested, RUN_FILE))) return nested;
+    return dir;
+  }
+
+  /** The run directory of this store (`<outDir>` for `<outDir>/checkpoints`): what `apogee resume` takes. */
+  get runDir(): string {
+    return path.basename(this.dir) === 'checkpoints' ? path.dirname(this.dir) : this.dir;
+  }
 
   resolve(rel: string): string {
     return path.join(this.dir, rel);
@@ -99,6 +118,18 @@ export class CheckpointStore {
   /** Whether a manifest exists. */
   hasCheckpoint(): boolean {
     return fs.existsSync(this.resolve(MANIFEST_FILE));
+  }
+
+  /** Whether `run.json` exists: the directory holds a run, possibly killed before its first checkpoint. */
+  hasRunInfo(): boolean {
+    return fs.existsSync(this.resolve(RUN_FILE));
+  }
+
+  /** Remove the checkpoint (manifest, models, round artifacts) to start the run over. */
+  async reset(): Promise<void> {
+    for (const sub of [MANIFEST_FILE, 'models', 'rounds']) {
+      await fs.promises.rm(this.resolve(sub), { recursive: true, force: true });
+    }
   }
 
   /**
@@ -114,9 +145,15 @@ export class CheckpointStore {
     const tmp = path.join(parent, `.tmp-${path.basename(target)}-${process.pid}-${tmpCounter++}`);
     await fs.promises.rm(tmp, { recursive: true, force: true });
     await fs.promises.mkdir(tmp);
-    await save(tmp);
-    await fs.promises.rm(target, { recursive: true, force: true });
-    await fs.promises.rename(tmp, target);
+    try {
+      await save(tmp);
+      await fs.promises.rm(target, { recursive: true, force: true });
+      await fs.promises.rename(tmp, target);
+    } catch (e) {
+      // A failed save leaves no temporary directory behind (issue 20).
+      await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
     await syncDir(parent);
     return rel;
   }
@@ -128,12 +165,42 @@ export class CheckpointStore {
   }
 
   /** Commit a state: the manifest is written atomically, after everything it names. */
+  async commit(state: CheckpointState): Promise<void> {
+    const { rng, ...rest } = state;
+    const manifest: CheckpointManifest = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...rest, rng: rngEntry(rng.getState()) };
+    await this.writeManifest(manifest);
+  }
+
+  /** Write a manifest as given (`commit` fills the format tag and the RNG entry). */
   async writeManifest(manifest: CheckpointManifest): Promise<void> {
     await writeJsonAtomic(this.resolve(MANIFEST_FILE), manifest);
   }
 
-  async writeRunInfo(info: unknown): Promise<void> {
-    await writeJsonAtomic(this.resolve(RUN_FILE), info);
+  /** Write `run.json` (`format: 'apogee-run'` first, then `info`). */
+  async writeRunInfo(info: RunInfo): Promise<void> {
+    await writeJsonAtomic(this.resolve(RUN_FILE), { format: 'apogee-run', ...info });
+  }
+
+  /** `run.json`, parsed. */
+  readRunInfo(): RunInfo {
+    try {
+      return JSON.parse(fs.readFileSync(this.resolve(RUN_FILE), 'utf8')) as RunInfo;
+    } catch (cause) {
+      throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `Cannot read ${this.resolve(RUN_FILE)}.`, { hint: 'Point resume at a run directory written by apogee.', cause });
+    }
+  }
+
+  /** Refuse to continue a run that was started with settings that change the numbers (`now`: each such setting). */
+  assertSameRun(now: RunInfo): void {
+    const was = this.readRunInfo();
+    const differ = Object.keys(now).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+    if (differ.length > 0) {
+      throw new ApogeeError(
+        ERROR_CODES.CHECKPOINT_INVALID,
+        `The run in ${this.dir} was started with different settings: ${differ.map((k) => `${k} (was ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])})`).join('; ')}.`,
+        { hint: 'Resume with the config and plugins the run was started with (only game.rounds may grow).' },
+      );
+    }
   }
 
   /** The manifest, validated, and every path it names checked to exist. */

@@ -1,5 +1,6 @@
-export { ApoGameController, GAME_CONTAINER } from './game-controller';
-export { apoGame } from './plugin';
+export { ApoGameController } from './game-controller';
+export { apoGame, gameRequires } from './plugin';
+export { PHASE_RUNNERS, type PhaseRunner, type PhaseContext, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
 export {
   GAME_OPTIONS,
   gameOptionsSchema,
@@ -20,6 +21,8 @@ export {
   roundDir,
   modelDir,
   type CheckpointManifest,
+  type CheckpointState,
+  type RunInfo,
 } from './checkpoint';
 export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
 export { trainRewardModel } from './rm-trainer';

@@ -3,8 +3,10 @@ import { createRun, TOKENS } from '@apogee/core';
 import { describePlugin } from '@apogee/testing';
 import { GAME_OPTIONS } from './options';
 import { apoGame } from './plugin';
+import { tinyPlugins } from '../test/tiny-game';
 
-describePlugin('apo-game', (o) => apoGame(o));
+// The controller is given its parts, so resolving it needs the plugins that provide them.
+describePlugin('apo-game', (o) => apoGame(o), { dependencies: () => tinyPlugins().filter((p) => p.name !== 'apo-game') });
 
 describe('apoGame', () => {
   it('fills nested defaults under partial options and rejects bad ones, naming the field', async () => {
@@ -16,7 +18,10 @@ describe('apoGame', () => {
 
   it('names every missing provider and the plugin that usually provides it before doing any work', async () => {
     const run = await createRun({ plugins: [apoGame()] });
-    const error = await run.resolve(TOKENS.GameController).run().catch((e: unknown) => e);
+    // Resolving the controller checks its parts (it is given them by constructor injection).
+    const error = await Promise.resolve()
+      .then(() => run.resolve(TOKENS.GameController).run())
+      .catch((e: unknown) => e);
     await run.dispose();
     expect(error).toMatchObject({ code: 'APOGEE_MISSING_PROVIDER' });
     const paths = (error as { problems: Array<{ path: string; message: string }> }).problems.map((p) => p.path);

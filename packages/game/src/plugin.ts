@@ -1,20 +1,42 @@
 import { Lifecycle } from 'tsyringe';
-import { definePlugin, TOKENS, type PluginFactory } from '@apogee/core';
-import { ApoGameController, GAME_CONTAINER } from './game-controller';
-import { GAME_OPTIONS, gameOptionsSchema, type GameOptions, type GameOptionsInput } from './options';
+import { checkProviders, definePlugin, TOKENS, type Token } from '@apogee/core';
+import { ApoGameController } from './game-controller';
+import { GAME_OPTIONS, gameOptionsSchema, type GameOptions } from './options';
+
+/** Tokens the game cannot run without (the tokenizer only when π₀ is created, not loaded). */
+export function gameRequires(options: Pick<GameOptions, 'policyDir'>): Token<unknown>[] {
+  return [
+    TOKENS.PolicyFactory,
+    TOKENS.RewardFactory,
+    TOKENS.Sampler,
+    TOKENS.RewardLoss,
+    TOKENS.PolicyUpdate,
+    TOKENS.GameDataSource,
+    ...(options.policyDir ? [] : [TOKENS.Tokenizer]),
+  ];
+}
 
 /**
  * The APO game loop as `TOKENS.GameController` (`apoGame({ rm: { lr: 1e-4 } })`). One controller
- * per run container; it owns the models it creates and frees them when the run is disposed.
+ * per run container, given its parts by constructor injection; resolving it first checks that every
+ * part is registered and names the plugin that usually provides a missing one. It owns the models
+ * it creates and frees them when the run is disposed.
  */
-export const apoGame: PluginFactory<GameOptionsInput> = definePlugin<GameOptions>('apo-game', {
+export const apoGame = definePlugin('apo-game', {
   provides: [TOKENS.GameController, GAME_OPTIONS],
   // The schema fills every default, nested ones too (a partial `rm` keeps the other RM defaults).
-  defaults: {} as GameOptions,
-  schema: gameOptionsSchema as never,
+  schema: gameOptionsSchema,
   register(container, options) {
     container.register(GAME_OPTIONS, { useValue: options });
-    container.register(GAME_CONTAINER, { useFactory: (c) => c });
-    container.register(TOKENS.GameController, { useClass: ApoGameController }, { lifecycle: Lifecycle.ContainerScoped });
+    container.register(ApoGameController, { useClass: ApoGameController }, { lifecycle: Lifecycle.ContainerScoped });
+    container.register(TOKENS.GameController, {
+      useFactory: (c) => {
+        checkProviders(c, gameRequires(options), {
+          subject: 'The game',
+          hint: 'Add the plugins named above to `plugins` (a variant preset such as @apogee/variant-rjs-apo brings the game, update and losses).',
+        });
+        return c.resolve(ApoGameController);
+      },
+    });
   },
-}) as unknown as PluginFactory<GameOptionsInput>;
+});

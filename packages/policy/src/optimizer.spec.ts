@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@apogee/runtime';
 import { ERROR_CODES, silentLogger } from '@apogee/core';
+import { ByteTokenizer } from '@apogee/tokenizers';
+import { gptConfig } from './config';
+import { GptPolicy } from './gpt-policy';
 import { AdamWOptimizer, learningRateAt, resolveOptimizerConfig } from './optimizer';
 
 beforeAll(async () => {
@@ -57,5 +60,55 @@ describe('AdamWOptimizer', () => {
     expect(opt.step).toBe(0);
     opt.dispose();
     w.dispose();
+  });
+});
+
+describe('AdamWOptimizer.trainStep on a failing loss (issue 17 item 10)', () => {
+  it('a loss that throws after computing leaks no tensor and the error passes through', async () => {
+    const w = tf.variable(tf.tensor2d([[1, -2], [0.5, 3]]));
+    const opt = new AdamWOptimizer({ lr: 0.1 }, [{ name: 'w', variable: w, decay: true }]);
+    const before = tf.memory().numTensors;
+    const boom = new Error('loss failed');
+    await expect(
+      opt.trainStep(() => {
+        const h = tf.relu(tf.matMul(w, tf.tensor2d([[1], [2]])));
+        tf.sum(tf.exp(h));
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(opt.step).toBe(0);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('a loss not connected to the parameters is a clear error, with no leak', async () => {
+    const w = tf.variable(tf.tensor1d([1, 2]));
+    const opt = new AdamWOptimizer({ lr: 0.1 }, [{ name: 'w', variable: w, decay: true }]);
+    const before = tf.memory().numTensors;
+    await expect(opt.trainStep(() => ({ loss: tf.sum(tf.tensor1d([3, 4])) as tf.Scalar, metrics: { m: tf.scalar(1) } }))).rejects.toMatchObject({
+      code: ERROR_CODES.INVALID_ARGUMENT,
+      message: expect.stringMatching(/does not depend on any trained parameter/),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    w.dispose();
+  });
+});
+
+describe('GptPolicy.trainStep on a failing loss', () => {
+  it('a loss that throws after the forward pass leaks none of its activations', async () => {
+    const policy = GptPolicy.create(gptConfig('tiny', { blockSize: 32, nEmbd: 16, nHead: 2 }), new ByteTokenizer(), 1);
+    policy.setOptimizer({ lr: 1e-3 });
+    const batch = [{ prompt: 'Hi', response: ' there' }];
+    const before = tf.memory().numTensors;
+    await expect(
+      policy.trainStep((forward) => {
+        forward.responseLogProbs(batch);
+        throw new Error('loss failed');
+      }),
+    ).rejects.toThrow('loss failed');
+    expect(tf.memory().numTensors).toBe(before);
+    policy.dispose();
   });
 });

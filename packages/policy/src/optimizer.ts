@@ -115,12 +115,35 @@ export class AdamWOptimizer {
   async trainStep(compute: () => LossOutput): Promise<TrainStepResult> {
     assertGradientsRegistered();
     let metricTensors: Record<string, tf.Scalar> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const out = compute();
-      metricTensors = out.metrics ?? {};
-      for (const t of Object.values(metricTensors)) tf.keep(t);
-      return out.loss;
-    }, this.params.map((p) => p.variable));
+    let computed: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      // In a tidy, so that a loss that throws (or is not connected to the parameters) leaves
+      // nothing behind: tfjs releases a failed forward pass's tensors only inside a scope.
+      computed = tf.tidy(() =>
+        tf.variableGrads(() => {
+          let out: LossOutput;
+          try {
+            out = compute();
+          } catch (e) {
+            releaseTape();
+            throw e;
+          }
+          metricTensors = out.metrics ?? {};
+          for (const t of Object.values(metricTensors)) tf.keep(t);
+          return out.loss;
+        }, this.params.map((p) => p.variable)),
+      );
+    } catch (e) {
+      tf.dispose(Object.values(metricTensors));
+      if (e instanceof Error && /Cannot find a connection between any variable and the result of the loss function/.test(e.message)) {
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Training step ${this.step + 1}: the loss does not depend on any trained parameter, so it has no gradient.`, {
+          hint: 'Compute the loss inside the step from the forward it is given (forward.responseLogProbs(batch), forward.rewards(batch)), not from tensors made before the step or from a frozen copy.',
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    const { value, grads } = computed;
     const metricNames = Object.keys(metricTensors);
     const metricValues = metricNames.map((k) => metricTensors[k]);
     try {
@@ -201,5 +224,20 @@ export class AdamWOptimizer {
     for (const t of this.v.values()) t.dispose();
     this.m.clear();
     this.v.clear();
+  }
+}
+
+/**
+ * Dispose the tensors the gradient tape saved for a backward pass that will never run (the loss
+ * threw mid-forward). tfjs frees them only after a completed backward pass, so without this every
+ * failed step leaks its saved activations. Uses the engine's tape (`state.activeTape`), present
+ * in tfjs-core 4.x; a no-op when absent or when gradients are nested (the outer tape owns them).
+ */
+function releaseTape(): void {
+  const state = (tf.engine() as unknown as { state?: { activeTape?: Array<{ saved?: tf.Tensor[] }>; gradientDepth?: number } }).state;
+  if (!state?.activeTape || state.gradientDepth !== 1) return;
+  for (const node of state.activeTape) {
+    for (const t of node.saved ?? []) if (!t.isDisposed) t.dispose();
+    node.saved = [];
   }
 }

@@ -144,13 +144,21 @@ async function tryTensorflow(packages: readonly string[], reasons: string[]): Pr
 
 /**
  * Training needs every op's gradient registered, and `@tensorflow/tfjs-core`'s CommonJS entry
- * registers none (its `dist/register_all_gradients.js` is an ES module Node cannot require).
- * `@tensorflow/tfjs`'s Node bundle registers them all, plus the chained tensor methods
- * (`x.reshape(…)`) and the optimizers; it shares the one installed `@tensorflow/tfjs-core`.
+ * registers none (its `dist/register_all_gradients.js` is an ES module Node cannot require), nor
+ * the chained tensor methods (`x.reshape(…)`). The build bundles both from tfjs-core into
+ * `dist/tfjs-extras.js` (scripts/bundle-tfjs-extras.mjs); they share the one installed tfjs-core.
+ * Run from source (tests, a checkout), the same registrations come from `@tensorflow/tfjs`'s Node
+ * bundle, a devDependency.
  */
 function registerTfjsExtras(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('@tensorflow/tfjs');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('./tfjs-extras.js');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !__filename.endsWith('.ts')) throw e;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs');
+  }
 }
 
 async function select(o: Resolved): Promise<BackendInfo> {

@@ -51,7 +51,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const loaded = loadConfigFile(file);
       const config = { ...loaded.config, ...(opts.out ? { outDir: opts.out } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
       const executor = resolveExecutorConfig(opts, loaded.executor);
-      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, executor }));
+      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, configFile: file, executor }));
     });
 
   program
@@ -88,7 +88,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
-        loaded = loadConfigFile(file);
+        loaded = loadConfigFile(file, { runFile: true });
       } catch (e) {
         if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
@@ -98,8 +98,10 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         throw e;
       }
       const config = { ...loaded.config, outDir: runDir };
+      // Plugins resolve as they did when the run started: from the original config's directory.
+      const configFile = loaded.provenance?.configFile ?? file;
       const executor = resolveExecutorConfig(opts, loaded.executor);
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, executor }));
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, executor }));
     });
 }
 

@@ -21,7 +21,8 @@ function progressLogger(ctx: CommandContext) {
 }
 
 async function readItems(file: string, max?: number): Promise<PreferenceItem[]> {
-  const { items } = await readAnyPreferenceFile(file);
+  // train-rm/eval-rm have no skip option: the hint must not suggest one.
+  const { items } = await readAnyPreferenceFile(file, { skipHint: null });
   return max ? items.slice(0, max) : items;
 }
 
@@ -136,7 +137,7 @@ export async function sample(
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--preset must be one of ${Object.keys(SAMPLING_PRESETS).join(', ')}; got "${o.preset}".`);
   }
   await initBackend({ logger: progressLogger(ctx) });
-  const { records: prompts } = await readPrompts(o.prompts);
+  const { records: prompts } = await readPrompts(o.prompts, { skipHint: null });
   const policy = await GptPolicy.load(o.model);
   const progress = createProgress(ctx.io);
   try {

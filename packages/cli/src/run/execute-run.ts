@@ -15,8 +15,8 @@ import { createExecutor, EXECUTOR, type ExecutorConfig } from '@apogee/executor'
 import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
-import { builtinFactories, builtinPlugins } from '../plugins/registry';
-import { checkPluginRefs, instantiatePlugins } from '../plugins/check-plugins';
+import { builtinPlugins } from '../plugins/registry';
+import { checkPluginRefs, instantiatePlugins, pluginRecord, pluginsOf, type PluginLookup, type PluginRecord } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
 import { describeExecutorConfig } from '../executor/executor-options';
@@ -37,6 +37,16 @@ export interface ExecuteRunOptions {
   source?: string;
   /** Where sample / score / evaluate jobs run (default in-process); recorded in metrics.jsonl. */
   executor?: ExecutorConfig;
+  /** The config file: plugins resolve from its directory first, `localPlugins` are relative to it. */
+  configFile?: string;
+}
+
+/** What config.yaml records besides the config: where it came from and each plugin loaded. */
+export interface RunProvenance {
+  /** The config file the run started from. */
+  configFile?: string;
+  /** Each plugin in `plugins`: its package, version, where it loaded from, its resolved options. */
+  plugins: PluginRecord[];
 }
 
 export interface ExecuteRunResult {
@@ -63,7 +73,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const { config, io } = options;
   const dir = path.resolve(io.cwd, config.outDir);
   const resolved = { ...config, outDir: dir };
-  checkPluginRefs(config.plugins, { from: io.cwd, locate: options.locate, source: options.source });
+  const lookup: PluginLookup = { configFile: options.configFile, cwd: io.cwd, localPlugins: config.localPlugins };
+  checkPluginRefs(config.plugins, { lookup, locate: options.locate, source: options.source });
   if (!options.resume && existsSync(path.join(dir, 'checkpoints'))) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${displayPath(io.cwd, dir)} already holds a run.`, {
       hint: `Continue it with \`apogee resume ${displayPath(io.cwd, dir)}\`, or choose another outDir (--out DIR).`,
@@ -72,7 +83,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const variant = variantName(config);
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
-  const plugins = await instantiatePlugins(config.plugins, { from: io.cwd, builtins: builtinFactories(), locate: options.locate });
+  const loaded = await instantiatePlugins(config.plugins, { lookup, locate: options.locate });
   const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
   const executor = createExecutor(executorConfig);
   let run: Awaited<ReturnType<typeof createRun>> | undefined;
@@ -81,11 +92,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
     const workers = await executor.workers();
     cbs.metrics.executor = { kind: executor.kind, workers };
     if (executor.kind !== 'in-process') cbs.logger.info(`Jobs run on: ${describeExecutorConfig(executorConfig, workers)}.`);
-    run = await createRun({ plugins, config: resolved });
+    run = await createRun({ plugins: pluginsOf(loaded), config: resolved });
     run.container.register(EXECUTOR, { useValue: executor });
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);
-    if (!options.resume) await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(config, options.executor));
+    if (!options.resume) {
+      const provenance: RunProvenance = { configFile: options.configFile ? path.resolve(io.cwd, options.configFile) : undefined, plugins: loaded.map(pluginRecord) };
+      await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(selfContained(config, lookup), provenance, options.executor));
+    }
     const controller = run.resolve(TOKENS.GameController);
     let result: GameResult;
     if (options.resume) {
@@ -112,9 +126,26 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   }
 }
 
-/** The config with every default filled in, as YAML with a header (what `resume` reads). */
-export function configYaml(config: ApogeeConfig, executor?: ExecutorConfig): string {
-  return `# The resolved config of this run (every default filled in). \`apogee resume DIR\` reads it.\n${stringify(executor ? { ...config, executor } : config, { lineWidth: 100 })}`;
+/**
+ * The config with every default filled in, as YAML with a header (what `resume` reads), and the
+ * `provenance` of the run: the config file and each plugin's package, version and resolved options.
+ */
+export function configYaml(config: ApogeeConfig, provenance?: RunProvenance, executor?: ExecutorConfig): string {
+  const body = stringify({ ...config, ...(executor ? { executor } : {}), ...(provenance ? { provenance } : {}) }, { lineWidth: 100 });
+  return `# The resolved config of this run (every default filled in; provenance: the plugins loaded, their versions and options). \`apogee resume DIR\` reads it.\n${body}`;
+}
+
+/** The config with its local plugin paths made absolute, so the run directory's copy still finds them. */
+function selfContained(config: ApogeeConfig, lookup: PluginLookup): ApogeeConfig {
+  if (config.localPlugins.length === 0) return config;
+  const base = lookup.configFile ? path.dirname(path.resolve(lookup.cwd, lookup.configFile)) : lookup.cwd;
+  const local = new Set(config.localPlugins.map((p) => path.resolve(base, p)));
+  const abs = (name: string) => (local.has(path.resolve(base, name)) ? path.resolve(base, name) : name);
+  return {
+    ...config,
+    localPlugins: [...local],
+    plugins: config.plugins.map((r) => (typeof r === 'string' ? abs(r) : [abs(r[0]), r[1]])),
+  };
 }
 
 /**

@@ -112,3 +112,33 @@ export class Weights {
 }
 
 let nextId = 0;
+
+/**
+ * `Weights` holding exactly `specs`, copied from host tensors already renamed to the specs' names
+ * (`byName`). A missing, misshapen or unknown tensor is an error naming `file` and every problem.
+ */
+export function weightsFromHost(
+  specs: readonly ParamSpec[],
+  byName: ReadonlyMap<string, { shape: number[]; data: Float32Array | Int32Array }>,
+  file: string,
+  o: { what: string; hint: string; trainable: boolean; tag: string },
+): Weights {
+  const problems: { path: string; message: string }[] = [];
+  const unknown = new Set(byName.keys());
+  for (const spec of specs) {
+    const t = byName.get(spec.name);
+    if (!t) problems.push({ path: spec.name, message: 'missing' });
+    else if (t.shape.join(',') !== spec.shape.join(',')) problems.push({ path: spec.name, message: `has shape [${t.shape}], expected [${spec.shape}] from config.json` });
+    unknown.delete(spec.name);
+  }
+  for (const name of unknown) problems.push({ path: name, message: `is not a ${o.what} parameter` });
+  if (problems.length > 0) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: the tensors do not match a ${o.what} model of this config:`, { problems, hint: o.hint });
+  }
+  const weights = new Weights(o.trainable, o.tag);
+  for (const spec of specs) {
+    const t = byName.get(spec.name)!;
+    weights.add(spec.name, tf.tensor(t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), spec.shape, 'float32'));
+  }
+  return weights;
+}

@@ -11,10 +11,10 @@ import {
   type Tokenizer,
   type TrainStepResult,
 } from '@apogee/core';
-import { AdamWOptimizer, GptModel, readCheckpoint, writeCheckpoint, type GptConfig, type HostTensor } from '@apogee/policy';
+import { AdamWOptimizer, createModel, modelFromTensors, readCheckpoint, writeCheckpoint, type Architecture, type CausalLm, GptModel, type GptConfig, type HostTensor } from '@apogee/policy';
 import { encodeRewardRows, pool, readoutWeights, type RewardReadout } from './pooling';
 
-/** Name of the head in checkpoints: Hugging Face `GPT2ForSequenceClassification`'s bias-free `score` layer, [1, nEmbd]. */
+/** Name of the head in checkpoints: Hugging Face `GPT2ForSequenceClassification`'s and `LlamaForSequenceClassification`'s bias-free `score` layer, [1, nEmbd]. */
 export const SCORE_WEIGHT = 'score.weight';
 
 export interface GptRewardRuntimeOptions extends Partial<RewardReadout> {
@@ -34,18 +34,34 @@ function savedReadout(apogee: Record<string, unknown>, file: string): Partial<Re
   return { pooling, appendEos };
 }
 
+/** The static side of a reward class: how `fromBackbone`, `load` and `clone` build one. */
+export interface RewardClass<R extends CausalLmReward> {
+  /** The backbone family the class reads (`load` refuses others); none: every family. */
+  readonly family?: CausalLm['family'];
+  new (backbone: R['backbone'], head: tf.Variable, tokenizer: Tokenizer, options?: GptRewardRuntimeOptions): R;
+}
+
+/** `architectures` of the sequence-classification model in Hugging Face's naming. */
+const CLASSIFIER: Record<string, string> = {
+  gpt2: 'GPT2ForSequenceClassification',
+  llama: 'LlamaForSequenceClassification',
+  qwen2: 'Qwen2ForSequenceClassification',
+  mistral: 'MistralForSequenceClassification',
+};
+
 /**
- * The reward model: a GPT-2 backbone (`@apogee/policy`'s `GptModel`) plus a bias-free linear head
- * to a scalar, read at the last token or averaged over the response (`RewardReadout`). Implements
- * `RewardModel` from `@apogee/core`; trained with the same AdamW code as the policy.
+ * The reward model: a causal-LM backbone (`@apogee/policy`'s `CausalLm`: GPT-2 or Llama-family,
+ * without its LM head) plus a bias-free linear head to a scalar, read at the last token or averaged
+ * over the response (`RewardReadout`). Implements `RewardModel` from `@apogee/core`; trained with
+ * the same AdamW code as the policy.
  */
-export class GptReward implements RewardModel {
+export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardModel {
   readonly readout: RewardReadout;
   private optimizer?: AdamWOptimizer;
   private disposed = false;
 
   constructor(
-    readonly backbone: GptModel,
+    readonly backbone: B,
     /** [1, nEmbd], Hugging Face `nn.Linear` layout. */
     readonly head: tf.Variable,
     readonly tokenizer: Tokenizer,
@@ -57,29 +73,36 @@ export class GptReward implements RewardModel {
     }
   }
 
-  /** A reward model whose backbone is a copy of `backbone` and whose head is normal(0, 0.02) from `seed`. */
-  static fromBackbone(backbone: GptModel, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): GptReward {
+  /**
+   * A reward model whose backbone is a copy of `backbone` (without an untied LM head: the reward
+   * head replaces it) and whose head is normal(0, 0.02) from `seed`.
+   */
+  static fromBackbone<R extends CausalLmReward>(this: RewardClass<R>, backbone: CausalLm, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): R {
     const rng = Rng.fromSeed(seed, 'reward/head');
     const init = tf.randomNormal([1, backbone.config.nEmbd], 0, 0.02, 'float32', rng.seed());
     const head = tf.variable(init, true);
     init.dispose();
-    return new GptReward(backbone.clone({ trainable: true }), head, tokenizer, options);
+    return new this(backbone.clone({ trainable: true, lmHead: false }) as R['backbone'], head, tokenizer, options);
   }
 
-  /** A fresh reward model (backbone and head initialised from `seed`). */
-  static create(config: GptConfig, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): GptReward {
-    const backbone = GptModel.create(config, seed);
-    const rm = GptReward.fromBackbone(backbone, tokenizer, seed, options);
+  /** A fresh reward model of `architecture` (backbone and head initialised from `seed`). */
+  static fromArchitecture(architecture: Architecture, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): CausalLmReward {
+    const backbone = createModel(architecture, seed, { lmHead: false });
+    const rm = CausalLmReward.fromBackbone(backbone, tokenizer, seed, options);
     backbone.dispose();
     return rm;
   }
 
   /**
-   * Load a directory written by `save` (or a Hugging Face `GPT2ForSequenceClassification` with one
-   * label). Pooling comes from `config.json`'s `apogee` object unless given; optimizer state is restored.
+   * Load a directory written by `save` (or a Hugging Face `GPT2ForSequenceClassification` /
+   * `LlamaForSequenceClassification` / `Qwen2ForSequenceClassification` with one label, sharded or
+   * not). Pooling comes from `config.json`'s `apogee` object unless given; optimizer state is restored.
    */
-  static async load(dir: string, options: GptRewardRuntimeOptions & { tokenizer?: Tokenizer } = {}): Promise<GptReward> {
+  static async load<R extends CausalLmReward>(this: RewardClass<R>, dir: string, options: GptRewardRuntimeOptions & { tokenizer?: Tokenizer } = {}): Promise<R> {
     const ckpt = await readCheckpoint(dir, { tokenizer: options.tokenizer });
+    if (this.family && ckpt.architecture.family !== this.family) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this reward model has a ${ckpt.architecture.family} backbone; use CausalLmReward.load, which reads every supported architecture.`);
+    }
     const saved = savedReadout(ckpt.apogee, `${dir}/config.json`);
     const file = `${dir}/model.safetensors`;
     const score = ckpt.tensors.get(SCORE_WEIGHT);
@@ -88,14 +111,15 @@ export class GptReward implements RewardModel {
         hint: 'Create a reward model from a policy with fromPolicy(policy, { seed }) instead.',
       });
     }
-    if (score.shape.join(',') !== `1,${ckpt.config.nEmbd}`) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "${SCORE_WEIGHT}" has shape [${score.shape}], expected [1, ${ckpt.config.nEmbd}] (one label).`);
+    const d = ckpt.architecture.config.nEmbd;
+    if (score.shape.join(',') !== `1,${d}`) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "${SCORE_WEIGHT}" has shape [${score.shape}], expected [1, ${d}] (one label).`);
     }
-    const backbone = GptModel.fromTensors(ckpt.config, ckpt.tensors, file, { extra: /^score\.weight$/ });
-    const init = tf.tensor(Float32Array.from(score.data), [1, ckpt.config.nEmbd]);
+    const backbone = modelFromTensors(ckpt.architecture, ckpt.tensors, file, { extra: /^score\.weight$/, lmHead: false });
+    const init = tf.tensor(Float32Array.from(score.data), [1, d]);
     const head = tf.variable(init, true);
     init.dispose();
-    const rm = new GptReward(backbone, head, ckpt.tokenizer, {
+    const rm = new this(backbone as R['backbone'], head, ckpt.tokenizer, {
       pooling: options.pooling ?? saved.pooling ?? 'last',
       appendEos: options.appendEos ?? saved.appendEos ?? false,
       scoreBatchSize: options.scoreBatchSize,
@@ -107,7 +131,8 @@ export class GptReward implements RewardModel {
     return rm;
   }
 
-  get config(): GptConfig {
+  /** The backbone's config (`GptConfig` or `LlamaConfig`). */
+  get config(): B['config'] {
     return this.backbone.config;
   }
 
@@ -158,20 +183,21 @@ export class GptReward implements RewardModel {
   }
 
   /** An independent copy (weights and readout; no optimizer). */
-  async clone(): Promise<GptReward> {
+  async clone(): Promise<this> {
     this.assertLive();
-    return new GptReward(this.backbone.clone(), tf.variable(this.head, true), this.tokenizer, { ...this.options, ...this.readout });
+    const Class = this.constructor as RewardClass<this>;
+    return new Class(this.backbone.clone() as B, tf.variable(this.head, true), this.tokenizer, { ...this.options, ...this.readout });
   }
 
   async save(dir: string): Promise<void> {
     this.assertLive();
     const tensors = new Map<string, HostTensor>();
-    for (const [name, t] of await this.backbone.toHost()) tensors.set(`transformer.${name}`, t);
+    for (const [name, t] of await this.backbone.toHost()) tensors.set(this.backbone.classifierName(name), t);
     tensors.set(SCORE_WEIGHT, { shape: [...this.head.shape], data: (await this.head.data()) as Float32Array });
+    const hfConfig = this.backbone.hfConfig({ kind: 'reward', pooling: this.readout.pooling, appendEos: this.readout.appendEos });
     await writeCheckpoint(dir, {
-      config: this.config,
-      apogee: { kind: 'reward', pooling: this.readout.pooling, appendEos: this.readout.appendEos },
-      hf: { architectures: ['GPT2ForSequenceClassification'], num_labels: 1 },
+      hfConfig,
+      hf: { architectures: [CLASSIFIER[hfConfig.model_type as string]], num_labels: 1 },
       tensors,
       tokenizer: this.tokenizer,
       optimizer: this.optimizer,
@@ -188,5 +214,18 @@ export class GptReward implements RewardModel {
 
   private assertLive(): void {
     if (this.disposed) throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'This reward model has been disposed.');
+  }
+}
+
+/** The reward model on a GPT-2 backbone (`GptModel`), with `create` from a `GptConfig`. */
+export class GptReward extends CausalLmReward<GptModel> {
+  static readonly family = 'gpt2' as const;
+
+  /** A fresh GPT-2 reward model (backbone and head initialised from `seed`). */
+  static create(config: GptConfig, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): GptReward {
+    const backbone = GptModel.create(config, seed);
+    const rm = GptReward.fromBackbone(backbone, tokenizer, seed, options);
+    backbone.dispose();
+    return rm;
   }
 }

@@ -1,0 +1,159 @@
+import {
+  ApogeeError,
+  ERROR_CODES,
+  cutAtStop,
+  type ApogeeConfig,
+  type Evaluator,
+  type GameData,
+  type GoldenAnswer,
+  type Phase,
+  type PolicyModel,
+  type PolicyUpdate,
+  type PreferenceItem,
+  type PromptRecord,
+  type RewardFactory,
+  type RewardLoss,
+  type RewardModel,
+  type RoundCallbacks,
+  type RoundReport,
+  type Rng,
+  type Sampler,
+  type SampleSet,
+  type ScoredSampleSet,
+  type TrainStepResult,
+} from '@apogee/core';
+import type { CheckpointManifest, CheckpointStore } from '../checkpoint';
+import type { GameOptions } from '../options';
+import type { RoundPlanInput } from '../phases';
+
+/** Thrown when the AbortSignal fires; the controller turns it into `GameResult.stopped`. */
+export class StopRequested extends Error {}
+
+/** The parts the controller was given (constructor injection), as the phases use them. */
+export interface GameParts {
+  readonly options: GameOptions;
+  readonly config: ApogeeConfig;
+  /** APO (an RM per round) or the RM_Base baseline. */
+  readonly apo: boolean;
+  readonly sampler: Sampler;
+  readonly rewardFactory: RewardFactory;
+  readonly rewardLoss: RewardLoss;
+  readonly update: PolicyUpdate;
+  readonly evaluator?: Evaluator;
+}
+
+/** The game's models; owned by the controller and freed by its `dispose()`. */
+export interface GameModelState {
+  policy: PolicyModel;
+  reference: PolicyModel;
+  rm?: RewardModel;
+  /** Where each model's snapshot is in the checkpoint. */
+  paths: CheckpointManifest['models'];
+}
+
+/** One `run`/`resume` call: the data, the plan, where events and checkpoints go. */
+export interface GamePlay {
+  readonly data: GameData;
+  /** Golden answers with their prompts, cut at the stop strings. */
+  readonly golden: GoldenAnswer[];
+  readonly plan: RoundPlanInput;
+  readonly callbacks: RoundCallbacks;
+  readonly models: GameModelState;
+  readonly store?: CheckpointStore;
+  readonly signal?: AbortSignal;
+  /** The report part of each round evaluated by this call. */
+  readonly reports: RoundReport[];
+}
+
+/** A round's working set: what its completed phases produced (rebuilt from the checkpoint on resume). */
+export interface RoundWork {
+  samplesRm?: SampleSet[];
+  apoItems?: PreferenceItem[];
+  samplesLlm?: SampleSet[];
+  scored?: ScoredSampleSet[];
+  artifacts: CheckpointManifest['artifacts'];
+}
+
+/** Everything one phase may use. */
+export interface PhaseContext {
+  readonly round: number;
+  readonly phase: Phase;
+  /** The phase's own random stream. */
+  readonly rng: Rng;
+  readonly parts: GameParts;
+  readonly play: GamePlay;
+  readonly work: RoundWork;
+}
+
+/** Runs one phase of a round and returns its metrics (merged into the round's). */
+export type PhaseRunner = (ctx: PhaseContext) => Promise<Record<string, number>>;
+
+/** Where a training step happened, for its events and errors. */
+export interface StepPlace {
+  readonly round: number;
+  readonly phase: Phase;
+  readonly play: Pick<GamePlay, 'callbacks' | 'store'>;
+}
+
+/** Throw {@link StopRequested} when the run was asked to stop. */
+export function stopIfAsked(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StopRequested();
+}
+
+/** What to do after a non-finite loss: resume from the last good checkpoint, when there is one. */
+export function nonFiniteHint(store: CheckpointStore | undefined): string {
+  return store
+    ? `The last good checkpoint in ${store.dir} is kept; lower the learning rate (or check the data) and resume it.`
+    : 'Lower the learning rate or check the data.';
+}
+
+/** A NON_FINITE error naming the round, phase and step whose loss is not finite. */
+export function checkFinite(ctx: StepPlace, step: TrainStepResult): void {
+  if (Number.isFinite(step.loss)) return;
+  throw new ApogeeError(ERROR_CODES.NON_FINITE, `The loss became ${step.loss} in round ${ctx.round}, phase ${ctx.phase}, step ${step.step}.`, {
+    hint: nonFiniteHint(ctx.play.store),
+  });
+}
+
+/** Check one optimizer step's loss and report it to the callbacks. */
+export async function reportStep(ctx: StepPlace, step: TrainStepResult, totalSteps?: number): Promise<void> {
+  checkFinite(ctx, step);
+  await ctx.play.callbacks.onStep({
+    round: ctx.round,
+    phase: ctx.phase,
+    step: step.step,
+    totalSteps,
+    loss: step.loss,
+    lr: step.lr,
+    gradNorm: step.gradNorm,
+    metrics: step.metrics,
+  });
+}
+
+/** n samples per query from the current policy, `generateChunk` queries per call, responses cut at the stop strings. */
+export async function samplePolicy(ctx: PhaseContext, queries: readonly PromptRecord[]): Promise<SampleSet[]> {
+  const { round, phase, rng, parts, play } = ctx;
+  const { samplesPerQuery: n, maxNewTokens, stop } = parts.config.game;
+  const chunk = parts.options.generateChunk;
+  const signal = play.signal;
+  const out: SampleSet[] = [];
+  for (let start = 0; start < queries.length; start += chunk) {
+    stopIfAsked(signal);
+    const part = queries.slice(start, start + chunk);
+    let generations;
+    try {
+      generations = await play.models.policy.generate(
+        part.map((q) => q.prompt),
+        { sampler: parts.sampler, rng, n, maxNewTokens, stop, signal },
+      );
+    } catch (e) {
+      stopIfAsked(signal);
+      throw e;
+    }
+    stopIfAsked(signal);
+    part.forEach((q, i) => out.push({ queryId: q.queryId, prompt: q.prompt, samples: generations[i].map((g) => cutAtStop(g.text, stop).text) }));
+    await play.callbacks.onProgress({ round, phase, done: out.length, total: queries.length });
+  }
+  await play.callbacks.onSamples({ round, phase, samples: out });
+  return out;
+}
