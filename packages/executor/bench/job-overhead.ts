@@ -19,13 +19,10 @@ async function time(ex: Executor, salt: string): Promise<number> {
 }
 
 (async () => {
-  console.error('in-process');
   const base = await time(new InProcessExecutor(), 'inproc');
-  console.error('pool');
   const pool = new LocalPoolExecutor({ workers: 1 });
   const poolMs = await time(pool, 'pool');
   await pool.close();
-  console.error('redis');
   const redis = await startRedisServer();
   const { execArgv, env } = childNodeOptions();
   const worker = spawn(process.execPath, [...execArgv, path.join(__dirname, '..', 'src', 'worker-main.ts'), '--queue', redis.url], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });

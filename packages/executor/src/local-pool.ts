@@ -99,6 +99,8 @@ export class LocalPoolExecutor implements Executor {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.terminate();
+    // Force: by now every map has settled, so a task still running was abandoned (a stopped or
+    // failed map); waiting for it would make Ctrl-C wait for a unit that nobody will read.
+    await pool?.terminate(true);
   }
 }
