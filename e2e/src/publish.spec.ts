@@ -69,7 +69,9 @@ describe('the published packages, installed from their tarballs', () => {
       expect({ name: p.name, js: !isLib || has('dist/index.js'), types: !isLib || has('dist/index.d.ts'), readme: has('README.md'), license: has('LICENSE') }).toEqual({
         name: p.name, js: true, types: true, readme: true, license: true,
       });
-      expect({ name: p.name, specs: files.filter((f) => /\.spec\.|tsbuildinfo|^src\//.test(f)) }).toEqual({ name: p.name, specs: [] });
+      // (The plugin template's own spec is a file it writes, not a test of this package.)
+      const specs = files.filter((f) => /\.spec\.|tsbuildinfo|^src\//.test(f) && !f.startsWith('template/'));
+      expect({ name: p.name, specs }).toEqual({ name: p.name, specs: [] });
       const manifest = execFileSync('tar', ['-xzOf', path.join(tarballs, p.filename), 'package/package.json'], { encoding: 'utf8' });
       expect({ name: p.name, source: manifest.includes('@apogee/source'), scripts: 'scripts' in JSON.parse(manifest) }).toEqual({ name: p.name, source: false, scripts: false });
     }
@@ -152,7 +154,7 @@ describe('the published packages, installed from their tarballs', () => {
       options: { temperature: 0.9 },
     });
     expect(byName('@apogee/variant-rjs-apo')).toMatchObject({ kind: 'package', package: '@apogee/variant-rjs-apo', version: '0.1.0' });
-    expect(byName('@apogee/variant-rjs-apo').options.game.rm).toMatchObject({ batchSize: 4, warmupSteps: 0, lr: expect.any(Number) });
+    expect(byName('@apogee/variant-rjs-apo').options.game.rm).toMatchObject({ batchSize: 4, warmupSteps: 0 });
   });
 
   it("finds a package of the CLI's own installation for a config outside the project", () => {

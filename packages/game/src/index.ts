@@ -10,7 +10,7 @@ export {
   type RmTrainingOptions,
 } from './options';
 export { phasesFor, nextPhase, isLastPhase, type GamePosition, type RoundPlanInput } from './phases';
-export { buildApoItems, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
+export { buildApoItems, countGoldenMatches, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
 export {
   CheckpointStore,
   manifestSchema,

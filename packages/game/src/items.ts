@@ -30,7 +30,10 @@ export function prepareGolden(golden: readonly GoldenAnswer[], rmQueries: readon
 
 /**
  * D_APO (apo-method.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
- * kind `apo`. Queries without a golden answer contribute nothing.
+ * kind `apo`. Queries without a golden answer contribute nothing, and neither does a sample equal
+ * to its golden answer (the item would claim a response is better than itself; the reference
+ * keeps it, where its two rewards are equal and it only dilutes the batch). {@link countGoldenMatches}
+ * counts what was dropped.
  */
 export function buildApoItems(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): PreferenceItem[] {
   const byId = new Map(golden.map((g) => [g.queryId, g]));
@@ -39,10 +42,17 @@ export function buildApoItems(samples: readonly SampleSet[], golden: readonly Go
     const g = byId.get(set.queryId);
     if (!g) continue;
     for (const sample of set.samples) {
+      if (sample === g.golden) continue;
       items.push({ id: set.queryId, prompt: set.prompt, responses: [g.golden, sample], scores: [1, 0], kind: 'apo' });
     }
   }
   return items;
+}
+
+/** Samples equal to their query's golden answer: the APO items {@link buildApoItems} drops. */
+export function countGoldenMatches(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): number {
+  const byId = new Map(golden.map((g) => [g.queryId, g.golden]));
+  return samples.reduce((n, set) => n + set.samples.filter((s) => byId.get(set.queryId) === s).length, 0);
 }
 
 /**

@@ -188,16 +188,17 @@ async function select(o: Resolved): Promise<BackendInfo> {
     }
   }
 
-  // apogee-cpu: the fast JS kernels always apply; matmul needs a CBLAS.
+  // apogee-cpu: the fast kernels always apply; matmul on a CBLAS, else the WebAssembly GEMM.
   const { blas, reasons: blasReasons } = loadBlas({ library: o.blasLibrary });
+  const { kernels: simd, reason: simdReason } = loadSimdKernels({ enabled: o.simd });
   if (blas) {
     blas.setThreads(o.blasThreads);
   } else {
-    reasons.push(
-      `no CBLAS library found (${blasReasons.join('; ')}): install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for ~100× faster matrix products; apogee-cpu's matmul uses the plain JS kernel`,
+    reasons.push(simd
+      ? `no CBLAS library found (${blasReasons.join('; ')}): apogee-cpu's matmul runs on its WebAssembly SIMD GEMM; install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for 2–4× faster large matrix products`
+      : `no CBLAS library found (${blasReasons.join('; ')}): install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for ~100× faster matrix products; apogee-cpu's matmul uses the plain JS kernel`,
     );
   }
-  const { kernels: simd, reason: simdReason } = loadSimdKernels({ enabled: o.simd });
   if (simdReason) reasons.push(simdReason);
   try {
     registerApogeeCpuBackend(blas, simd);
@@ -220,7 +221,7 @@ export function describeBackend(info: BackendInfo): string {
     ? `, ${info.blasCore} kernels${info.blasCoreFallback ? ` chosen by apogee: OpenBLAS by itself picks ${info.blasCoreFallback} on this CPU` : ''}`
     : '';
   const what = info.name === 'tensorflow' ? `tensorflow (${info.tensorflowPackage})`
-    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : 'no BLAS'}; ${info.simd ? 'WebAssembly SIMD kernels' : 'JS kernels'})`
+    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : info.simd ? 'no BLAS: WebAssembly SIMD GEMM' : 'no BLAS'}; ${info.simd ? 'WebAssembly SIMD kernels' : 'JS kernels'})`
     : 'cpu';
   return `apogee: tensor backend ${what}${info.reasons.length ? `; ${info.reasons.join('; ')}` : ''}`;
 }

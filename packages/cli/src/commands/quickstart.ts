@@ -34,7 +34,7 @@ export async function quickstartAction(ctx: CommandContext, options: Omit<Quicks
     });
   } catch (e) {
     if (isApogeeError(e) && e.code === ERROR_CODES.ABORTED && ctx.signal.aborted) {
-      ctx.io.err(`Stopped. Finished seeds and variants are saved; continue with:\n  apogee resume ${displayPath(ctx.io.cwd, options.outDir)}\n`);
+      ctx.io.err(`Stopped. Finished seeds and arms are saved; continue with:\n  apogee resume ${displayPath(ctx.io.cwd, options.outDir)}\n`);
       ctx.exitCode = EXIT_CODES.INTERRUPTED;
       return;
     }
@@ -71,15 +71,16 @@ function nonNegative(name: string) {
 export function registerQuickstartCommand(program: Command, ctx: CommandContext): void {
   program
     .command('quickstart')
-    .description("train π₀ on the built-in preference world, play every variant (golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo) and report the paper's table in miniature")
+    .description("train π₀ on the built-in preference world, play the oracle and the paper's variants (rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo; golden-sft on request) and report paired claims over seeds")
     .option('-o, --out <dir>', 'output directory', 'apogee-quickstart')
     .option('--seed <n>', 'one seed', positiveInt('--seed'))
     .option('--seeds <list>', 'several seeds, e.g. 1,2,3 (mean ± std over them)', seedList)
-    .option('--preset <name>', 'fast (seconds, a smoke test whose numbers mean nothing) or default (the measured configuration, about 3 minutes per seed on 2 cores)', 'default')
+    .option('--preset <name>', 'fast (seconds, a smoke test whose numbers mean nothing) or default (the measured configuration, about 4 CPU-minutes per seed)', 'default')
     .option('--variants <list>', 'comma-separated subset of the variants', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--rounds <n>', "rounds of the game (default: the preset's)", positiveInt('--rounds'))
     .option('--backend <name>', 'auto | tensorflow | apogee-cpu | cpu', 'auto')
     .option('--apo-loss-coeff <x>', "weight of APO's golden-vs-sample items in the RM loss (default: the paper's 0.1; 0 retrains the RM every round without them)", nonNegative('--apo-loss-coeff'))
+    .option('--rater-bias <x>', "length bonus of the world's raters (default 0: noisy gold); any other value is the declared secondary 'misspecified raters' arm", nonNegative('--rater-bias'))
     .option('--no-report', 'do not write report.html')
     .option('--workers <n>', 'run seeds and variants in parallel on N processes (auto: one per core; 1: in this process). Default: auto for --preset default on a multi-core machine, else 1', parseWorkers)
     .option('--queue <url>', 'run them on a BullMQ queue at redis://HOST:PORT (workers must see the output directory at the same path)', parseQueue)
@@ -88,14 +89,14 @@ export function registerQuickstartCommand(program: Command, ctx: CommandContext)
       `${examples('apogee quickstart', 'apogee quickstart --preset fast --out /tmp/qs', 'apogee quickstart --seeds 1,2,3 --variants dpo,dpo-apo --workers 2', 'apogee resume apogee-quickstart')}
 Writes summary.json, metrics.jsonl, metrics.csv, samples/, timing.json and report.html into the output directory.
 
-Stopping and resuming: every unit of work (π₀ of a seed, each seed × variant with all its rounds and
-evaluations, π₀'s evaluation) is saved when it finishes, under units/ in the output directory. Ctrl-C
+Stopping and resuming: every unit of work (π₀ of a seed with its evaluation, each seed × arm with all
+its rounds and evaluations) is saved when it finishes, under units/ in the output directory. Ctrl-C
 (or a closed laptop, or a kill) loses only the units in progress; \`apogee resume DIR\` continues with the
 settings the quickstart was started with, reuses every finished unit, and writes the same summary.json,
 tables and report.html as an uninterrupted run.
 `,
     )
-    .action(async (opts: { out: string; seed?: number; seeds?: number[]; preset: string; variants?: string[]; rounds?: number; backend: string; apoLossCoeff?: number; report: boolean; workers?: number | 'auto'; queue?: string }) => {
+    .action(async (opts: { out: string; seed?: number; seeds?: number[]; preset: string; variants?: string[]; rounds?: number; backend: string; apoLossCoeff?: number; raterBias?: number; report: boolean; workers?: number | 'auto'; queue?: string }) => {
       if (opts.seed !== undefined && opts.seeds) {
         throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'Give either --seed or --seeds, not both.');
       }
@@ -109,6 +110,7 @@ tables and report.html as an uninterrupted run.
         variants: opts.variants,
         rounds: opts.rounds,
         apoLossCoeff: opts.apoLossCoeff,
+        raterBias: opts.raterBias,
         backend: opts.backend as 'auto',
         report: opts.report,
         executor: resolveExecutorConfig(opts, undefined, defaultQuickstartExecutor(opts.preset, os.availableParallelism())),

@@ -78,6 +78,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
           preset: quickstart.preset as 'default',
           rounds: quickstart.rounds,
           apoLossCoeff: quickstart.apoLossCoeff ?? undefined,
+          raterBias: quickstart.raterBias ?? undefined,
           backend: quickstart.backend as 'auto',
           report: opts.report && quickstart.report,
           executor: resolveExecutorConfig(opts, undefined, defaultQuickstartExecutor(quickstart.preset, os.availableParallelism())),

@@ -3,72 +3,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ApogeeError,
-  createRun,
   ERROR_CODES,
-  Rng,
   silentLogger,
-  TOKENS,
   writeFileAtomic,
   writeJsonAtomic,
-  type ApoPlugin,
-  type EvaluationReportPart,
   type Logger,
-  type PolicyModel,
-  type RewardModel,
+  type PromptRecord,
   type RoundCallback,
-  type RoundReport,
 } from '@apogee/core';
-import { evaluatePolicy, evaluator, reliabilityRows, type EvaluationReport } from '@apogee/eval';
-import { gptPolicy } from '@apogee/policy';
-import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
-import { ComposableSampler, evalSampler, sampler } from '@apogee/samplers';
-import { byteTokenizer } from '@apogee/tokenizers';
-import { dpo } from '@apogee/variant-dpo';
-import { dpoApo } from '@apogee/variant-dpo-apo';
-import { goldenSft } from '@apogee/variant-golden-sft';
-import { rjs } from '@apogee/variant-rjs';
-import { rjsApo } from '@apogee/variant-rjs-apo';
-import { rrhf } from '@apogee/variant-rrhf';
-import { rrhfApo } from '@apogee/variant-rrhf-apo';
-import { goldJudge, PreferenceWorld, type WorldGameData } from '@apogee/world';
+import { PreferenceWorld } from '@apogee/world';
 import type { CliIo } from '../io';
 import { createExecutor, type ExecutorConfig } from '@apogee/executor';
 import { describeExecutorConfig } from '../executor/executor-options';
-import { METRICS_CSV, METRICS_CSV_HEADER, METRICS_JSONL, MetricsWriter, type ExecutorInfo } from '../metrics/metrics-writer';
+import { METRICS_CSV, METRICS_CSV_HEADER, METRICS_JSONL, type ExecutorInfo } from '../metrics/metrics-writer';
 import { createProgress, type Progress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
-import { runCallbacks } from '../run/run-callbacks';
-import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, VARIANT_UPDATE, type QuickstartPreset, type QuickstartVariant } from './presets';
-import {
-  readUnit,
-  runUnit,
-  UNIT_FILE,
-  UNIT_TASK,
-  unitDir,
-  unitLabel,
-  UNITS_DIR,
-  type ArmRecord,
-  type Pi0Record,
-  type SftEvalRecord,
-  type UnitHooks,
-  type UnitInput,
-  type UnitPlan,
-  type UnitRecord,
-  type UnitSpec,
-} from './units';
+import { analyseSeed } from './analysis';
+import { ARMS } from './arms';
+import type { HeldOutSamples } from './held-out-eval';
+import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant } from './presets';
+import type { ArmResult } from './protocol';
+import { readUnit, runUnit, UNIT_FILE, UNIT_TASK, unitDir, unitLabel, UNITS_DIR, type ArmRecord, type Pi0Record, type UnitHooks, type UnitInput, type UnitPlan, type UnitRecord, type UnitSpec } from './units';
 import { buildSummary, SEED_RUNS_FILE, type QuickstartSummary, type SeedRun } from './summary';
-
-/** The variant presets the quickstart plays, by name. */
-const VARIANT_FACTORIES: Readonly<Record<QuickstartVariant, (o?: Record<string, unknown>) => ApoPlugin>> = {
-  'golden-sft': goldenSft,
-  rjs,
-  'rjs-apo': rjsApo,
-  dpo,
-  'dpo-apo': dpoApo,
-  rrhf,
-  'rrhf-apo': rrhfApo,
-};
 
 /** Name of π₀'s row in the summary (the paper's "SFT" row). */
 export const SFT_ROW = 'sft';
@@ -80,7 +37,7 @@ export interface QuickstartOptions {
   seeds?: number[];
   /** `default` (the measured configuration) or `fast` (tests, a first look). Default `default`. */
   preset?: 'fast' | 'default';
-  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: all seven. */
+  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: the preset's arms. */
   variants?: string[];
   /** Rounds of the game. Default: the preset's (3 for `default`). */
   rounds?: number;
@@ -90,6 +47,12 @@ export interface QuickstartOptions {
    * `preset` (`default+apoLossCoeff=0`), so such runs are never merged with reference runs.
    */
   apoLossCoeff?: number;
+  /**
+   * Length bonus of the world's raters (`annotator.raterBias`). Default: the preset's world (0,
+   * noisy-gold raters). Any other value is the declared secondary "misspecified raters" arm,
+   * recorded in `summary.json`'s `preset` (`default+raterBias=2`) and judged by gold only.
+   */
+  raterBias?: number;
   /** Tensor backend (`auto` picks the fastest). Default `auto`. */
   backend?: 'auto' | 'tensorflow' | 'apogee-cpu' | 'cpu';
   /** Progress and timing events (the CLI prints them). */
@@ -103,9 +66,8 @@ export interface QuickstartOptions {
   /** Ctrl-C: stops after the current step (in-process) or abandons the running units (pool); finished units are kept. */
   signal?: AbortSignal;
   /**
-   * Where the units (π₀ per seed, each seed × variant, π₀'s evaluation) run: in-process (default),
-   * or a local pool (`{ kind: 'local', workers: 'auto' }`), where seeds and variants run in
-   * parallel with the same results.
+   * Where the units (π₀ per seed, each seed × arm) run: in-process (default), or a local pool
+   * (`{ kind: 'local', workers: 'auto' }`), where seeds and arms run in parallel with the same results.
    */
   executor?: ExecutorConfig;
   /** Continue the quickstart in `outDir`, reusing every finished unit (`apogee resume DIR`). */
@@ -149,7 +111,7 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!preset) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart preset "${presetName}".`, { hint: 'Use --preset fast or --preset default.' });
   }
-  const variants = (options.variants ?? [...QUICKSTART_VARIANTS]) as QuickstartVariant[];
+  const variants = (options.variants ?? [...preset.variants]) as QuickstartVariant[];
   const unknown = variants.filter((v) => !QUICKSTART_VARIANTS.includes(v));
   if (unknown.length > 0 || variants.length === 0) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart variant${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ') || '(none given)'}.`, {
@@ -164,12 +126,25 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `rounds must be an integer from 1 to 100, got ${rounds}.`);
   }
+  let chosen = preset;
+  let name: string = presetName;
   const coeff = options.apoLossCoeff;
-  if (coeff === undefined || coeff === preset.apoLossCoeff) return { seeds, variants, preset, presetName, rounds };
-  if (!Number.isFinite(coeff) || coeff < 0) {
-    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+  if (coeff !== undefined && coeff !== preset.apoLossCoeff) {
+    if (!Number.isFinite(coeff) || coeff < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+    }
+    chosen = { ...chosen, apoLossCoeff: coeff };
+    name = `${name}+apoLossCoeff=${coeff}`;
   }
-  return { seeds, variants, preset: { ...preset, apoLossCoeff: coeff }, presetName: `${presetName}+apoLossCoeff=${coeff}`, rounds };
+  const bias = options.raterBias;
+  if (bias !== undefined && bias !== (preset.world.annotator?.raterBias ?? 0)) {
+    if (!Number.isFinite(bias) || bias < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `raterBias must be a number ≥ 0, got ${bias}.`, { hint: '0 (the default) gives noisy-gold raters; 2 is the misspecified-raters arm of docs/decisions/0064.' });
+    }
+    chosen = { ...chosen, world: { ...chosen.world, annotator: { ...chosen.world.annotator, raterBias: bias } } };
+    name = `${name}+raterBias=${bias}`;
+  }
+  return { seeds, variants, preset: chosen, presetName: name, rounds };
 }
 
 /**
@@ -197,6 +172,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     preset: options.preset ?? 'default',
     rounds,
     apoLossCoeff: options.apoLossCoeff ?? null,
+    raterBias: options.raterBias ?? null,
     backend: backend.name,
     report: options.report !== false,
   };
@@ -215,21 +191,21 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     await executor.close();
     throw e;
   });
-  const executorInfo = { kind: executor.kind, workers };
+  const executorInfo: ExecutorInfo = { kind: executor.kind, workers };
   emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: backend.name, executor: executorInfo });
-  if (executor.kind !== 'in-process') logger.info(`Seeds and variants run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
-  const reused = listUnits(seeds, variants).filter((u) => readUnit(plan, u) !== undefined).length;
-  if (options.resume) logger.info(`Resuming ${dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
+  if (executor.kind !== 'in-process') logger.info(`Seeds and arms run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
+  if (options.resume) {
+    const all: UnitSpec[] = seeds.flatMap((seed) => [{ kind: 'pi0', seed } as UnitSpec, ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec)]);
+    const reused = all.filter((u) => readUnit(plan, u) !== undefined).length;
+    logger.info(`Resuming ${dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
+  }
 
   const hooks: UnitHooks = { io: options.io, progress, logger, signal: options.signal, callbacks: options.callbacks };
-  const stopIfAsked = () => {
-    if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Continue it with: apogee resume ${dir}` });
-  };
   /** A finished unit's record: stored, or run now (in this process, or on the executor's workers). */
   const unitDone = async <R extends UnitRecord>(unit: UnitSpec): Promise<R> => {
     const stored = readUnit<R>(plan, unit);
     if (stored) return stored;
-    stopIfAsked();
+    if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.');
     const input: UnitInput = { plan, unit, executor: executorInfo };
     if (executor.kind === 'in-process') {
       await runUnit(input, hooks);
@@ -239,23 +215,19 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     }
     const record = readUnit<R>(plan, unit);
     if (!record) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} finished without writing ${UNIT_FILE}.`);
-    if (record.kind === 'pi0') emit({ type: 'pretrain-end', seed: record.seed, seconds: record.seconds, metrics: record.sftMetrics });
-    if (record.kind === 'arm') emit({ type: 'variant-end', seed: record.seed, variant: record.variant, seconds: record.seconds, metrics: record.metrics[record.metrics.length - 1] ?? {} });
+    if (record.kind === 'pi0') emit({ type: 'pretrain-end', seed: record.seed, seconds: record.seconds, metrics: record.result.sftMetrics });
+    if (record.kind === 'arm') emit({ type: 'variant-end', seed: record.seed, variant: record.variant, seconds: record.seconds, metrics: record.result.metrics[record.result.metrics.length - 1] ?? {} });
     return record;
   };
-  /** One seed: π₀, then every arm (in parallel on a pool), then π₀'s own evaluation with the first baseline's RM_Base. */
+  /** One seed: π₀, then every arm (side by side on a pool). */
   const playSeed = async (seed: number): Promise<void> => {
     await unitDone<Pi0Record>({ kind: 'pi0', seed });
-    const arms: ArmRecord[] = [];
     if (executor.kind === 'in-process') {
-      for (const variant of variants) arms.push(await unitDone<ArmRecord>({ kind: 'arm', seed, variant }));
+      for (const variant of variants) await unitDone<ArmRecord>({ kind: 'arm', seed, variant });
     } else {
-      arms.push(...(await Promise.all(variants.map((variant) => unitDone<ArmRecord>({ kind: 'arm', seed, variant })))));
+      await Promise.all(variants.map((variant) => unitDone<ArmRecord>({ kind: 'arm', seed, variant })));
     }
-    const baseline = arms.find((a) => a.rmBase);
-    if (baseline) await unitDone<SftEvalRecord>({ kind: 'sft-eval', seed, baseline: baseline.variant });
   };
-
   try {
     if (executor.kind === 'in-process') {
       for (const seed of seeds) await playSeed(seed);
@@ -264,7 +236,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     }
   } catch (e) {
     if (options.signal?.aborted) {
-      throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Finished seeds and variants are saved; continue with: apogee resume ${dir}`, cause: e });
+      throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Finished seeds and arms are saved; continue with: apogee resume ${dir}`, cause: e });
     }
     throw e;
   } finally {
@@ -272,10 +244,60 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     await executor.close();
   }
 
-  const assembled = await assemble(plan, seeds, variants, dir);
-  const summary = buildSummary(assembled.runs, { backend: backend.name, preset: presetName, variants: [SFT_ROW, ...variants], reliability: assembled.reliability });
+  // Put the units together in the canonical order (seeds, then arms): the same files whatever ran
+  // the units, in whatever order, however often the quickstart was stopped.
+  const runs: SeedRun[] = [];
+  const samples = new Map<string, string[]>();
+  const allVariants = [SFT_ROW, ...variants];
+  const timingSeeds: QuickstartTiming['seeds'] = [];
+  const metricDirs: string[] = [];
+  const need = <R extends UnitRecord>(unit: UnitSpec): R => {
+    const r = readUnit<R>(plan, unit);
+    if (!r) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} has no ${UNIT_FILE}.`);
+    metricDirs.push(unitDir(dir, unit));
+    return r;
+  };
+  for (const seed of seeds) {
+    const world = new PreferenceWorld({ ...preset.world, seed });
+    const data = world.gameData();
+    const pi0Record = need<Pi0Record>({ kind: 'pi0', seed });
+    const pi0 = pi0Record.result;
+    addSamples(samples, SFT_ROW, 0, seed, data.testQueries, pi0.heldOut);
+    const seedRun: SeedRun = { seed, variants: { [SFT_ROW]: { ...pi0.metrics, winRateVsSft: 0.5 } }, rounds: { [SFT_ROW]: [{ round: 0, ...pi0.metrics, winRateVsSft: 0.5 }] } };
+    const variantSeconds: Record<string, number> = {};
+    const arms: ArmResult[] = [];
+    let seconds = pi0Record.seconds;
+    let cpu = pi0Record.cpuSeconds;
+    for (const variant of variants) {
+      const armRecord = need<ArmRecord>({ kind: 'arm', seed, variant });
+      const arm = armRecord.result;
+      arms.push(arm);
+      const metrics = arm.metrics.map((m, i) => ({ ...m, winRateVsSft: promptWinRate(arm.heldOut[i], pi0.heldOut) }));
+      seedRun.rounds[variant] = metrics;
+      seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
+      arm.heldOut.forEach((h, i) => addSamples(samples, variant, i + 1, seed, data.testQueries, h));
+      variantSeconds[variant] = armRecord.seconds;
+      seconds += armRecord.seconds;
+      cpu += armRecord.cpuSeconds;
+    }
+    // The seed's comparisons on shared data: same-pair RM accuracy, best-of-n, claim values.
+    const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
+    seedRun.analysis = analysis;
+    const last = analysis.samePairs[analysis.samePairs.length - 1];
+    for (const variant of variants) {
+      const rm = ARMS[variant].goldRm ? undefined : ARMS[variant].keepRms === 'all' ? variant : ARMS[variant].update === 'goldenSft' ? undefined : 'rmBase';
+      const acc = rm && last ? last.accuracy[rm] : undefined;
+      if (acc !== undefined) seedRun.variants[variant] = { ...seedRun.variants[variant], rmAccuracyPolicy: acc };
+    }
+    if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
+    runs.push(seedRun);
+    timingSeeds.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds });
+  }
+  await writeSamples(dir, samples);
+  await concatMetrics(dir, metricDirs);
+  await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
+  const summary = buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants });
   const summaryFile = path.join(dir, 'summary.json');
-  await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), assembled.runs);
   await writeJsonAtomic(summaryFile, summary);
   let reportFile: string | undefined;
   if (options.report !== false) {
@@ -289,11 +311,38 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     executor: executorInfo,
     totalSeconds: (Date.now() - t0) / 1000,
     cpuSeconds: cpuSeconds(c0),
-    seeds: assembled.timing,
+    seeds: timingSeeds,
   };
   await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
   emit({ type: 'done', seconds: timing.totalSeconds, summaryFile });
   return { dir, summary, timing, reportFile };
+}
+
+/** Share of held-out prompts where the policy's mean gold beats π₀'s (ties ½). */
+function promptWinRate(policy: HeldOutSamples | undefined, pi0: HeldOutSamples): number {
+  if (!policy) return NaN;
+  const m = (g: number[]) => g.reduce((a, b) => a + b, 0) / Math.max(g.length, 1);
+  let wins = 0;
+  policy.gold.forEach((g, i) => {
+    const d = m(g) - m(pi0.gold[i]);
+    wins += d > 0 ? 1 : d === 0 ? 0.5 : 0;
+  });
+  return wins / Math.max(policy.gold.length, 1);
+}
+
+function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, prompts: readonly PromptRecord[], held: HeldOutSamples): void {
+  const key = `${variant}/round-${round}.jsonl`;
+  const lines = samples.get(key) ?? [];
+  prompts.forEach((p, i) => lines.push(JSON.stringify({ queryId: p.queryId, prompt: p.prompt, responses: held.responses[i], gold: held.gold[i], seed })));
+  samples.set(key, lines);
+}
+
+async function writeSamples(dir: string, samples: Map<string, string[]>): Promise<void> {
+  for (const [key, lines] of samples) await writeFileAtomic(path.join(dir, 'samples', key), `${lines.join('\n')}\n`);
+}
+
+function coreCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** `quickstart.json`: the options a quickstart was started with; `apogee resume DIR` reads it. */
@@ -306,6 +355,7 @@ export interface QuickstartManifest {
   preset: string;
   rounds: number;
   apoLossCoeff: number | null;
+  raterBias: number | null;
   backend: string;
   report: boolean;
 }
@@ -339,62 +389,6 @@ function checkManifest(dir: string, now: QuickstartManifest): void {
   }
 }
 
-/** Every unit of a quickstart, in the order an in-process run plays them (sft-eval aside: it depends on which arm is a baseline). */
-function listUnits(seeds: readonly number[], variants: readonly QuickstartVariant[]): UnitSpec[] {
-  return seeds.flatMap((seed) => [{ kind: 'pi0', seed } as UnitSpec, ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec)]);
-}
-
-/**
- * Put the finished units together in the canonical order (seeds, then variants, π₀'s row right
- * after the first baseline): seed-runs.json, reliability, samples/, metrics.jsonl and metrics.csv
- * come out the same whatever ran the units, in whatever order, and however often it was stopped.
- */
-async function assemble(plan: UnitPlan, seeds: readonly number[], variants: readonly QuickstartVariant[], dir: string) {
-  const runs: SeedRun[] = [];
-  const samples = new Map<string, string[]>();
-  let reliability: QuickstartSummary['reliability'] = {};
-  const timing: QuickstartTiming['seeds'] = [];
-  const metricFiles: string[] = [];
-  const need = <R extends UnitRecord>(unit: UnitSpec): R => {
-    const r = readUnit<R>(plan, unit);
-    if (!r) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} has no ${UNIT_FILE}.`);
-    metricFiles.push(unitDir(dir, unit));
-    return r;
-  };
-  for (const seed of seeds) {
-    const pi0 = need<Pi0Record>({ kind: 'pi0', seed });
-    const seedRun: SeedRun = { seed, variants: {}, rounds: {} };
-    const variantSeconds: Record<string, number> = {};
-    let seconds = pi0.seconds;
-    let cpu = pi0.cpuSeconds;
-    for (const variant of variants) {
-      const arm = need<ArmRecord>({ kind: 'arm', seed, variant });
-      seedRun.variants[variant] = arm.metrics[arm.metrics.length - 1] ?? {};
-      seedRun.rounds[variant] = arm.metrics;
-      for (const report of arm.reports) addSamples(samples, variant, report.round, seed, report);
-      const final = arm.reports[arm.reports.length - 1];
-      if (final) reliability = { ...reliability, [variant]: final.reliability ?? [] };
-      if (!seedRun.variants[SFT_ROW] && arm.rmBase) {
-        const sft = need<SftEvalRecord>({ kind: 'sft-eval', seed, baseline: variant });
-        seedRun.variants[SFT_ROW] = sft.metrics;
-        seedRun.rounds[SFT_ROW] = [{ round: 0, ...sft.metrics }];
-        addSamples(samples, SFT_ROW, 0, seed, sft.report);
-        reliability = { ...reliability, [SFT_ROW]: sft.report.reliability ?? [] };
-        seconds += sft.seconds;
-        cpu += sft.cpuSeconds;
-      }
-      variantSeconds[variant] = arm.seconds;
-      seconds += arm.seconds;
-      cpu += arm.cpuSeconds;
-    }
-    runs.push(seedRun);
-    timing.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0.seconds, variants: variantSeconds });
-  }
-  await writeSamples(dir, samples);
-  await concatMetrics(dir, metricFiles);
-  return { runs, reliability, timing };
-}
-
 /** metrics.jsonl / metrics.csv of the quickstart: every unit's rows, in the canonical unit order. */
 async function concatMetrics(dir: string, unitDirs: readonly string[]): Promise<void> {
   const jsonl: string[] = [];
@@ -408,109 +402,3 @@ async function concatMetrics(dir: string, unitDirs: readonly string[]): Promise<
   await writeFileAtomic(path.join(dir, METRICS_JSONL), jsonl.join(''));
   await writeFileAtomic(path.join(dir, METRICS_CSV), csv.join(''));
 }
-
-export interface PlayInput {
-  variant: QuickstartVariant;
-  seed: number;
-  dir: string;
-  /** Where this game's metrics.jsonl / metrics.csv rows go (its unit's directory). */
-  metricsDir: string;
-  pi0Dir: string;
-  data: WorldGameData;
-  preset: QuickstartPreset;
-  rounds: number;
-  backend: string;
-  executor?: ExecutorInfo;
-  io?: CliIo;
-  signal?: AbortSignal;
-  callbacks?: QuickstartOptions['callbacks'];
-  progress?: Progress;
-  logger: Logger;
-}
-
-/** One game of one variant from π₀; returns its per-round metrics, report parts and (baselines) a copy of RM_Base. */
-export async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<string, number>>; reports: RoundReport[]; rmBase?: RewardModel }> {
-  const { variant, seed, dir, pi0Dir, data, preset, rounds } = input;
-  const update = preset.updates[VARIANT_UPDATE[variant]];
-  const plugins: ApoPlugin[] = [
-    byteTokenizer(),
-    gptPolicy({ preset: 'tiny', config: preset.model }),
-    gptReward(),
-    sampler(preset.trainSampler),
-    evalSampler(preset.testSampler),
-    goldJudge(),
-    evaluator({ maxPrompts: preset.eval.maxPrompts, policySamples: preset.eval.policySamples }),
-    VARIANT_FACTORIES[variant]({
-      game: { policyDir: pi0Dir, sftInit: { enabled: false }, rm: preset.rm, checkpoint: false },
-      update: { lr: update.lr, epochs: update.epochs, batchSize: update.batchSize, schedule: update.schedule },
-      rewardLoss: { apoLossCoeff: preset.apoLossCoeff },
-    }),
-  ];
-  const run = await createRun({
-    plugins,
-    config: { seed, backend: input.backend as never, outDir: dir, game: { rounds, samplesPerQuery: preset.samplesPerQuery, maxNewTokens: preset.maxNewTokens } },
-  });
-  try {
-    // The world's data with the raters' labels on π₀'s samples, built once per seed (the same for every variant).
-    run.container.register(TOKENS.GameDataSource, { useValue: { load: async () => data } });
-    const tags = { variant, seed };
-    const cbs = input.io ? runCallbacks({ dir: input.metricsDir, io: input.io, tags, progress: input.progress }) : undefined;
-    const metrics = cbs ? cbs.metrics : new MetricsWriter(input.metricsDir, tags);
-    metrics.executor = input.executor;
-    const callbacks: RoundCallback[] = cbs ? cbs.callbacks : [metrics];
-    for (const cb of [...callbacks, ...(input.callbacks?.(tags) ?? [])]) run.container.register(TOKENS.RoundCallback, { useValue: cb });
-    run.container.register(TOKENS.Logger, { useValue: input.logger });
-    run.check([TOKENS.GameController, TOKENS.Evaluator]);
-    const controller = run.resolve(TOKENS.GameController);
-    const result = await controller.run({ signal: input.signal });
-    if (result.stopped) throw new ApogeeError(ERROR_CODES.ABORTED, `The quickstart was stopped during ${variant} (seed ${seed}).`);
-    const final = result.models;
-    const rmBase = final && !final.apo && final.reward ? await final.reward.clone() : undefined;
-    return { metrics: result.metrics, reports: result.reports, rmBase };
-  } finally {
-    await run.dispose();
-  }
-}
-
-/** π₀ evaluated like every round (same sampler, prompts and settings), with RM_Base as its RM. */
-export async function evaluateInitial(
-  pi0: PolicyModel,
-  rmBase: RewardModel,
-  world: PreferenceWorld,
-  data: WorldGameData,
-  preset: QuickstartPreset,
-  seed: number,
-): Promise<EvaluationReport> {
-  const judge = { name: 'gold', score: async (b: readonly { prompt: string; response: string }[]) => Float32Array.from(b, (x) => world.goldReward(x.prompt, x.response)) };
-  const prompts = preset.eval.maxPrompts > 0 ? data.testQueries.slice(0, preset.eval.maxPrompts) : data.testQueries;
-  const report = await evaluatePolicy({
-    policy: pi0,
-    reference: pi0,
-    reward: rmBase,
-    judge,
-    prompts,
-    humanItems: data.testItems,
-    sampler: new ComposableSampler(preset.testSampler),
-    rng: Rng.fromSeed(seed, 'quickstart').stream('eval-pi0'),
-    settings: { maxNewTokens: preset.maxNewTokens, policySamples: preset.eval.policySamples },
-  });
-  report.metrics.winRateVsSft = 0.5; // π₀ against itself
-  return report;
-}
-
-function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, report: EvaluationReportPart): void {
-  const key = `${variant}/round-${round}.jsonl`;
-  const lines = samples.get(key) ?? [];
-  for (const s of report.samples ?? []) lines.push(JSON.stringify({ ...s, seed }));
-  samples.set(key, lines);
-}
-
-async function writeSamples(dir: string, samples: Map<string, string[]>): Promise<void> {
-  for (const [key, lines] of samples) await writeFileAtomic(path.join(dir, 'samples', key), `${lines.join('\n')}\n`);
-}
-
-function coreCount(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
-
-

@@ -235,10 +235,12 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
           checkWithGrads(inputs, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
           checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+          if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.min(t, axis, keepDims), `min ${label}`);
         }
       }
     }
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
+    expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, Infinity, 2, 2]) }], (t) => tf.min(t, 1), undefined, 'min NaN');
     for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
   });
 
@@ -298,6 +300,34 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     expectSameAsCpu(randomInputs(rng, [[3, 2]]), (t) => tf.pad(t, [[0, 0], [0, 0]]), undefined, 'pad nothing');
     const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }];
     expectSameAsCpu(ints, (t) => tf.pad(t, [[1, 0], [0, 1]], 9), undefined, 'pad int32');
+  });
+
+  it('Slice and StridedSlice, contiguous and not, every rank, int32, through gradients', () => {
+    const x = randomInputs(rng, [[4, 5, 6, 7]])[0];
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], [4, 5, 6, 7]], [[1, 0, 0, 0], [2, 5, 6, 7]], [[0, 1, 0, 0], [4, 3, 6, 7]], [[0, 0, 2, 1], [4, 5, 3, 5]],
+      [[1, 2, 3, 4], [3, 3, 3, 3]], [[0, 0, 0, 6], [4, 5, 6, 1]], [[3, 4, 5, 6], [1, 1, 1, 1]], [[0, 2, 0, 0], [4, 0, 6, 7]],
+      [[1, 1, 0, 0], [-1, -1, 6, 7]],
+    ];
+    for (const [begin, size] of cases) checkWithGrads([x], (t) => tf.slice(t, begin, size), `slice ${begin} ${size}`);
+    for (const [shape, begin, size] of [[[9, 70], [2, 3], [5, 64]], [[70], [3], [66]], [[3, 4], [0, 1], [3, 2]]] as [number[], number[], number[]][]) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.slice(t, begin, size), `slice [${shape}] ${begin} ${size}`);
+    }
+    const ints: Inputs = [{ shape: [3, 4, 5], values: Int32Array.from({ length: 60 }, (_, i) => i * 7 - 100) }];
+    expectSameAsCpu(ints, (t) => tf.slice(t, [0, 1, 2], [3, 2, 3]), undefined, 'slice int32');
+    // StridedSlice: unit strides with begin/end masks, shrink and new axes, and real strides (cpu kernel).
+    const ss: [number[], number[], number[], number, number, number, number, number][] = [
+      [[0, 1, 0, 2], [4, 4, 6, 6], [1, 1, 1, 1], 0, 0, 0, 0, 0],
+      [[0, 1, 0, 0], [0, 3, 0, 0], [1, 1, 1, 1], 13, 13, 0, 0, 0],
+      [[1, 2, 0, 0], [2, 3, 6, 7], [1, 1, 1, 1], 0, 0, 0, 0, 3],
+      [[0, 0, 1], [4, 5, 4], [1, 1, 1], 0, 0, 1, 0, 0],
+      [[0, 0, 0, 0], [4, 5, 6, 7], [1, 2, 1, 3], 0, 0, 0, 0, 0],
+      [[0, 1, 0, 0], [4, 2, 6, 7], [1, 1, 1, 1], 0, 0, 0, 4, 0],
+    ];
+    for (const [begin, end, strides, bm, em, ell, na, sh] of ss) {
+      checkWithGrads([x], (t) => tf.stridedSlice(t, begin, end, strides, bm, em, ell, na, sh), `stridedSlice ${begin} ${end} ${strides} ${bm} ${em} ${ell} ${na} ${sh}`);
+    }
+    expectSameAsCpu(ints, (t) => tf.stridedSlice(t, [0, 1, 1], [3, 3, 4], [1, 1, 1]), undefined, 'stridedSlice int32');
   });
 
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {

@@ -1,5 +1,5 @@
 /**
- * Float32 unary ops, reductions over contiguous axes (`Sum`, `Max`, `Mean`: the bias gradient
+ * Float32 unary ops, reductions over contiguous axes (`Sum`, `Max`, `Min`, `Mean`: the bias gradient
  * `sum(dy, 0)` no longer transposes first) and last-axis `Softmax` in one pass per row.
  */
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -88,7 +88,42 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
   },
 );
 
-type ReduceKind = 'Sum' | 'Max' | 'Mean';
+type ReduceKind = 'Sum' | 'Max' | 'Min' | 'Mean';
+
+/**
+ * out[o, i] = max (or min) over j of x[o, j, i]; NaN wins, as in the cpu kernels. An empty
+ * reduction gives ∓Infinity (tfjs's cpu kernel reads past the row there).
+ */
+function extremum(min: boolean, xv: Float32Array, out: Float32Array, outer: number, r: number, inner: number): void {
+  if (r === 0) {
+    out.fill(min ? Infinity : -Infinity);
+    return;
+  }
+  const s = min ? -1 : 1;
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * r;
+      let m = xv[base];
+      for (let j = 1; j < r; j++) {
+        const v = xv[base + j];
+        if (s * v > s * m || v !== v) m = v;
+      }
+      out[o] = m;
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner;
+    out.set(xv.subarray(o * r * inner, o * r * inner + inner), ob);
+    for (let j = 1; j < r; j++) {
+      const base = (o * r + j) * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = xv[base + i];
+        if (s * v > s * out[ob + i] || v !== v) out[ob + i] = v;
+      }
+    }
+  }
+}
 
 /**
  * out[o, i] = Σ_j x[o, j, i] for x of shape (outer, r, inner), accumulated in float64: on the SIMD
@@ -147,33 +182,8 @@ export function reduceContiguous(
     : x.shape.filter((_, i) => !axes.includes(i));
   const xv = values(backend, x);
   const out = new Float32Array(outer * inner);
-  if (kind === 'Max') {
-    if (r === 0) {
-      // tfjs's cpu kernel reads past the row here; an empty max is -Infinity by convention.
-      out.fill(-Infinity);
-    } else if (inner === 1) {
-      for (let o = 0; o < outer; o++) {
-        const base = o * r;
-        let m = xv[base];
-        for (let j = 1; j < r; j++) {
-          const v = xv[base + j];
-          if (v > m || v !== v) m = v;
-        }
-        out[o] = m;
-      }
-    } else {
-      for (let o = 0; o < outer; o++) {
-        const ob = o * inner;
-        out.set(xv.subarray(o * r * inner, o * r * inner + inner), ob);
-        for (let j = 1; j < r; j++) {
-          const base = (o * r + j) * inner;
-          for (let i = 0; i < inner; i++) {
-            const v = xv[base + i];
-            if (v > out[ob + i] || v !== v) out[ob + i] = v;
-          }
-        }
-      }
-    }
+  if (kind === 'Max' || kind === 'Min') {
+    extremum(kind === 'Min', xv, out, outer, r, inner);
   } else {
     sumContiguous(xv, out, outer, r, inner, simd);
     // An empty mean is 0, as in the cpu kernel (which sums x / r).
@@ -188,12 +198,13 @@ interface ReduceAttrs {
   keepDims: boolean;
 }
 
-export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Mean'] as const).map((kind) => ({
+export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Min', 'Mean'] as const).map((kind) => ({
   kernelName: kind,
   make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<ReduceAttrs>;
     const { x } = inputs;
     if (x.dtype !== 'float32') return fallback(args as never);
+    // Max names its axes reductionIndices; Sum, Mean and Min name them axis.
     const axis = kind === 'Max' ? attrs.reductionIndices : attrs.axis;
     return reduceContiguous(kind, backend, x, axis, attrs.keepDims, state.simd) ?? fallback(args as never);
   },

@@ -1,9 +1,11 @@
 /**
  * Data-movement kernels: `Transpose` (stride loops after merging axes that stay adjacent, so the
  * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows),
- * `SplitV`, `Concat` (row copies with `TypedArray.set`).
+ * `SplitV`, `Concat` (row copies with `TypedArray.set`), `Slice` and simple `StridedSlice` that
+ * are not contiguous (row copies; the cpu kernel reads them one element at a time through index
+ * arithmetic, ~0.4 µs per element).
  */
-import { backend_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
+import { backend_util, slice_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
 import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types';
 import { takeOutput } from './buffer-pool';
 
@@ -281,5 +283,87 @@ export const padV2Override: KernelOverride = {
       }
     }
     return backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+/**
+ * Copies the block of `x` (shape `shape`) starting at `begin` with extent `size` into `out`: the
+ * trailing axes the block spans fully are merged into one contiguous row, the others stepped
+ * through by an odometer.
+ */
+export function sliceInto(x: TypedArray, out: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[]): void {
+  const rank = shape.length;
+  if (sizeOf(size) === 0) return;
+  const strides = new Array<number>(rank);
+  let st = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = st;
+    st *= shape[d];
+  }
+  // The row: the innermost partial axis and every full axis after it.
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k]) k--;
+  const row = size[k] * strides[k];
+  let base = 0;
+  for (let d = 0; d < rank; d++) base += begin[d] * strides[d];
+  const idx = new Array<number>(k).fill(0);
+  let total = 1;
+  for (let d = 0; d < k; d++) total *= size[d];
+  let o = 0;
+  for (let t = 0; t < total; t++) {
+    copy(x, base, out, o, row);
+    o += row;
+    for (let d = k - 1; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < size[d]) break;
+      base -= strides[d] * size[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A non-contiguous slice as row copies; contiguous ones stay the cpu kernel's views. */
+function sliceKernel(backend: KernelArgs['backend'], x: TensorInfo, begin: number[], size: number[], outShape: number[]): TensorInfo | null {
+  if (!isNumeric(x.dtype) || slice_util.isSliceContinous(x.shape, begin, size)) return null;
+  const xv = backend.data.get(x.dataId).values as TypedArray;
+  const out = outputLike(backend, xv, sizeOf(size));
+  sliceInto(xv, out, x.shape, begin, size);
+  return backend.makeTensorInfo(outShape, x.dtype, out);
+}
+
+export const sliceOverride: KernelOverride = {
+  kernelName: 'Slice',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<{ begin: number | number[]; size?: number | number[] }>;
+    const { x } = inputs;
+    const [begin, size] = slice_util.parseSliceParams(x as never, attrs.begin, attrs.size);
+    slice_util.assertParamsValid(x, begin, size);
+    return sliceKernel(backend, x, begin, size, size) ?? fallback(args as never);
+  },
+};
+
+interface StridedSliceAttrs {
+  begin: number[];
+  end: number[];
+  strides: number[];
+  beginMask: number;
+  endMask: number;
+  ellipsisMask: number;
+  newAxisMask: number;
+  shrinkAxisMask: number;
+}
+
+export const stridedSliceOverride: KernelOverride = {
+  kernelName: 'StridedSlice',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs: a } = args as unknown as KernelArgs<StridedSliceAttrs>;
+    const { x } = inputs;
+    const info = slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+    // Unit strides only (the common `x[:, a:b]`); identities and real strides go to the cpu kernel.
+    if (info.isIdentity || !(info.isSimpleSlice || info.sliceDim0) || x.shape.length === 0) return fallback(args as never);
+    const size = slice_util.computeOutShape(info.begin, info.end, info.strides);
+    if (size.some((d) => d < 0)) return fallback(args as never);
+    return sliceKernel(backend, x, info.begin, size, info.finalShape) ?? fallback(args as never);
   },
 };
