@@ -86,8 +86,8 @@ export interface QuickstartTiming {
   backend: string;
   rounds: number;
   cores: number;
-  /** What ran the units (kind, worker count). */
-  executor: ExecutorInfo;
+  /** What ran the units (kind, worker count); absent in merged timings. */
+  executor?: ExecutorInfo;
   totalSeconds: number;
   cpuSeconds: number;
   seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number> }>;
