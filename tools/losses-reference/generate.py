@@ -168,7 +168,7 @@ def sft_case(name, token_log_probs, mask, normalization):
     }
 
 
-# ---------------------------------------------------------------- RRHF (Yuan et al. 2023; apo-method.md §5)
+# ---------------------------------------------------------------- RRHF (Yuan et al. 2023; docs/concepts/apo.md §5)
 def rrhf_case(name, token_log_probs, mask, scores, k, w=100.0, alpha=1.0, sft_weight=1.0, sft_norm='response'):
     x = torch.tensor(token_log_probs, requires_grad=True)
     items = len(scores)

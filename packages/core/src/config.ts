@@ -12,7 +12,7 @@ export type PluginRef = z.infer<typeof pluginRefSchema>;
 /** Tensor backends `@apogee/runtime` can select. `auto` picks the fastest available. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'apogee-cpu', 'cpu'] as const;
 
-/** Options of the game loop itself (`../shared/docs/apo-method.md` §4). */
+/** Options of the game loop itself (`docs/concepts/apo.md` §4). */
 export const gameConfigSchema = z
   .object({
     /** Rounds of the RM–LLM game. The paper ran 3. */
@@ -64,7 +64,7 @@ export const apogeeConfigSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('Plugin files or directories of your own, relative to the config file, that "plugins" may name by the same path; any other path in "plugins" is refused without running it.'),
-    game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (apo-method.md section 4).'),
+    game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (docs/concepts/apo.md section 4).'),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { ChatTemplate } from '@apogee/tokenizers';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import {
@@ -52,6 +53,11 @@ export interface FileDataSourceOptions {
   roleMarkers?: RoleMarkers;
   /** Longest line of a JSON Lines or text file, in bytes. Default 64 MiB. */
   maxLineBytes?: number;
+  /**
+   * A model directory (or its `tokenizer_config.json`) whose `chat_template` renders message-list
+   * records (`messages`, conversational TRL/HH) as that model expects. Default: HH turns.
+   */
+  chatTemplate?: string;
 }
 
 export const DATA_TOKENS = {
@@ -72,6 +78,7 @@ export const fileDataSourceSchema = z.object({
     .refine((f) => PREFERENCE_FORMATS.includes(f), 'must be a preference format: hh, text-scores or trl')
     .optional(),
   separator: z.string(),
+  chatTemplate: z.string().min(1).optional(),
   maxPromptLength: z.number().int().positive().optional(),
   rules: z
     .object({
@@ -115,6 +122,7 @@ export class FileDataSource implements GameDataSource {
       policy: o.policy,
       maxListed: o.maxListed,
       separator: o.separator,
+      chat: o.chatTemplate ? ChatTemplate.load(o.chatTemplate) : undefined,
       maxPromptLength: o.maxPromptLength,
       rules: o.rules,
       ties: o.ties,

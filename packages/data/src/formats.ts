@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GoldenAnswer, ItemKind, PreferenceItem, PromptRecord, SampleSet, ScoredSampleSet } from '@apogee/core';
 import { withHhMarkers, type RoleMarkers } from './mapping';
-import { HUMAN_TURN, ASSISTANT_TURN, messagesProblem, renderCompletion, renderMessages, splitDialogues, typeName, type ChatMessage } from './dialogue';
+import { HUMAN_TURN, ASSISTANT_TURN, messagesProblem, renderCompletion, renderMessages, splitDialogues, typeName, type ChatFormat, type ChatMessage } from './dialogue';
 
 /**
  * The record formats apogee reads (docs/guides/data.md):
@@ -62,6 +62,8 @@ export interface ParseContext {
   wrapTextPrompts: boolean;
   /** Role markers of the dialogues, replaced by HH's before splitting (`ReadOptions.roleMarkers`). */
   roleMarkers?: RoleMarkers;
+  /** Renders message lists with the model's chat template; default: HH turns. */
+  chat?: ChatFormat;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -220,6 +222,22 @@ function dialogueField(value: Record<string, unknown>, field: string, issues: Fi
 }
 
 /**
+ * Two conversations that share everything before their last assistant message, rendered with a
+ * chat template: the prompt is the shared part (with the generation prompt), the responses what
+ * each last assistant message renders to after it.
+ */
+function chatPair(chat: ChatFormat, chosen: ChatMessage[], rejected: ChatMessage[]): Parsed<PreferenceItem> | { prompt: string; responses: string[] } {
+  const lastAssistant = (m: ChatMessage[]) => m.map((x) => x.role).lastIndexOf('assistant');
+  const cuts = [chosen, rejected].map(lastAssistant);
+  if (cuts.some((c) => c < 0)) return { ok: false, issues: [{ field: cuts[0] < 0 ? 'chosen' : 'rejected', message: 'has no assistant message, so the prompt cannot be told from the response' }] };
+  const head = chosen.slice(0, cuts[0]);
+  if (JSON.stringify(head) !== JSON.stringify(rejected.slice(0, cuts[1]))) {
+    return { ok: false, issues: [{ field: 'chosen/rejected', message: 'differ before their last assistant message (the chat template needs a shared prompt)' }] };
+  }
+  return { prompt: chat.prompt(head), responses: [chosen.slice(cuts[0]), rejected.slice(cuts[1])].map((r) => chat.completion(head, r)) };
+}
+
+/**
  * A chosen/rejected pair's scores: `[1, 0]`, or the record's `chosen_score` / `rejected_score`
  * when it has both (equal ones make a tie, kept or dropped by `ReadOptions.ties`).
  */
@@ -244,6 +262,13 @@ function parseHh(value: unknown, ctx: ParseContext): Parsed<PreferenceItem> {
   const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
   const scores = pairScores(value, issues);
   if (issues.length > 0 || chosen === undefined || rejected === undefined) return { ok: false, issues };
+  if (ctx.chat && typeof chosen !== 'string' && typeof rejected !== 'string') {
+    const pair = chatPair(ctx.chat, chosen, rejected);
+    if ('ok' in pair) return pair;
+    const item: PreferenceItem = { prompt: pair.prompt, responses: pair.responses, scores };
+    if (id !== undefined) item.id = id;
+    return { ok: true, record: item, flags: itemFlags(pair.responses, scores, false) };
+  }
   const texts = [chosen, rejected].map((d) => (typeof d === 'string' ? withHhMarkers(d, ctx.roleMarkers) : renderMessages(d)));
   const split = splitDialogues(texts);
   if (!split.ok) return { ok: false, issues: [{ field: split.index === 1 ? 'rejected' : split.index === 0 ? 'chosen' : 'chosen/rejected', message: split.message }] };
@@ -265,8 +290,9 @@ function parseTrl(value: unknown, ctx: ParseContext): Parsed<PreferenceItem> {
   if (conversational.some((c) => c !== conversational[0])) {
     return { ok: false, issues: [{ field: 'prompt', message: 'mixes plain strings and message lists among prompt/chosen/rejected' }] };
   }
-  const p = typeof prompt === 'string' ? withHhMarkers(prompt, ctx.roleMarkers) : renderMessages(prompt, true);
-  const responses = [chosen, rejected].map((r) => (typeof r === 'string' ? r : renderCompletion(r)));
+  const chat = ctx.chat;
+  const p = typeof prompt === 'string' ? withHhMarkers(prompt, ctx.roleMarkers) : chat ? chat.prompt(prompt) : renderMessages(prompt, true);
+  const responses = [chosen, rejected].map((r) => (typeof r === 'string' ? r : chat ? chat.completion(prompt as ChatMessage[], r) : renderCompletion(r)));
   const item: PreferenceItem = { prompt: p, responses, scores };
   if (id !== undefined) item.id = id;
   return { ok: true, record: item, flags: itemFlags(responses, scores, false) };
@@ -431,7 +457,7 @@ function parsePrompt(value: unknown, ctx: ParseContext): Parsed<PromptRecord> {
   else {
     const p = messagesProblem(v);
     if (p) issues.push({ field: field + p.field, message: p.message });
-    else prompt = renderMessages(v as ChatMessage[], true);
+    else prompt = ctx.chat ? ctx.chat.prompt(v as ChatMessage[]) : renderMessages(v as ChatMessage[], true);
   }
   const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
   if (issues.length > 0 || prompt === undefined) return { ok: false, issues };

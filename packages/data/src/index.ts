@@ -25,6 +25,7 @@ export {
   renderCompletion,
   parseDialogue,
   type ChatMessage,
+  type ChatFormat,
   type DialogueSplit,
 } from './dialogue';
 export { emptyReport, formatLoadReport, dataError, type FileReport, type LoadReport, type RuleAction, type ValidationPolicy } from './report';

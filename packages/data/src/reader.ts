@@ -12,6 +12,7 @@ import {
   type FormatRecords,
   type ScoreEntry,
 } from './formats';
+import type { ChatFormat } from './dialogue';
 import { dataError, emptyReport, type FileReport, type LoadReport, type RuleAction, type ValidationPolicy } from './report';
 import { checkFieldMap, checkRoleMarkers, mapRecords, sourceField, type FieldMap, type RoleMarkers } from './mapping';
 import { DEFAULT_MAX_LINE_BYTES, displayPath, formatLocation, openSource, type Container, type RawRecord } from './source';
@@ -57,6 +58,8 @@ export interface ReadOptions {
   separator?: string;
   /** Wrap plain-text prompt lines as `\n\nHuman: <line>\n\nAssistant:`. Default true. */
   wrapTextPrompts?: boolean;
+  /** Render message lists (`messages`, conversational `prompt`/`chosen`/`rejected`) with a model's chat template instead of HH turns. */
+  chat?: ChatFormat;
   /** Prompts longer than this (tokens with `tokenizer`, else characters) raise `longPrompt`. Default: no limit. */
   maxPromptLength?: number;
   /** Counts `maxPromptLength` in tokens. */
@@ -95,8 +98,8 @@ export interface ReadOptions {
   roleMarkers?: RoleMarkers;
 }
 
-type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules' | 'ties' | 'fields' | 'roleMarkers' | 'skipHint'>> &
-  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'fields' | 'roleMarkers'> & { rules: RecordRules; skipHint: string | null };
+type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules' | 'ties' | 'fields' | 'roleMarkers' | 'skipHint' | 'chat'>> &
+  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'fields' | 'roleMarkers' | 'chat'> & { rules: RecordRules; skipHint: string | null };
 
 const POLICIES: readonly ValidationPolicy[] = ['error', 'skip'];
 
@@ -133,6 +136,7 @@ function resolve(options: ReadOptions): Resolved {
     format: options.format,
     container: options.container,
     tokenizer: options.tokenizer,
+    chat: options.chat,
     maxPromptLength: options.maxPromptLength,
     rules: { ...DEFAULT_RULES, ...(options.ties ? { allTied: options.ties } : {}), ...(options.rules ?? {}) },
   };
@@ -254,7 +258,7 @@ export class DataLoader {
       await iterator.return(undefined);
       return;
     }
-    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts, roleMarkers: this.options.roleMarkers };
+    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts, roleMarkers: this.options.roleMarkers, chat: this.options.chat };
     const self = this;
     async function* all(): AsyncGenerator<RawRecord> {
       yield* held;

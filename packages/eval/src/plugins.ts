@@ -31,7 +31,7 @@ export interface EvaluatorOptions {
   maxPrompts: number;
   /** Samples per prompt from π itself (temperature 1) for KL and the policy pairs. Default 4. */
   policySamples: number;
-  /** Reliability-diagram bins (apo-method.md §7: 10). */
+  /** Reliability-diagram bins (docs/concepts/apo.md §7: 10). */
   bins: number;
   /** Rows per forward pass when scoring. Default 64. */
   batchSize: number;

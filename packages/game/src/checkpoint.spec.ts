@@ -109,6 +109,38 @@ describe('CheckpointStore', () => {
     expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'phase' })] }));
   });
 
+  it('"not measured" (NaN) metrics are stored as null and read back as NaN (issue 17 item 1)', async () => {
+    const m = manifest({ metrics: [{ round: 1, goldReward: 0.25, rmAccuracyPolicy: Number.NaN, ecePolicy: Number.NaN }], roundMetrics: { 'rm/loss': Number.NaN } });
+    await commitValid(m);
+    const raw = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'checkpoint.json'), 'utf8'));
+    expect(raw.metrics[0]).toEqual({ round: 1, goldReward: 0.25, rmAccuracyPolicy: null, ecePolicy: null });
+    const back = store.readManifest();
+    expect(back.metrics[0].goldReward).toBe(0.25);
+    expect(back.metrics[0].rmAccuracyPolicy).toBeNaN();
+    expect(back.roundMetrics['rm/loss']).toBeNaN();
+  });
+
+  it('refuses a hand-edited manifest: round beyond the run, an all-zero RNG state, a checksum that does not match (item 9)', async () => {
+    await commitValid();
+    const file = path.join(tmp.dir, 'checkpoint.json');
+    const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(written.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Edited, checksum left as it was: the content no longer matches.
+    fs.writeFileSync(file, JSON.stringify({ ...written, round: 2 }));
+    expect(() => store.readManifest()).toThrow(/does not match its checksum: it was changed after apogee wrote it/);
+    // Edited with the checksum removed: the schema still refuses the impossible values.
+    const { checksum: _c, ...bare } = written;
+    fs.writeFileSync(file, JSON.stringify({ ...bare, round: 99 }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [{ path: 'round', message: 'is 99, but the run has 2 rounds' }] }));
+    fs.writeFileSync(file, JSON.stringify({ ...bare, rng: { game: { name: 'root/game', s: [0, 0, 0, 0] } } }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'rng.game.s', message: expect.stringMatching(/all zero/) })] }));
+    fs.writeFileSync(file, JSON.stringify({ ...bare, metrics: [{}, {}, {}] }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'metrics' })] }));
+    // Unedited, without a checksum (written before it existed): accepted.
+    fs.writeFileSync(file, JSON.stringify(bare));
+    expect(store.readManifest()).toEqual(manifest());
+  });
+
   it('the RNG state stored is the one restored', () => {
     const rng = Rng.fromSeed(7).stream('game');
     const restored = Rng.fromState(manifest().rng.game);

@@ -29,7 +29,7 @@ export function prepareGolden(golden: readonly GoldenAnswer[], rmQueries: readon
 }
 
 /**
- * D_APO (apo-method.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
+ * D_APO (docs/concepts/apo.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
  * kind `apo`. Queries without a golden answer contribute nothing, and neither does a sample equal
  * to its golden answer (the item would claim a response is better than itself; the reference
  * keeps it, where its two rewards are equal and it only dilutes the batch). {@link countGoldenMatches}
@@ -84,7 +84,7 @@ export function layoutRewardBatch(items: readonly PreferenceItem[]): RewardBatch
         slots.push(-1);
       }
     }
-    // Rescale first, pad after: a negative raw score is a label, not padding (apo-method.md §3).
+    // Rescale first, pad after: a negative raw score is a label, not padding (docs/concepts/apo.md §3).
     scores.push([...rescaleItemScores(item.scores), ...new Array<number>(k - item.scores.length).fill(-1)]);
   }
   const gather = Int32Array.from(slots, (s) => (s < 0 ? flat.length : s));

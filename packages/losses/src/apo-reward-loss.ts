@@ -22,7 +22,7 @@ export const apoRewardLossOptionsSchema = rankingLossOptionsSchema.extend({
 export type ApoRewardLossOptions = z.output<typeof apoRewardLossOptionsSchema>;
 
 /**
- * The APO reward-model loss (Cheng et al. 2024, §4; `apo-method.md` §3):
+ * The APO reward-model loss (Cheng et al. 2024, §4; `docs/concepts/apo.md` §3):
  *
  * ```
  * L_RM = rm_kl_coeff · L_ranking(human items) + (apo_loss_coeff / apo_sample_num) · L_variant(APO items) [+ η · mean z²]

@@ -25,7 +25,7 @@ export type RankingLossOptions = z.output<typeof rankingLossOptionsSchema>;
 
 /**
  * Bradley–Terry ranking loss over multi-response items, exactly as the APO reference computes it
- * (`apo-method.md` §3): every item weighs 1; see {@link bradleyTerryLoss}.
+ * (`docs/concepts/apo.md` §3): every item weighs 1; see {@link bradleyTerryLoss}.
  */
 @injectable()
 export class BradleyTerryLoss implements RewardLoss {

@@ -36,7 +36,7 @@ export interface BradleyTerryOptions {
 }
 
 /**
- * The APO reference's multi-response Bradley–Terry loss (`apo-method.md` §3):
+ * The APO reference's multi-response Bradley–Terry loss (`docs/concepts/apo.md` §3):
  *
  * ```
  * pairs  = all ordered (i, j) in an item with s_i ≥ 0, s_j ≥ 0, s_i ≠ s_j

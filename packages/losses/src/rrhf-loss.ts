@@ -9,7 +9,7 @@ import { RRHF_LOSS_OPTIONS } from './tokens';
 export const rrhfLossOptionsSchema = z
   .object({
     /**
-     * w, the weight of the ranking term (`apo-method.md` §5; RRHF code `rrhf_weight`). Default 100.
+     * w, the weight of the ranking term (`docs/concepts/apo.md` §5; RRHF code `rrhf_weight`). Default 100.
      */
     rankingWeight: z.number().finite().min(0),
     /**
@@ -32,7 +32,7 @@ export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
 
 /**
  * RRHF (Yuan et al. 2023, "RRHF: Rank Responses to Align Language Models with Human Feedback"),
- * as `apo-method.md` §5 writes it, per item (query) with k responses:
+ * as `docs/concepts/apo.md` §5 writes it, per item (query) with k responses:
  *
  * ```
  * p_i   = Σ_t log π(y_i,t) / |y_i|^α                                    (eq. 1)

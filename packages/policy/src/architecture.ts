@@ -1,5 +1,6 @@
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
-import type { CausalLm, HostTensor } from './causal-lm';
+import { ApogeeError, ERROR_CODES, type Tokenizer } from '@apogee/core';
+import { readCheckpoint, type CheckpointContents, type HostTensor } from '@apogee/model-kit';
+import type { CausalLm } from './causal-lm';
 import { fromHfConfig, type GptConfig } from './config';
 import { GptModel } from './gpt-model';
 import { fromLlamaHfConfig, LLAMA_MODEL_TYPES, type LlamaConfig } from './llama/config';
@@ -43,4 +44,12 @@ export function modelFromTensors(
   options: { trainable?: boolean; extra?: RegExp; lmHead?: boolean } = {},
 ): CausalLm {
   return arch.family === 'gpt2' ? GptModel.fromTensors(arch.config, tensors, file, options) : LlamaModel.fromTensors(arch.config, tensors, file, options);
+}
+
+/**
+ * A checkpoint directory (apogee's or the Hub's) with `config.json` read as an `Architecture`:
+ * what `CausalLmPolicy.load` and the reward model's `load` build on.
+ */
+export function readModelCheckpoint(dir: string, options: { tokenizer?: Tokenizer } = {}): Promise<CheckpointContents<Architecture>> {
+  return readCheckpoint(dir, { tokenizer: options.tokenizer, parseConfig: architectureFromHfConfig, vocabSize: (a) => a.config.vocabSize });
 }

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   ApogeeError,
   ERROR_CODES,
@@ -12,14 +14,15 @@ import {
   type Tokenizer,
   type TrainStepResult,
 } from '@apogee/core';
-import { modelFromTensors } from './architecture';
+import { AdamWOptimizer, writeCheckpoint, type GenerationDefaults } from '@apogee/model-kit';
+import { modelFromTensors, readModelCheckpoint } from './architecture';
+import type { LoraConfig } from './llama/lora';
+import { hasAdapter, readAdapter, writeAdapter } from './llama/lora-files';
+import type { LlamaModel } from './llama/llama-model';
 import { CAUSAL_LM_BACKBONE, type CausalLmBackbone, type CausalLmBackboneSource } from './backbone';
 import type { CausalLm } from './causal-lm';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { generate, type GptGenerateOptions } from './generate';
-import type { GenerationDefaults } from './generation-config';
 import { encodeRows, responseLogProbs, sequenceLogProbs } from './log-probs';
-import { AdamWOptimizer } from './optimizer';
 
 /** Batch sizes a policy uses when the caller gives none. */
 export interface GptPolicyRuntimeOptions {
@@ -76,15 +79,34 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
   static async load<P extends CausalLmPolicy>(
     this: PolicyClass<P>,
     dir: string,
-    options: GptPolicyRuntimeOptions & { tokenizer?: Tokenizer; trainable?: boolean } = {},
+    options: GptPolicyRuntimeOptions & {
+      tokenizer?: Tokenizer;
+      trainable?: boolean;
+      /** A PEFT adapter directory to attach (default: `dir` itself when it holds `adapter_config.json`). */
+      adapter?: string;
+      /** Attach a fresh LoRA adapter of this config (seeded by `loraSeed`, default 0) instead. */
+      lora?: LoraConfig;
+      loraSeed?: number;
+    } = {},
   ): Promise<P> {
-    const ckpt = await readCheckpoint(dir, { tokenizer: options.tokenizer });
-    if (this.family && ckpt.architecture.family !== this.family) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this is a ${ckpt.architecture.family === 'gpt2' ? 'GPT-2' : `${ckpt.architecture.config.modelType} (Llama-family)`} checkpoint; ${this.name}.load reads ${this.family === 'gpt2' ? 'GPT-2' : 'Llama-family'} ones.`, {
+    const ckpt = await readModelCheckpoint(dir, { tokenizer: options.tokenizer });
+    const arch = ckpt.config;
+    if (this.family && arch.family !== this.family) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this is a ${arch.family === 'gpt2' ? 'GPT-2' : `${arch.config.modelType} (Llama-family)`} checkpoint; ${this.name}.load reads ${this.family === 'gpt2' ? 'GPT-2' : 'Llama-family'} ones.`, {
         hint: 'CausalLmPolicy.load(dir) reads every supported architecture.',
       });
     }
-    const model = modelFromTensors(ckpt.architecture, ckpt.tensors, `${dir}/model.safetensors`, { trainable: options.trainable });
+    const model = modelFromTensors(arch, ckpt.tensors, `${dir}/model.safetensors`, { trainable: options.trainable });
+    const adapterDir = options.adapter ?? (hasAdapter(dir) ? dir : undefined);
+    if (adapterDir !== undefined || options.lora) {
+      if (model.family !== 'llama') {
+        model.dispose();
+        throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${dir}: LoRA adapters are implemented for Llama-family models, not GPT-2.`);
+      }
+      const llama = model as LlamaModel;
+      if (options.lora) llama.addAdapter(options.lora, options.loraSeed ?? 0);
+      else llama.setAdapter(await readAdapter(adapterDir!, llama.config));
+    }
     const policy = new this(model as P['model'], ckpt.tokenizer, options, { generation: ckpt.generation });
     if (ckpt.optimizer && options.trainable !== false) {
       policy.setOptimizer(ckpt.optimizer.config);
@@ -106,7 +128,7 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
 
   /** Whether `trainStep` may update the parameters (false for a frozen reference copy). */
   get trainable(): boolean {
-    return this.model.weights.trainable;
+    return this.model.trainableEntries().length > 0;
   }
 
   /** Optimizer steps taken so far (0 before the first). */
@@ -139,7 +161,7 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
     this.optimizer?.dispose();
     this.optimizer = new AdamWOptimizer(
       config,
-      this.model.weights.entries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
+      this.model.trainableEntries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
     );
   }
 
@@ -169,6 +191,9 @@ export class CausalLmPolicy<M extends CausalLm = CausalLm> implements PolicyMode
       generation: this.extras.generation,
       maxShardBytes: this.options.maxShardBytes,
     });
+    const adapter = this.model.family === 'llama' ? (this.model as unknown as LlamaModel).adapter : null;
+    if (adapter) await writeAdapter(dir, adapter);
+    else for (const f of ['adapter_config.json', 'adapter_model.safetensors']) await fs.promises.rm(path.join(dir, f), { force: true });
   }
 
   dispose(): void {

@@ -2,11 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerKv } from './model/attention';
 import type { Weights } from './model/weights';
 
-/** A tensor read from or written to a checkpoint: shape and row-major float data. */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
+import type { HostTensor } from '@apogee/model-kit';
 
 /** Inputs of a forward pass besides the token ids. */
 export interface ForwardOptions {
@@ -47,7 +43,9 @@ export interface CausalLm {
   outputEmbedding(): tf.Tensor2D;
   /** An independent copy of the parameters (same config). `lmHead: false` drops an untied output head (a reward backbone). */
   clone(options?: { trainable?: boolean; lmHead?: boolean }): CausalLm;
-  /** Parameters as host tensors under Hugging Face names. */
+  /** The parameters an optimizer updates (all of them, or a LoRA adapter's). */
+  trainableEntries(): [string, tf.Variable][];
+  /** Parameters as host tensors under Hugging Face names (the base model's; an adapter is saved apart). */
   toHost(): Promise<Map<string, HostTensor>>;
   /** The Hugging Face `config.json` object of this model, `extra` under its `apogee` key. */
   hfConfig(extra?: Record<string, unknown>): Record<string, unknown>;

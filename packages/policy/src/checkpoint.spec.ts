@@ -4,7 +4,7 @@ import { initBackend } from '@apogee/runtime';
 import { ERROR_CODES, silentLogger, type ApogeeError, type PromptResponse } from '@apogee/core';
 import { makeTempDir } from '@apogee/testing';
 import { APOGEE_TOKENIZER_FILE, ByteTokenizer, HfTokenizer } from '@apogee/tokenizers';
-import { CHECKPOINT_FILES } from './checkpoint';
+import { CHECKPOINT_FILES } from '@apogee/model-kit';
 import { gptConfig } from './config';
 import { GptPolicy } from './gpt-policy';
 

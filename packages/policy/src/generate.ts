@@ -5,7 +5,7 @@ import { GptModel } from './gpt-model';
 import type { LayerKv } from './model/attention';
 import { leftPaddedCausalBias, MASKED } from './model/gpt';
 import { hostDecodeStep, HostKvCache } from './model/host-kv-cache';
-import { logSumExpRows } from './model/fused';
+import { logSumExpRows } from '@apogee/runtime';
 
 /** `GenerateOptions` plus GPT-specific switches. */
 export interface GptGenerateOptions extends GenerateOptions {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core';
-import type { CausalLm, HostTensor } from './causal-lm';
+import type { HostTensor } from '@apogee/model-kit';
+import type { CausalLm } from './causal-lm';
 import { checkGptConfig, toHfConfig, type GptConfig } from './config';
 import type { LayerKv } from './model/attention';
 import { gptHidden, gptLogits, type GptForwardOptions } from './model/gpt';
 import { EVAL_CONTEXT, type ForwardContext } from './model/layers';
 import { gptParamSpecs, initTensor, Weights, weightsFromHost } from './model/weights';
 
-export type { HostTensor } from './causal-lm';
 
 /** Names in Hugging Face GPT-2 checkpoints that are buffers or tied copies, not parameters. */
 const IGNORED = /^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$/;
@@ -81,6 +81,11 @@ export class GptModel implements CausalLm {
   /** The token embedding: GPT-2's output projection is tied to it. */
   outputEmbedding(): tf.Tensor2D {
     return this.weights.get('wte.weight') as tf.Tensor2D;
+  }
+
+  /** Every parameter trains (GPT-2 has no adapters). */
+  trainableEntries(): [string, tf.Variable][] {
+    return this.weights.entries().filter(([, v]) => v.trainable);
   }
 
   hfConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -50,3 +50,9 @@ describe('hfPolicy plugin', () => {
     expect(() => hfPolicy({ config: { nLayers: 2 } as never })).toThrow(/hf-policy/);
   });
 });
+
+describePolicyModel(() => new HfPolicyFactory({ ...defaults, config: { blockSize: 64, nLayer: 1 }, lora: { r: 4, targetModules: ['q_proj', 'v_proj', 'up_proj'] } }), {
+  tokenizer: () => new ByteTokenizer(),
+  setup,
+  title: 'policy model conformance (Llama-family with a LoRA adapter)',
+});

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CausalLmPolicy } from './causal-lm-policy';
 import { LLAMA_PRESETS, llamaConfig, type LlamaConfig, type LlamaPresetName } from './llama/config';
 import { LlamaPolicy } from './llama/llama-policy';
+import { LORA_TARGETS, loraConfig, type LoraConfig } from './llama/lora';
 
 /** Options of the `hfPolicy` plugin. */
 export interface HfPolicyOptions {
@@ -25,6 +26,12 @@ export interface HfPolicyOptions {
   logProbBatchSize: number;
   /** Largest weight file `save` writes before sharding (bytes; default 5 GB, Hugging Face's). */
   maxShardBytes: number;
+  /**
+   * Train a LoRA adapter instead of every weight (Hu et al. 2021): `r` required; `alpha` (default
+   * 2r), `dropout` (0) and `targetModules` (q/k/v/o_proj) as in PEFT. The DPO reference then shares
+   * the base weights. Llama-family models only.
+   */
+  lora?: Partial<LoraConfig> & { r: number };
 }
 
 export const HF_POLICY_OPTIONS = token<HfPolicyOptions>('@apogee/policy', 'HfPolicyOptions');
@@ -51,6 +58,15 @@ const schema = z.object({
   generateBatchSize: z.number().int().positive(),
   logProbBatchSize: z.number().int().positive(),
   maxShardBytes: z.number().int().positive(),
+  lora: z
+    .object({
+      r: z.number().int().positive(),
+      alpha: z.number().positive().optional(),
+      dropout: z.number().min(0).lt(1).optional(),
+      targetModules: z.array(z.enum(LORA_TARGETS)).min(1).optional(),
+    })
+    .strict()
+    .optional(),
 }).strict() as z.ZodType<HfPolicyOptions>;
 
 /** Loads Hugging Face checkpoints (any supported architecture) or creates Llama-family policies. */
@@ -70,10 +86,13 @@ export class HfPolicyFactory implements PolicyFactory {
           hint: 'Point path at a local Hugging Face model directory (config.json, model.safetensors or shards, tokenizer.json).',
         });
       }
-      return CausalLmPolicy.load(dir, { ...this.runtime(), tokenizer: options.tokenizer });
+      const lora = this.options.lora ? loraConfig(this.options.lora) : undefined;
+      return CausalLmPolicy.load(dir, { ...this.runtime(), tokenizer: options.tokenizer, lora, loraSeed: options.seed });
     }
     const config = llamaConfig(this.options.preset, { ...this.options.config, vocabSize: options.tokenizer.vocabSize });
-    return LlamaPolicy.create(config, options.tokenizer, options.seed, this.runtime());
+    const policy = LlamaPolicy.create(config, options.tokenizer, options.seed, this.runtime());
+    if (this.options.lora) policy.addAdapter(this.options.lora, options.seed);
+    return policy;
   }
 
   async load(dir: string): Promise<PolicyModel> {

@@ -10,8 +10,8 @@ export {
   type LlamaPresetName,
   type RopeScaling,
 } from './llama/config';
-export { type CausalLm, type CausalLmShape, type ForwardOptions, type HostTensor } from './causal-lm';
-export { architectureFromHfConfig, architectureOf, createModel, modelFromTensors, SUPPORTED_MODEL_TYPES, type Architecture } from './architecture';
+export { type CausalLm, type CausalLmShape, type ForwardOptions } from './causal-lm';
+export { architectureFromHfConfig, architectureOf, createModel, modelFromTensors, readModelCheckpoint, SUPPORTED_MODEL_TYPES, type Architecture } from './architecture';
 export { CAUSAL_LM_BACKBONE, causalLmBackboneOf, type CausalLmBackbone, type CausalLmBackboneSource } from './backbone';
 export { GptModel } from './gpt-model';
 export { LlamaModel } from './llama/llama-model';
@@ -19,11 +19,10 @@ export { ropeFrequencies } from './llama/rope';
 export { CausalLmPolicy, type GptPolicyRuntimeOptions, type PolicyCheckpointExtras, type PolicyClass } from './causal-lm-policy';
 export { GptPolicy } from './gpt-policy';
 export { LlamaPolicy } from './llama/llama-policy';
+export { LoraAdapter, loraConfig, loraTargets, LORA_TARGETS, type LoraConfig } from './llama/lora';
+export { ADAPTER_FILES, readAdapter, writeAdapter } from './llama/lora-files';
 export { type GptGenerateOptions } from './generate';
-export { readGenerationConfig, type GenerationDefaults } from './generation-config';
 export { encodeRows, sequenceLogProbs } from './log-probs';
-export { AdamWOptimizer, learningRateAt, resolveOptimizerConfig, type OptimizedParam, type ResolvedOptimizerConfig } from './optimizer';
-export { readCheckpoint, writeCheckpoint, CHECKPOINT_FILES, DEFAULT_MAX_SHARD_BYTES, type CheckpointContents, type WriteCheckpointInput } from './checkpoint';
 export { gptPolicy, GptPolicyFactory, GPT_POLICY_OPTIONS, type GptPolicyOptions } from './plugin';
 export { gptParamSpecs, type ParamSpec } from './model/weights';
 export { llamaParamSpecs } from './llama/weights';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedPair, PromptResponse, ResponseLogProbs, SequenceLogProbs, Tokenizer } from '@apogee/core';
 import type { CausalLm } from './causal-lm';
-import { logSumExpRows } from './model/fused';
+import { logSumExpRows } from '@apogee/runtime';
 
 /**
  * Encode `[prompt|response|EOS]` rows cut to the context (prompt from the left first, see

@@ -11,7 +11,8 @@ import {
   type Tokenizer,
   type TrainStepResult,
 } from '@apogee/core';
-import { AdamWOptimizer, createModel, modelFromTensors, readCheckpoint, writeCheckpoint, type Architecture, type CausalLm, GptModel, type GptConfig, type HostTensor } from '@apogee/policy';
+import { AdamWOptimizer, writeCheckpoint, type HostTensor } from '@apogee/model-kit';
+import { createModel, GptModel, modelFromTensors, readModelCheckpoint, type Architecture, type CausalLm, type GptConfig } from '@apogee/policy';
 import { encodeRewardRows, pool, readoutWeights, type RewardReadout } from './pooling';
 
 /** Name of the head in checkpoints: Hugging Face `GPT2ForSequenceClassification`'s and `LlamaForSequenceClassification`'s bias-free `score` layer, [1, nEmbd]. */
@@ -99,9 +100,10 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
    * not). Pooling comes from `config.json`'s `apogee` object unless given; optimizer state is restored.
    */
   static async load<R extends CausalLmReward>(this: RewardClass<R>, dir: string, options: GptRewardRuntimeOptions & { tokenizer?: Tokenizer } = {}): Promise<R> {
-    const ckpt = await readCheckpoint(dir, { tokenizer: options.tokenizer });
-    if (this.family && ckpt.architecture.family !== this.family) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this reward model has a ${ckpt.architecture.family} backbone; use CausalLmReward.load, which reads every supported architecture.`);
+    const ckpt = await readModelCheckpoint(dir, { tokenizer: options.tokenizer });
+    const arch = ckpt.config;
+    if (this.family && arch.family !== this.family) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}/config.json: this reward model has a ${arch.family} backbone; use CausalLmReward.load, which reads every supported architecture.`);
     }
     const saved = savedReadout(ckpt.apogee, `${dir}/config.json`);
     const file = `${dir}/model.safetensors`;
@@ -111,11 +113,11 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
         hint: 'Create a reward model from a policy with fromPolicy(policy, { seed }) instead.',
       });
     }
-    const d = ckpt.architecture.config.nEmbd;
+    const d = arch.config.nEmbd;
     if (score.shape.join(',') !== `1,${d}`) {
       throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "${SCORE_WEIGHT}" has shape [${score.shape}], expected [1, ${d}] (one label).`);
     }
-    const backbone = modelFromTensors(ckpt.architecture, ckpt.tensors, file, { extra: /^score\.weight$/, lmHead: false });
+    const backbone = modelFromTensors(arch, ckpt.tensors, file, { extra: /^score\.weight$/, lmHead: false });
     const init = tf.tensor(Float32Array.from(score.data), [1, d]);
     const head = tf.variable(init, true);
     init.dispose();
@@ -170,7 +172,7 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
     this.assertLive();
     this.optimizer?.dispose();
     this.optimizer = new AdamWOptimizer(config, [
-      ...this.backbone.weights.entries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
+      ...this.backbone.trainableEntries().map(([name, variable]) => ({ name, variable, decay: variable.rank >= 2 })),
       { name: SCORE_WEIGHT, variable: this.head, decay: true },
     ]);
   }

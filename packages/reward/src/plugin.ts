@@ -34,7 +34,7 @@ export class GptRewardFactory implements RewardFactory {
 
   /**
    * Copy the policy's backbone and add a fresh head from `seed`: the APO reference re-initialises
-   * its RM from the base LM every round (`../shared/docs/apo-method.md` §3).
+   * its RM from the base LM every round (`docs/concepts/apo.md` §3).
    */
   async fromPolicy(policy: PolicyModel, options: { seed: number }): Promise<RewardModel> {
     const source = causalLmBackboneOf(policy);

@@ -40,17 +40,21 @@ describe('gold reward', () => {
   it('scores correctness and courtesy, with one courtesy phrase best', () => {
     expect(goldReward(q, ' Sure! It is Tuesday.')).toBe(1);
     expect(goldReward(q, ' The answer is Tuesday. Hope this helps!')).toBe(1);
-    expect(goldReward(q, ' Tuesday.')).toBeCloseTo(0.75, 9); // correct but curt
-    expect(goldReward(q, ' The answer is Tuesday.')).toBeCloseTo(0.75, 9);
-    expect(goldReward(q, ' Sure! It is Tuesday. Hope this helps!')).toBeCloseTo(0.6, 9); // rambles
-    expect(goldReward(q, ' Sure! Great question! Tuesday. Hope this helps!')).toBeCloseTo(0.5, 9);
-    expect(goldReward(q, ' Wednesday.')).toBeCloseTo(0.25, 9); // wrong, curt
-    expect(goldReward(q, ' Of course! Wednesday.')).toBeCloseTo(0.5, 9); // wrong, courteous
-    expect(goldReward(q, ' Tuesday or Monday.')).toBeCloseTo(0.5 * 0.25 + 0.5 * 0.5, 9);
+    expect(goldReward(q, ' Tuesday.')).toBeCloseTo(0.65, 9); // correct but curt
+    expect(goldReward(q, ' The answer is Tuesday.')).toBeCloseTo(0.65, 9);
+    expect(goldReward(q, ' Sure! It is Tuesday. Hope this helps!')).toBeCloseTo(0.44, 9); // rambles
+    expect(goldReward(q, ' Sure! Great question! Tuesday. Hope this helps!')).toBeCloseTo(0.3, 9);
+    expect(goldReward(q, ' Wednesday.')).toBeCloseTo(0.35, 9); // wrong, curt
+    expect(goldReward(q, ' Of course! Wednesday.')).toBeCloseTo(0.7, 9); // wrong, courteous: style is most of r*
+    expect(goldReward(q, ' Tuesday or Monday.')).toBeCloseTo(0.3 * 0.25 + 0.7 * 0.5, 9);
     expect(goldReward(q, '')).toBe(0); // nothing said: no content, no style
-    expect(goldReward(q, ' Sure! xq zz Tuesday vb.')).toBeCloseTo(0.5 * 0.25, 9); // garbage around the answer: no style credit
+    expect(goldReward(q, ' Sure! xq zz Tuesday vb.')).toBeCloseTo(0.3 * 0.25, 9); // garbage around the answer: no style credit
     const b = goldBreakdown(instanceForPrompt(q)!, ' Sure! The answer is Tuesday. Hope this helps!');
-    expect(b).toEqual({ correctness: 1, courtesyPhrases: 2, wellFormed: true, style: 0.2, reward: 0.6 });
+    expect(b.correctness).toBe(1);
+    expect(b.courtesyPhrases).toBe(2);
+    expect(b.wellFormed).toBe(true);
+    expect(b.style).toBe(0.2);
+    expect(b.reward).toBeCloseTo(0.44, 9);
     // Other weights: style only, or correctness only.
     expect(goldReward(q, ' Wednesday!', { styleWeight: 1, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 })).toBe(0.5);
     expect(goldReward(q, ' Sure! Tuesday.', { styleWeight: 0, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 })).toBe(1);
@@ -65,7 +69,7 @@ describe('gold reward', () => {
     }
   });
 
-  it('ranks the styles: courteous > concise = framed > rambling, wrong-courteous > wrong > wrong-rambling', () => {
+  it('ranks the styles: courteous > wrong-courteous > concise = framed > rambling > hedge > wrong > wrong-rambling', () => {
     const rng = Rng.fromSeed(5);
     const mean: Record<string, number> = {};
     const insts = enumerateInstances();
@@ -80,13 +84,13 @@ describe('gold reward', () => {
       mean[style] = t / 200;
     }
     expect(mean.courteous).toBe(1);
-    expect(mean.concise).toBeCloseTo(0.75, 9);
-    expect(mean.framed).toBeCloseTo(0.75, 9);
-    expect(mean.rambling).toBeCloseTo(0.6, 9);
-    expect(mean['wrong-courteous']).toBeCloseTo(0.5, 9);
-    expect(mean.wrong).toBeCloseTo(0.25, 9);
-    expect(mean['wrong-rambling']).toBeCloseTo(0.1, 9);
-    expect(mean.hedge).toBeCloseTo(0.375, 9);
+    expect(mean.concise).toBeCloseTo(0.65, 9);
+    expect(mean.framed).toBeCloseTo(0.65, 9);
+    expect(mean.rambling).toBeCloseTo(0.44, 9);
+    expect(mean['wrong-courteous']).toBeCloseTo(0.7, 9);
+    expect(mean.wrong).toBeCloseTo(0.35, 9);
+    expect(mean['wrong-rambling']).toBeCloseTo(0.14, 9);
+    expect(mean.hedge).toBeCloseTo(0.425, 9);
   });
 });
 
@@ -94,8 +98,8 @@ describe('annotator', () => {
   const q = p('What is 2 plus 2?');
   it('is Bradley–Terry on gold, with an optional length bonus (raterBias)', () => {
     const a = new BradleyTerryAnnotator(goldReward, { rationality: 5, raterBias: 0, lengthScale: 16, maxLength: 48 });
-    // right vs wrong, both curt: Δr* = 0.5
-    expect(a.preferProbability(q, ' 4.', ' 5.')).toBeCloseTo(1 / (1 + Math.exp(-2.5)), 9);
+    // right vs wrong, both curt: Δr* = 0.3
+    expect(a.preferProbability(q, ' 4.', ' 5.')).toBeCloseTo(1 / (1 + Math.exp(-1.5)), 9);
     expect(a.preferProbability(q, ' 4.', ' 5.') + a.preferProbability(q, ' 5.', ' 4.')).toBeCloseTo(1, 9);
     // equal gold: a coin flip, whatever the length
     expect(a.preferProbability(q, ' Sure! 5.', ' Glad to help! It is 5.')).toBeCloseTo(0.5, 9);

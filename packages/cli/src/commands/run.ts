@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
@@ -61,8 +61,14 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
     .option('--no-report', 'do not write report.html at the end')
     .option('--workers <n>', WORKERS_HELP, parseWorkers)
     .option('--queue <url>', QUEUE_HELP, parseQueue)
-    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --workers 2'))
-    .action(async (dir: string, opts: { report: boolean; workers?: number | 'auto'; queue?: string }) => {
+    .option(
+      '--set <key=value>',
+      'change a setting that only affects what comes next: game.rounds, or a learning rate (<plugin>.<option path>.lr); repeatable, recorded in DIR/settings-changes.jsonl',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --workers 2', 'apogee resume runs/latest --set game.rounds=5', 'apogee resume runs/latest --set dpo-apo.game.rm.lr=0.0005'))
+    .action(async (dir: string, opts: { report: boolean; set?: string[]; workers?: number | 'auto'; queue?: string }) => {
+      const { RUN_CONFIG_FILE, configYaml, executeRun } = lazyRun();
       const runDir = path.resolve(ctx.io.cwd, dir);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { readQuickstartManifest } = require('../quickstart/run-quickstart') as typeof import('../quickstart/run-quickstart');
@@ -85,7 +91,6 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         });
         return;
       }
-      const { RUN_CONFIG_FILE, executeRun } = lazyRun();
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
@@ -98,11 +103,21 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         }
         throw e;
       }
-      const config = { ...loaded.config, outDir: runDir };
+      const { applyResumeSettings, recordSettingChanges } = require('../run/resume-settings') as typeof import('../run/resume-settings');
+      const { config: changed, changes } = applyResumeSettings(loaded.config, opts.set ?? []);
+      const config = { ...changed, outDir: runDir };
+      // Once the run is locked: the new settings become the run's config (what the next resume
+      // reads), and the change is logged with its time.
+      const onLocked = async (d: string) => {
+        if (changes.length === 0) return;
+        for (const c of changes) ctx.io.err(`Resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
+        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1], loaded.executor));
+        recordSettingChanges(d, changes);
+      };
       // Plugins resolve as they did when the run started: from the original config's directory.
       const configFile = loaded.provenance?.configFile ?? file;
       const executor = resolveExecutorConfig(opts, loaded.executor);
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, executor }));
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, onLocked, executor }));
     });
 }
 

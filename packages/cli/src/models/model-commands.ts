@@ -13,6 +13,7 @@ import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
+import { claimOutDir } from '../run/run-dir';
 import { evaluateRewardModel, type RmEvaluation } from './rm-eval';
 import { reliabilityRows } from '@apogee/eval';
 
@@ -44,6 +45,8 @@ export interface TrainRmOptions {
 
 /** `apogee train-rm`: Bradley–Terry training (ranking-loss) of a GPT reward model, then evaluation. */
 export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
+  // Only a new or empty folder, or one apogee made: never write into the user's model/ (issue 17).
+  claimOutDir(o.out, 'train-rm', path.relative(ctx.io.cwd, o.out) || o.out);
   await initBackend({ logger: progressLogger(ctx) });
   const trainItems = await readItems(o.train, o.maxPairs);
   const evalItems = await readItems(o.eval, o.maxEval);

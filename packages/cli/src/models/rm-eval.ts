@@ -5,13 +5,13 @@ import { calibration, orderedPairs, preferenceAccuracy, type ReliabilityBin } fr
 export interface RmEvaluation {
   /** Preference accuracy over every pair with different labels (ties count ½). */
   accuracy: number;
-  /** Calibration over ordered pairs, as apo-method.md §7. */
+  /** Calibration over ordered pairs, as docs/concepts/apo.md §7. */
   ece: number;
   ace: number;
   mce: number;
   /** Preference pairs evaluated (pairs of responses with different labels). */
   pairs: number;
-  /** Ordered pairs the calibration used (each pair both ways, apo-method.md §7). */
+  /** Ordered pairs the calibration used (each pair both ways, docs/concepts/apo.md §7). */
   orderedPairs: number;
   /** Items evaluated. */
   items: number;

@@ -7,7 +7,7 @@ import { SAMPLER_PLUGINS } from '@apogee/samplers';
 import { fileDataSource } from '@apogee/data';
 import { evaluator, rewardModelJudge } from '@apogee/eval';
 import { apoGame } from '@apogee/game';
-import { gptPolicy } from '@apogee/policy';
+import { gptPolicy, hfPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
 import { byteTokenizer, hfTokenizer } from '@apogee/tokenizers';
 import { dpoUpdate, goldenSftUpdate, rjsUpdate, rrhfUpdate } from '@apogee/updates';
@@ -64,7 +64,7 @@ let cached: BuiltinPlugin[] | undefined;
 export function builtinPlugins(): readonly BuiltinPlugin[] {
   cached ??= [
     ...entries('@apogee/tokenizers', [byteTokenizer, hfTokenizer]),
-    ...entries('@apogee/policy', [gptPolicy]),
+    ...entries('@apogee/policy', [gptPolicy, hfPolicy]),
     ...entries('@apogee/reward', [gptReward]),
     ...entries('@apogee/samplers', SAMPLER_PLUGINS),
     ...entries('@apogee/losses', LOSS_PLUGINS),

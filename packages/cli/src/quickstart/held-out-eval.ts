@@ -1,4 +1,4 @@
-import type { EvaluationContext, Evaluator, PolicyModel, PreferenceItem, PromptRecord, RewardModel, Rng, Sampler } from '@apogee/core';
+import type { Evaluation, EvaluationContext, Evaluator, PolicyModel, ReliabilityRow, PreferenceItem, PromptRecord, RewardModel, Rng, Sampler } from '@apogee/core';
 import { calibration, mean, orderedPairs, preferenceAccuracy, sampledKl, type ScoredItem } from '@apogee/eval';
 import type { PreferenceWorld } from '@apogee/world';
 
@@ -47,7 +47,7 @@ export interface HeldOutInput {
  * - `proxyReward`: the RM's mean score on the samples; `rmAccuracyHuman`, `ece`: the RM on the
  *   held-out rater pairs.
  */
-export async function evaluateHeldOut(input: HeldOutInput): Promise<{ metrics: Record<string, number>; samples: HeldOutSamples }> {
+export async function evaluateHeldOut(input: HeldOutInput): Promise<{ metrics: Record<string, number>; samples: HeldOutSamples; reliability?: ReliabilityRow[] }> {
   const { policy, reference, reward, world, prompts, settings, rng } = input;
   const n = settings.samples;
   const gens = await policy.generate(prompts.map((p) => p.prompt), {
@@ -93,8 +93,11 @@ export async function evaluateHeldOut(input: HeldOutInput): Promise<{ metrics: R
         at += it.responses.length;
         return { rewards, scores: it.scores };
       });
+      const cal = calibration(orderedPairs(items), 10);
       metrics.rmAccuracyHuman = preferenceAccuracy(items);
-      metrics.ece = calibration(orderedPairs(items), 10).ece;
+      metrics.ece = cal.ece;
+      const reliability = cal.bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, confidence: b.meanP, accuracy: b.meanY }));
+      return { metrics, samples: { responses, gold }, reliability };
     }
   }
   return { metrics, samples: { responses, gold } };
@@ -119,10 +122,11 @@ export class HeldOutEvaluator implements Evaluator {
     private readonly onReward?: (round: number, reward: RewardModel) => Promise<void>,
   ) {}
 
-  async evaluate(context: EvaluationContext): Promise<Record<string, number>> {
-    const { metrics, samples } = await evaluateHeldOut({ ...this.base, policy: context.policy, reference: context.reference, reward: context.reward, rng: context.rng });
+  async evaluate(context: EvaluationContext): Promise<Evaluation> {
+    const { metrics, samples, reliability } = await evaluateHeldOut({ ...this.base, policy: context.policy, reference: context.reference, reward: context.reward, rng: context.rng });
     this.rounds.push({ round: context.round, metrics, samples });
     await this.onReward?.(context.round, context.reward);
-    return metrics;
+    const shown = this.base.prompts.flatMap((p, i) => samples.responses[i].map((response, k) => ({ queryId: p.queryId, prompt: p.prompt, response, goldReward: samples.gold[i][k] })));
+    return { metrics, report: { samples: shown, ...(reliability ? { reliability } : {}) } };
   }
 }

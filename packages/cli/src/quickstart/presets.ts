@@ -12,7 +12,7 @@ export type QuickstartVariant = (typeof QUICKSTART_VARIANTS)[number];
 /** Training settings of one policy update (the `update` options of a variant preset). */
 export interface UpdateSettings {
   /**
-   * Learning rate, or one per round (apo-method.md §4: the paper decays it, 5e-6, 2e-6, 9e-7 for
+   * Learning rate, or one per round (docs/concepts/apo.md §4: the paper decays it, 5e-6, 2e-6, 9e-7 for
    * LLaMA-7B). The `default` preset keeps the paper's ratios (1 : 0.4 : 0.18) and scales them so
    * that round 1 moves π₀ by about one nat of KL (docs/decisions/0063).
    */
@@ -34,7 +34,7 @@ export interface QuickstartPreset {
   /**
    * The world's sizes and seed-independent knobs (the seed is the run's). `default` uses one human
    * pair per RM query, the shape of the paper's HH RM split, so that the reference APO weights
-   * (apo-method.md §3) give the golden-vs-sample items the paper's share of the RM loss (decision 0063).
+   * (docs/concepts/apo.md §3) give the golden-vs-sample items the paper's share of the RM loss (decision 0063).
    */
   world: Omit<WorldOptionsInput, 'seed'>;
   /** GPT shape for π₀ (the RM copies its backbone). */
@@ -55,7 +55,7 @@ export interface QuickstartPreset {
    */
   rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine' };
   /**
-   * The APO RM loss's weight of the golden-vs-sample items, `apo_loss_coeff` (apo-method.md §3;
+   * The APO RM loss's weight of the golden-vs-sample items, `apo_loss_coeff` (docs/concepts/apo.md §3;
    * reference 0.1, each item weighing `apoLossCoeff / samplesPerQuery`; human pairs weigh 1).
    * Given to every variant; the baselines train on human pairs only, where it has no effect. Both
    * presets keep the reference; `apogee quickstart --apo-loss-coeff` overrides it for a

@@ -42,7 +42,7 @@ export interface QuickstartOptions {
   /** Rounds of the game. Default: the preset's (3 for `default`). */
   rounds?: number;
   /**
-   * Weight of APO's golden-vs-sample items in the RM loss (`apo_loss_coeff`, apo-method.md §3).
+   * Weight of APO's golden-vs-sample items in the RM loss (`apo_loss_coeff`, docs/concepts/apo.md §3).
    * Default: the preset's, the paper's 0.1. Any other value is recorded in `summary.json`'s
    * `preset` (`default+apoLossCoeff=0`), so such runs are never merged with reference runs.
    */

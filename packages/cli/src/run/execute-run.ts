@@ -20,6 +20,7 @@ import { checkPluginRefs, instantiatePlugins, pluginRecord, pluginsOf, type Plug
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
 import { describeExecutorConfig } from '../executor/executor-options';
+import { claimOutDir, lockRunDir } from './run-dir';
 
 /** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
 export const RUN_CONFIG_FILE = 'config.yaml';
@@ -32,6 +33,8 @@ export interface ExecuteRunOptions {
   resume?: boolean;
   /** Write report.html at the end (default true). */
   report?: boolean;
+  /** Runs once the run directory is locked, before any work (resume records its `--set` changes here). */
+  onLocked?: (dir: string) => Promise<void>;
   /** `file:line:col` of config nodes, for plugin errors. */
   locate?: (p: ReadonlyArray<PropertyKey>) => string;
   source?: string;
@@ -80,6 +83,19 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
       hint: `Continue it with \`apogee resume ${displayPath(io.cwd, dir)}\`, or choose another outDir (--out DIR).`,
     });
   }
+  // Only a new or empty folder, or one apogee made: never write over (or delete) the user's files.
+  if (!options.resume) claimOutDir(dir, 'run', displayPath(io.cwd, dir));
+  const release = lockRunDir(dir, options.resume ? 'resume' : 'run', displayPath(io.cwd, dir));
+  try {
+    return await playLocked(options, dir, resolved, lookup);
+  } finally {
+    release();
+  }
+}
+
+async function playLocked(options: ExecuteRunOptions, dir: string, resolved: ApogeeConfig, lookup: PluginLookup): Promise<ExecuteRunResult> {
+  const { config, io } = options;
+  if (options.onLocked) await options.onLocked(dir);
   const variant = variantName(config);
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });

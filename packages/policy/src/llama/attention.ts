@@ -31,9 +31,9 @@ export function llamaAttention(w: Weights, prefix: string, c: LlamaConfig, input
   const H = c.nHead;
   const Hkv = c.nKvHead;
   const hd = c.headDim;
-  const q = applyRope(tf.reshape(dense(w, `${prefix}.q_proj`, x), [B * T, H, hd]), rope);
-  const k = applyRope(tf.reshape(dense(w, `${prefix}.k_proj`, x), [B * T, Hkv, hd]), rope);
-  const v = tf.reshape(dense(w, `${prefix}.v_proj`, x), [B * T, Hkv, hd]) as tf.Tensor3D;
+  const q = applyRope(tf.reshape(dense(w, `${prefix}.q_proj`, x, ctx), [B * T, H, hd]), rope);
+  const k = applyRope(tf.reshape(dense(w, `${prefix}.k_proj`, x, ctx), [B * T, Hkv, hd]), rope);
+  const v = tf.reshape(dense(w, `${prefix}.v_proj`, x, ctx), [B * T, Hkv, hd]) as tf.Tensor3D;
   // [B·T, Hkv, hd] → [B, Hkv, T, hd]: the cache layout.
   const toCache = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, T, Hkv, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
   let merged: tf.Tensor2D;
@@ -54,7 +54,7 @@ export function llamaAttention(w: Weights, prefix: string, c: LlamaConfig, input
     merged = tf.reshape(T === 1 ? heads : tf.transpose(heads, [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
     kv = { k: kAll, v: vAll };
   }
-  return { y: dropout(dense(w, `${prefix}.o_proj`, merged), ctx), kv };
+  return { y: dropout(dense(w, `${prefix}.o_proj`, merged, ctx), ctx), kv };
 }
 
 /** `[rows, Hkv, hd]` → `[rows, Hkv·groups·hd]`: key/value head j serves query heads j·groups … (j+1)·groups − 1 (Hugging Face's `repeat_kv`). */

@@ -1,4 +1,5 @@
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { readTokenIds } from '@apogee/model-kit';
 
 /**
  * How rotary frequencies are stretched for contexts longer than pre-training's (Hugging Face
@@ -236,17 +237,6 @@ export function fromLlamaHfConfig(json: unknown, file: string): LlamaConfig {
     if (e instanceof ApogeeError) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, e.message, { problems: e.problems });
     throw e;
   }
-}
-
-/** `eos_token_id` as an id list (Hub configs give one id or several). */
-export function readTokenIds(v: unknown, field: string, problems: { path: string; message: string }[]): number[] {
-  if (v === undefined || v === null) return [];
-  const list = Array.isArray(v) ? v : [v];
-  if (!list.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
-    problems.push({ path: field, message: `must be a token id or a list of them, got ${JSON.stringify(v)}` });
-    return [];
-  }
-  return list as number[];
 }
 
 function readRopeScaling(v: unknown, problems: { path: string; message: string }[]): RopeScaling | null {

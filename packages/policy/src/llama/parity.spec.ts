@@ -59,6 +59,15 @@ describe.each(CASES)('parity with an independent PyTorch Llama: %s', (name) => {
 });
 
 describe('Hub checkpoint layout', () => {
+  it('a config with far more layers than the checkpoint holds is one error, not a list of millions', async () => {
+    const tmp = makeTempDir();
+    for (const f of fs.readdirSync(path.join(FIXTURES, 'qwen2-tied'))) fs.copyFileSync(path.join(FIXTURES, 'qwen2-tied', f), path.join(tmp.dir, f));
+    const config = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(tmp.dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 1_000_000 }));
+    await expect(LlamaPolicy.load(tmp.dir)).rejects.toThrow(/num_hidden_layers 1000000 \(\d+ tensors\), but the checkpoint holds \d+/);
+    tmp.cleanup();
+  });
+
   it('reads two BF16 shards through model.safetensors.index.json and skips the rotary inv_freq buffer', async () => {
     const policy = await LlamaPolicy.load(path.join(FIXTURES, 'gqa-untied-llama3'));
     expect(policy.config).toMatchObject({ modelType: 'llama', nHead: 4, nKvHead: 2, tieWordEmbeddings: false, ropeScaling: { type: 'llama3', factor: 8 } });

@@ -60,6 +60,8 @@ export function initTensor(spec: ParamSpec, nLayer: number, rng: Rng): tf.Tensor
 /** A named set of `tf.Variable`s: the model's parameters, keyed by Hugging Face name. */
 export class Weights {
   private readonly vars = new Map<string, tf.Variable>();
+  /** Owners of these variables: a LoRA model and its frozen copies share one base (see `retain`). */
+  private owners = 1;
 
   constructor(
     readonly trainable: boolean,
@@ -105,7 +107,14 @@ export class Weights {
     return n;
   }
 
+  /** One more owner: `dispose` frees the variables when the last owner disposes. */
+  retain(): this {
+    this.owners += 1;
+    return this;
+  }
+
   dispose(): void {
+    if (--this.owners > 0) return;
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

@@ -1,5 +1,4 @@
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
-import { readTokenIds } from './llama/config';
 
 /**
  * Hugging Face `generation_config.json`: the defaults a model's authors ship for decoding. apogee
@@ -48,4 +47,15 @@ export function readGenerationConfig(json: unknown, file: string): GenerationDef
   }
   if (problems.length > 0) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: invalid generation config:`, { problems });
   return out;
+}
+
+/** A config's token-id field (`eos_token_id`, …) as a list: Hub configs give one id or several. */
+export function readTokenIds(v: unknown, field: string, problems: { path: string; message: string }[]): number[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    problems.push({ path: field, message: `must be a token id or a list of them, got ${JSON.stringify(v)}` });
+    return [];
+  }
+  return list as number[];
 }

@@ -3,8 +3,6 @@ import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES, writeJsonAtomic, type OptimizerConfig, type Tokenizer } from '@apogee/core';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '@apogee/safetensors';
 import { APOGEE_TOKENIZER_FILE, loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
-import { architectureFromHfConfig, type Architecture } from './architecture';
-import type { HostTensor } from './causal-lm';
 import { readGenerationConfig, type GenerationDefaults } from './generation-config';
 import { resolveOptimizerConfig, type AdamWOptimizer } from './optimizer';
 
@@ -22,9 +20,15 @@ export const CHECKPOINT_FILES = {
   optimizerState: 'optimizer.json',
 } as const;
 
-export interface CheckpointContents {
-  /** The model family and config `config.json` selects (`model_type`). */
-  architecture: Architecture;
+/** A tensor read from or written to a checkpoint: shape and row-major data (float32 after widening). */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+export interface CheckpointContents<C> {
+  /** `config.json` as the caller's `parseConfig` read it (for the models: the architecture it selects). */
+  config: C;
   /** `generation_config.json`, when the directory has one. */
   generation?: GenerationDefaults;
   /** The `apogee` object of config.json (kind, pooling, …); `{}` for a Hub checkpoint. */
@@ -146,20 +150,30 @@ async function readJson(file: string, what: string): Promise<unknown> {
   }
 }
 
-/** Read a checkpoint directory written by `writeCheckpoint` or a Hugging Face GPT-2 directory. */
-export async function readCheckpoint(dir: string, options: { tokenizer?: Tokenizer } = {}): Promise<CheckpointContents> {
+/** How `readCheckpoint` reads `config.json`: the model's parser, and where its vocabulary size is. */
+export interface ReadCheckpointOptions<C> {
+  /** The tokenizer to use instead of the directory's. */
+  tokenizer?: Tokenizer;
+  /** Reads the parsed `config.json`; errors name `file`. */
+  parseConfig: (json: unknown, file: string) => C;
+  /** The model's vocabulary size in that config (the tokenizer may not have more ids). */
+  vocabSize: (config: C) => number;
+}
+
+/** Read a checkpoint directory written by `writeCheckpoint` or a Hugging Face model directory. */
+export async function readCheckpoint<C>(dir: string, options: ReadCheckpointOptions<C>): Promise<CheckpointContents<C>> {
   const configFile = path.join(dir, CHECKPOINT_FILES.config);
   const json = await readJson(configFile, 'model config');
-  const architecture = architectureFromHfConfig(json, configFile);
-  const config = architecture.config;
+  const config = options.parseConfig(json, configFile);
+  const vocabSize = options.vocabSize(config);
   const apogee = ((json as { apogee?: unknown }).apogee ?? {}) as Record<string, unknown>;
   const tokenizer = options.tokenizer ?? loadTokenizer(dir);
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${configFile}: vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} ids.`, {
+  if (tokenizer.vocabSize > vocabSize) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${configFile}: vocab_size ${vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} ids.`, {
       hint: 'Use the tokenizer the model was trained with.',
     });
   }
-  const contents: CheckpointContents = { architecture, apogee, tensors: await readModelTensors(dir), tokenizer };
+  const contents: CheckpointContents<C> = { config, apogee, tensors: await readModelTensors(dir), tokenizer };
   const generationFile = path.join(dir, CHECKPOINT_FILES.generation);
   if (fs.existsSync(generationFile)) contents.generation = readGenerationConfig(await readJson(generationFile, 'generation config'), generationFile);
   const stateFile = path.join(dir, CHECKPOINT_FILES.optimizerState);
