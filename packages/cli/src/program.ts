@@ -6,6 +6,7 @@ import { registerPluginsCommand } from './commands/plugins';
 import { registerQuickstartCommand } from './commands/quickstart';
 import { registerReportCommand } from './commands/report';
 import { registerRunCommands } from './commands/run';
+import { registerWorkerCommand } from './commands/worker';
 import type { CommandContext } from './context';
 
 const EXIT_CODE_HELP = `
@@ -33,6 +34,7 @@ export function createProgram(ctx: CommandContext): Command {
     .addHelpText('after', EXIT_CODE_HELP);
   registerQuickstartCommand(program, ctx);
   registerRunCommands(program, ctx);
+  registerWorkerCommand(program, ctx);
   registerModelCommands(program, ctx);
   registerReportCommand(program, ctx);
   registerBenchCommand(program, ctx);

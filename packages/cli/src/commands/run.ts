@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
@@ -5,6 +6,10 @@ import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
 import { examples } from '../program';
+import { parseQueue, parseWorkers, resolveExecutorConfig } from '../executor/executor-options';
+
+const WORKERS_HELP = 'run sampling, scoring and evaluation on N processes of this machine (auto: one per core; 1: in this process)';
+const QUEUE_HELP = 'run them on a BullMQ queue at redis://HOST:PORT, served by `apogee worker` (docs/guides/scale-out.md)';
 import type { ExecuteRunResult } from '../run/execute-run';
 
 function lazyRun(): typeof import('../run/execute-run') {
@@ -33,33 +38,59 @@ export function registerRunCommands(program: Command, ctx: CommandContext): void
     .option('-o, --out <dir>', "run directory (overrides the config's outDir)")
     .option('--seed <n>', "seed (overrides the config's seed)", (v) => parseSeed(v))
     .option('--no-report', 'do not write report.html at the end')
+    .option('--workers <n>', WORKERS_HELP, parseWorkers)
+    .option('--queue <url>', QUEUE_HELP, parseQueue)
     .addHelpText(
       'after',
-      `${examples('apogee config init apogee.yaml && apogee run --config apogee.yaml', 'apogee run -c runs/dpo-apo.yaml --out runs/dpo-apo-seed2 --seed 2')}
+      `${examples('apogee config init apogee.yaml && apogee run --config apogee.yaml', 'apogee run -c runs/dpo-apo.yaml --out runs/dpo-apo-seed2 --seed 2', 'apogee run -c apogee.yaml --workers auto', 'apogee run -c apogee.yaml --queue redis://10.0.0.5:6379')}
 Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`apogee resume\` line (exit 130).
 `,
     )
-    .action(async (opts: { config: string; out?: string; seed?: number; report: boolean }) => {
+    .action(async (opts: { config: string; out?: string; seed?: number; report: boolean; workers?: number | 'auto'; queue?: string }) => {
       const file = path.resolve(ctx.io.cwd, opts.config);
       const loaded = loadConfigFile(file);
       const config = { ...loaded.config, ...(opts.out ? { outDir: opts.out } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
-      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, configFile: file }));
+      const executor = resolveExecutorConfig(opts, loaded.executor);
+      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, configFile: file, executor }));
     });
 
   program
     .command('resume')
-    .description('continue a stopped run from its last checkpoint (reads DIR/config.yaml)')
-    .argument('<dir>', 'the run directory (the outDir of `apogee run`)')
+    .description('continue a stopped run or quickstart from its last checkpoint (reads DIR/config.yaml or DIR/quickstart.json)')
+    .argument('<dir>', 'the run directory (the outDir of `apogee run`, or the --out of `apogee quickstart`)')
     .option('--no-report', 'do not write report.html at the end')
+    .option('--workers <n>', WORKERS_HELP, parseWorkers)
+    .option('--queue <url>', QUEUE_HELP, parseQueue)
     .option(
       '--set <key=value>',
       'change a setting that only affects what comes next: game.rounds, or a learning rate (<plugin>.<option path>.lr); repeatable, recorded in DIR/settings-changes.jsonl',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --set game.rounds=5', 'apogee resume runs/latest --set dpo-apo.game.rm.lr=0.0005'))
-    .action(async (dir: string, opts: { report: boolean; set?: string[] }) => {
+    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --workers 2', 'apogee resume runs/latest --set game.rounds=5', 'apogee resume runs/latest --set dpo-apo.game.rm.lr=0.0005'))
+    .action(async (dir: string, opts: { report: boolean; set?: string[]; workers?: number | 'auto'; queue?: string }) => {
       const { RUN_CONFIG_FILE, configYaml, executeRun } = lazyRun();
       const runDir = path.resolve(ctx.io.cwd, dir);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readQuickstartManifest } = require('../quickstart/run-quickstart') as typeof import('../quickstart/run-quickstart');
+      const quickstart = readQuickstartManifest(runDir);
+      if (quickstart) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { defaultQuickstartExecutor, quickstartAction } = require('./quickstart') as typeof import('./quickstart');
+        await quickstartAction(ctx, {
+          outDir: runDir,
+          resume: true,
+          seeds: quickstart.seeds,
+          variants: quickstart.variants,
+          preset: quickstart.preset as 'default',
+          rounds: quickstart.rounds,
+          apoLossCoeff: quickstart.apoLossCoeff ?? undefined,
+          raterBias: quickstart.raterBias ?? undefined,
+          backend: quickstart.backend as 'auto',
+          report: opts.report && quickstart.report,
+          executor: resolveExecutorConfig(opts, undefined, defaultQuickstartExecutor(quickstart.preset, os.availableParallelism())),
+        });
+        return;
+      }
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
@@ -67,7 +98,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       } catch (e) {
         if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
-            hint: 'Pass the outDir of a run started with `apogee run` (the directory the resume line printed).',
+            hint: 'Pass the outDir of a run started with `apogee run`, or the --out directory of `apogee quickstart` (the directory the resume line printed).',
           });
         }
         throw e;
@@ -80,12 +111,13 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const onLocked = async (d: string) => {
         if (changes.length === 0) return;
         for (const c of changes) ctx.io.err(`Resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
-        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1]));
+        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1], loaded.executor));
         recordSettingChanges(d, changes);
       };
       // Plugins resolve as they did when the run started: from the original config's directory.
       const configFile = loaded.provenance?.configFile ?? file;
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, onLocked }));
+      const executor = resolveExecutorConfig(opts, loaded.executor);
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, onLocked, executor }));
     });
 }
 

@@ -4,11 +4,21 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as Y
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { apogeeConfigSchema, ApogeeError, ERROR_CODES, formatPath, ioError, isApogeeError, type ApogeeConfig, type Problem } from '@apogee/core';
+import { executorConfigSchema, type ExecutorConfig } from '@apogee/executor/schema';
+
+/**
+ * What a config file may hold: the run config plus `executor` (where sample / score / evaluate jobs
+ * run; the command line's --workers / --queue override it). The CLI owns `executor`: it is where
+ * the run happens, not what it computes, so it never changes the numbers.
+ */
+export const cliConfigSchema = apogeeConfigSchema.extend({ executor: executorConfigSchema.optional() });
 
 /** A config file read and validated, with the YAML document kept for locating nodes. */
 export interface LoadedConfig {
   file: string;
   config: ApogeeConfig;
+  /** `executor:` of the file, when it has one. */
+  executor?: ExecutorConfig;
   /** The file's value before defaults were applied. */
   raw: unknown;
   /** A run directory's config.yaml only: what the run recorded about its plugins. */
@@ -144,7 +154,7 @@ export function loadConfigFile(file: string, options: { /** A run directory's co
     provenance = p as LoadedConfig['provenance'];
     raw = rest;
   }
-  const problems = configProblems(raw, locate);
+  const problems = configProblems(raw, locate, cliConfigSchema);
   if (problems.length > 0) {
     throw new ApogeeError(
       ERROR_CODES.CONFIG_INVALID,
@@ -152,5 +162,13 @@ export function loadConfigFile(file: string, options: { /** A run directory's co
       { problems, hint: HINT },
     );
   }
-  return { file, config: apogeeConfigSchema.parse(raw), raw, locate, ...(provenance ? { provenance } : {}) };
+  const { executor, ...rest } = (raw ?? {}) as Record<string, unknown>;
+  return {
+    file,
+    config: apogeeConfigSchema.parse(rest),
+    ...(executor === undefined ? {} : { executor: executorConfigSchema.parse(executor) }),
+    raw,
+    locate,
+    ...(provenance ? { provenance } : {}),
+  };
 }

@@ -19,6 +19,14 @@ export interface MetricsRow extends MetricsTags {
   step?: number;
   /** Non-finite values are written as `null` (JSON has no NaN). */
   metrics: Record<string, number | null>;
+  /** On `run-start` rows: where the run's sample / score / evaluate jobs ran (kind and worker count). */
+  executor?: ExecutorInfo;
+}
+
+/** Which executor ran a run's jobs, and with how many workers (docs/concepts/scale-out.md). */
+export interface ExecutorInfo {
+  kind: string;
+  workers: number;
 }
 
 export const METRICS_JSONL = 'metrics.jsonl';
@@ -41,6 +49,8 @@ function csvField(v: unknown): string {
 export class MetricsWriter implements RoundCallback {
   readonly jsonlFile: string;
   readonly csvFile: string;
+  /** Recorded on the run-start row when set (the command sets it before the run starts). */
+  executor?: ExecutorInfo;
 
   constructor(
     readonly dir: string,
@@ -59,7 +69,9 @@ export class MetricsWriter implements RoundCallback {
 
   /** The same writer with other tags (one per variant/seed, same files). */
   withTags(tags: MetricsTags): MetricsWriter {
-    return new MetricsWriter(this.dir, { ...this.tags, ...tags }, this.now);
+    const w = new MetricsWriter(this.dir, { ...this.tags, ...tags }, this.now);
+    w.executor = this.executor;
+    return w;
   }
 
   /** Append one row to both files. */
@@ -74,6 +86,7 @@ export class MetricsWriter implements RoundCallback {
       ...(full.phase !== undefined ? { phase: full.phase } : {}),
       ...(full.step !== undefined ? { step: full.step } : {}),
       metrics: full.metrics,
+      ...(full.executor ? { executor: full.executor } : {}),
     };
     appendFileSync(this.jsonlFile, `${JSON.stringify(ordered)}\n`);
     const prefix = [ordered.time, ordered.event, ordered.variant, ordered.seed, ordered.round, ordered.phase, ordered.step].map(csvField).join(',');
@@ -86,6 +99,7 @@ export class MetricsWriter implements RoundCallback {
     this.write({
       event: 'run-start',
       metrics: { rounds: e.rounds, runSeed: e.seed, ...(e.resumedFrom ? { resumedFromRound: e.resumedFrom.round } : {}) },
+      ...(this.executor ? { executor: this.executor } : {}),
     });
   }
 

@@ -14,15 +14,17 @@ import {
 import { initBackend } from '@apogee/runtime';
 import { PreferenceWorld } from '@apogee/world';
 import type { CliIo } from '../io';
-import { MetricsWriter } from '../metrics/metrics-writer';
+import { createExecutor, type ExecutorConfig } from '@apogee/executor';
+import { describeExecutorConfig } from '../executor/executor-options';
+import { METRICS_CSV, METRICS_CSV_HEADER, METRICS_JSONL, type ExecutorInfo } from '../metrics/metrics-writer';
 import { createProgress, type Progress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
-import { runCallbacks } from '../run/run-callbacks';
 import { analyseSeed } from './analysis';
 import { ARMS } from './arms';
 import type { HeldOutSamples } from './held-out-eval';
 import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant } from './presets';
-import { runArmUnit, runPi0Unit, type ArmResult } from './protocol';
+import type { ArmResult } from './protocol';
+import { readUnit, runUnit, UNIT_FILE, UNIT_TASK, unitDir, unitLabel, UNITS_DIR, type ArmRecord, type Pi0Record, type UnitHooks, type UnitInput, type UnitPlan, type UnitRecord, type UnitSpec } from './units';
 import { buildSummary, SEED_RUNS_FILE, type QuickstartSummary, type SeedRun } from './summary';
 
 /** Name of π₀'s row in the summary (the paper's "SFT" row). */
@@ -57,15 +59,23 @@ export interface QuickstartOptions {
   onEvent?: (event: QuickstartEvent) => void;
   /** When given, progress bars/lines go to its stderr (the CLI passes its io). */
   io?: CliIo;
-  /** Extra callbacks for every game (one list per variant × seed). */
+  /** Extra callbacks for every game (one list per variant × seed; in-process executor only). */
   callbacks?: (tags: { variant: string; seed: number }) => RoundCallback[];
   /** Write report.html at the end. Default true. */
   report?: boolean;
+  /** Ctrl-C: stops after the current step (in-process) or abandons the running units (pool); finished units are kept. */
   signal?: AbortSignal;
+  /**
+   * Where the units (π₀ per seed, each seed × arm) run: in-process (default), or a local pool
+   * (`{ kind: 'local', workers: 'auto' }`), where seeds and arms run in parallel with the same results.
+   */
+  executor?: ExecutorConfig;
+  /** Continue the quickstart in `outDir`, reusing every finished unit (`apogee resume DIR`). */
+  resume?: boolean;
 }
 
 export type QuickstartEvent =
-  | { type: 'start'; seeds: number[]; variants: string[]; preset: string; rounds: number; backend: string }
+  | { type: 'start'; seeds: number[]; variants: string[]; preset: string; rounds: number; backend: string; executor: ExecutorInfo }
   | { type: 'pretrain-end'; seed: number; seconds: number; metrics: Record<string, number> }
   | { type: 'variant-end'; seed: number; variant: string; seconds: number; metrics: Record<string, number> }
   | { type: 'done'; seconds: number; summaryFile: string };
@@ -76,6 +86,8 @@ export interface QuickstartTiming {
   backend: string;
   rounds: number;
   cores: number;
+  /** What ran the units (kind, worker count); absent in merged timings. */
+  executor?: ExecutorInfo;
   totalSeconds: number;
   cpuSeconds: number;
   seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number> }>;
@@ -146,8 +158,6 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   const { seeds, variants, preset, presetName, rounds } = checkOptions(options);
   const dir = path.resolve(options.outDir);
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['metrics.jsonl', 'metrics.csv']) fs.rmSync(path.join(dir, f), { force: true });
-  fs.rmSync(path.join(dir, 'samples'), { recursive: true, force: true });
   const progress: Progress | undefined = options.io ? createProgress(options.io) : undefined;
   const logger: Logger = progress ? { info: (m) => progress.log(m), warn: (m) => progress.log(`warning: ${m}`), debug: () => undefined } : silentLogger;
   const emit = (e: QuickstartEvent) => options.onEvent?.(e);
@@ -155,83 +165,137 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   const c0 = process.cpuUsage();
 
   const backend = await initBackend({ backend: options.backend ?? 'auto', logger });
-  emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: backend.name });
-  const runs: SeedRun[] = [];
-  const samples = new Map<string, string[]>();
-  const timing: QuickstartTiming = { preset: presetName, backend: backend.name, rounds, cores: coreCount(), totalSeconds: 0, cpuSeconds: 0, seeds: [] };
-  const allVariants = [SFT_ROW, ...variants];
+  const manifest: QuickstartManifest = {
+    format: 'apogee-quickstart',
+    seeds,
+    variants,
+    preset: options.preset ?? 'default',
+    rounds,
+    apoLossCoeff: options.apoLossCoeff ?? null,
+    raterBias: options.raterBias ?? null,
+    backend: backend.name,
+    report: options.report !== false,
+  };
+  if (options.resume) {
+    checkManifest(dir, manifest);
+  } else {
+    // A fresh quickstart over an old directory starts over: none of its units are reused.
+    for (const f of ['metrics.jsonl', 'metrics.csv', 'summary.json', SEED_RUNS_FILE, 'report.html']) fs.rmSync(path.join(dir, f), { force: true });
+    for (const d of ['samples', UNITS_DIR, 'models']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    await writeJsonAtomic(path.join(dir, QUICKSTART_MANIFEST), manifest);
+  }
+  const plan: UnitPlan = { dir, presetName, preset, rounds, backend: backend.name };
+  const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
+  const executor = createExecutor(executorConfig);
+  const workers = await executor.workers().catch(async (e) => {
+    await executor.close();
+    throw e;
+  });
+  const executorInfo: ExecutorInfo = { kind: executor.kind, workers };
+  emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: backend.name, executor: executorInfo });
+  if (executor.kind !== 'in-process') logger.info(`Seeds and arms run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
+  if (options.resume) {
+    const all: UnitSpec[] = seeds.flatMap((seed) => [{ kind: 'pi0', seed } as UnitSpec, ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec)]);
+    const reused = all.filter((u) => readUnit(plan, u) !== undefined).length;
+    logger.info(`Resuming ${dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
+  }
 
-  try {
-    for (const seed of seeds) {
-      const seedStart = Date.now();
-      const seedCpu = process.cpuUsage();
-      const world = new PreferenceWorld({ ...preset.world, seed });
-      // Human pairs from the annotation distribution (off-policy for π₀), held-out rater pairs, golden answers.
-      const data = world.gameData();
-      const sftWriter = new MetricsWriter(dir, { variant: SFT_ROW, seed });
-
-      // 1. π₀, once per seed, shared by every arm; its held-out samples are round 0 of every comparison.
-      const task = progress?.task(`seed ${seed} · SFT of π₀`, 1);
-      const pi0 = await runPi0Unit({
-        seed,
-        world,
-        data,
-        preset,
-        dir,
-        signal: options.signal,
-        onStep: (step, total) => {
-          sftWriter.write({ event: 'step', round: 0, phase: 'update-policy', step: step.step, metrics: { loss: step.loss, lr: step.lr, gradNorm: step.gradNorm, ...step.metrics } });
-          task?.update(step.step, total, { loss: step.loss });
-        },
-      });
-      const pretrainSeconds = (Date.now() - seedStart) / 1000;
-      task?.finish(`loss ${pi0.sftMetrics['sft/loss'].toFixed(3)} in ${pretrainSeconds.toFixed(0)}s`);
-      emit({ type: 'pretrain-end', seed, seconds: pretrainSeconds, metrics: pi0.sftMetrics });
-      sftWriter.write({ event: 'round-end', round: 0, metrics: pi0.metrics });
-      addSamples(samples, SFT_ROW, 0, seed, data.testQueries, pi0.heldOut);
-
-      // 2. Every arm from the same π₀ and the same data.
-      const seedRun: SeedRun = { seed, variants: { [SFT_ROW]: { ...pi0.metrics, winRateVsSft: 0.5 } }, rounds: { [SFT_ROW]: [{ round: 0, ...pi0.metrics, winRateVsSft: 0.5 }] } };
-      const variantSeconds: Record<string, number> = {};
-      const arms: ArmResult[] = [];
-      for (const variant of variants) {
-        const vStart = Date.now();
-        const tags = { variant, seed };
-        const cbs = options.io ? runCallbacks({ dir, io: options.io, tags, progress }) : undefined;
-        const callbacks: RoundCallback[] = [...(cbs ? cbs.callbacks : [new MetricsWriter(dir, tags)]), ...(options.callbacks?.(tags) ?? [])];
-        const arm = await runArmUnit({ seed, arm: variant, world, data, preset, rounds, backend: backend.name, dir, pi0Dir: pi0.pi0Dir, logger, callbacks, signal: options.signal });
-        arms.push(arm);
-        const metrics = arm.metrics.map((m, i) => ({ ...m, winRateVsSft: promptWinRate(arm.heldOut[i], pi0.heldOut) }));
-        seedRun.rounds[variant] = metrics;
-        seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
-        arm.heldOut.forEach((h, i) => addSamples(samples, variant, i + 1, seed, data.testQueries, h));
-        variantSeconds[variant] = (Date.now() - vStart) / 1000;
-        emit({ type: 'variant-end', seed, variant, seconds: variantSeconds[variant], metrics: seedRun.variants[variant] });
-        await writeSamples(dir, samples);
-      }
-
-      // 3. The seed's comparisons on shared data: same-pair RM accuracy, best-of-n, claim values.
-      const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
-      seedRun.analysis = analysis;
-      const last = analysis.samePairs[analysis.samePairs.length - 1];
-      for (const variant of variants) {
-        const rm = ARMS[variant].goldRm ? undefined : ARMS[variant].keepRms === 'all' ? variant : ARMS[variant].update === 'goldenSft' ? undefined : 'rmBase';
-        const acc = rm && last ? last.accuracy[rm] : undefined;
-        if (acc !== undefined) seedRun.variants[variant] = { ...seedRun.variants[variant], rmAccuracyPolicy: acc };
-      }
-      if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
-      runs.push(seedRun);
-      timing.seeds.push({ seed, seconds: (Date.now() - seedStart) / 1000, cpuSeconds: cpuSeconds(seedCpu), pretrainSeconds, variants: variantSeconds });
-      // Write what is done so far: an interrupted multi-seed run keeps its finished seeds.
-      timing.totalSeconds = (Date.now() - t0) / 1000;
-      timing.cpuSeconds = cpuSeconds(c0);
-      await writeJsonAtomic(path.join(dir, 'summary.json'), buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants }));
-      await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
-      await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
+  const hooks: UnitHooks = { io: options.io, progress, logger, signal: options.signal, callbacks: options.callbacks };
+  /** A finished unit's record: stored, or run now (in this process, or on the executor's workers). */
+  const unitDone = async <R extends UnitRecord>(unit: UnitSpec): Promise<R> => {
+    const stored = readUnit<R>(plan, unit);
+    if (stored) return stored;
+    if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.');
+    const input: UnitInput = { plan, unit, executor: executorInfo };
+    if (executor.kind === 'in-process') {
+      await runUnit(input, hooks);
+    } else {
+      await executor.map(UNIT_TASK, [input], { label: `quickstart-${unit.kind}`, signal: options.signal });
+      logger.info(`${unitLabel(unit)}: done.`);
     }
+    const record = readUnit<R>(plan, unit);
+    if (!record) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} finished without writing ${UNIT_FILE}.`);
+    if (record.kind === 'pi0') emit({ type: 'pretrain-end', seed: record.seed, seconds: record.seconds, metrics: record.result.sftMetrics });
+    if (record.kind === 'arm') emit({ type: 'variant-end', seed: record.seed, variant: record.variant, seconds: record.seconds, metrics: record.result.metrics[record.result.metrics.length - 1] ?? {} });
+    return record;
+  };
+  /** One seed: π₀, then every arm (side by side on a pool). */
+  const playSeed = async (seed: number): Promise<void> => {
+    await unitDone<Pi0Record>({ kind: 'pi0', seed });
+    if (executor.kind === 'in-process') {
+      for (const variant of variants) await unitDone<ArmRecord>({ kind: 'arm', seed, variant });
+    } else {
+      await Promise.all(variants.map((variant) => unitDone<ArmRecord>({ kind: 'arm', seed, variant })));
+    }
+  };
+  try {
+    if (executor.kind === 'in-process') {
+      for (const seed of seeds) await playSeed(seed);
+    } else {
+      await Promise.all(seeds.map((seed) => playSeed(seed)));
+    }
+  } catch (e) {
+    if (options.signal?.aborted) {
+      throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Finished seeds and arms are saved; continue with: apogee resume ${dir}`, cause: e });
+    }
+    throw e;
   } finally {
     progress?.stop();
+    await executor.close();
   }
+
+  // Put the units together in the canonical order (seeds, then arms): the same files whatever ran
+  // the units, in whatever order, however often the quickstart was stopped.
+  const runs: SeedRun[] = [];
+  const samples = new Map<string, string[]>();
+  const allVariants = [SFT_ROW, ...variants];
+  const timingSeeds: QuickstartTiming['seeds'] = [];
+  const metricDirs: string[] = [];
+  const need = <R extends UnitRecord>(unit: UnitSpec): R => {
+    const r = readUnit<R>(plan, unit);
+    if (!r) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} has no ${UNIT_FILE}.`);
+    metricDirs.push(unitDir(dir, unit));
+    return r;
+  };
+  for (const seed of seeds) {
+    const world = new PreferenceWorld({ ...preset.world, seed });
+    const data = world.gameData();
+    const pi0Record = need<Pi0Record>({ kind: 'pi0', seed });
+    const pi0 = pi0Record.result;
+    addSamples(samples, SFT_ROW, 0, seed, data.testQueries, pi0.heldOut);
+    const seedRun: SeedRun = { seed, variants: { [SFT_ROW]: { ...pi0.metrics, winRateVsSft: 0.5 } }, rounds: { [SFT_ROW]: [{ round: 0, ...pi0.metrics, winRateVsSft: 0.5 }] } };
+    const variantSeconds: Record<string, number> = {};
+    const arms: ArmResult[] = [];
+    let seconds = pi0Record.seconds;
+    let cpu = pi0Record.cpuSeconds;
+    for (const variant of variants) {
+      const armRecord = need<ArmRecord>({ kind: 'arm', seed, variant });
+      const arm = armRecord.result;
+      arms.push(arm);
+      const metrics = arm.metrics.map((m, i) => ({ ...m, winRateVsSft: promptWinRate(arm.heldOut[i], pi0.heldOut) }));
+      seedRun.rounds[variant] = metrics;
+      seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
+      arm.heldOut.forEach((h, i) => addSamples(samples, variant, i + 1, seed, data.testQueries, h));
+      variantSeconds[variant] = armRecord.seconds;
+      seconds += armRecord.seconds;
+      cpu += armRecord.cpuSeconds;
+    }
+    // The seed's comparisons on shared data: same-pair RM accuracy, best-of-n, claim values.
+    const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
+    seedRun.analysis = analysis;
+    const last = analysis.samePairs[analysis.samePairs.length - 1];
+    for (const variant of variants) {
+      const rm = ARMS[variant].goldRm ? undefined : ARMS[variant].keepRms === 'all' ? variant : ARMS[variant].update === 'goldenSft' ? undefined : 'rmBase';
+      const acc = rm && last ? last.accuracy[rm] : undefined;
+      if (acc !== undefined) seedRun.variants[variant] = { ...seedRun.variants[variant], rmAccuracyPolicy: acc };
+    }
+    if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
+    runs.push(seedRun);
+    timingSeeds.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds });
+  }
+  await writeSamples(dir, samples);
+  await concatMetrics(dir, metricDirs);
+  await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
   const summary = buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants });
   const summaryFile = path.join(dir, 'summary.json');
   await writeJsonAtomic(summaryFile, summary);
@@ -239,8 +303,16 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   if (options.report !== false) {
     reportFile = await writeReport(dir);
   }
-  timing.totalSeconds = (Date.now() - t0) / 1000;
-  timing.cpuSeconds = cpuSeconds(c0);
+  const timing: QuickstartTiming = {
+    preset: presetName,
+    backend: backend.name,
+    rounds,
+    cores: coreCount(),
+    executor: executorInfo,
+    totalSeconds: (Date.now() - t0) / 1000,
+    cpuSeconds: cpuSeconds(c0),
+    seeds: timingSeeds,
+  };
   await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
   emit({ type: 'done', seconds: timing.totalSeconds, summaryFile });
   return { dir, summary, timing, reportFile };
@@ -273,4 +345,60 @@ function coreCount(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+/** `quickstart.json`: the options a quickstart was started with; `apogee resume DIR` reads it. */
+export const QUICKSTART_MANIFEST = 'quickstart.json';
 
+export interface QuickstartManifest {
+  format: 'apogee-quickstart';
+  seeds: number[];
+  variants: string[];
+  preset: string;
+  rounds: number;
+  apoLossCoeff: number | null;
+  raterBias: number | null;
+  backend: string;
+  report: boolean;
+}
+
+/** The manifest of a quickstart directory, or undefined when `dir` holds none. */
+export function readQuickstartManifest(dir: string): QuickstartManifest | undefined {
+  const file = path.join(dir, QUICKSTART_MANIFEST);
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const m = JSON.parse(fs.readFileSync(file, 'utf8')) as QuickstartManifest;
+    if (m.format === 'apogee-quickstart') return m;
+  } catch {
+    // fall through
+  }
+  throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${file} is not a quickstart manifest.`, { hint: 'Start the quickstart again: apogee quickstart --out DIR' });
+}
+
+/** Resume with what the quickstart was started with (the backend included: another backend changes the last bits). */
+function checkManifest(dir: string, now: QuickstartManifest): void {
+  const was = readQuickstartManifest(dir);
+  if (!was) {
+    throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not a quickstart directory (no ${QUICKSTART_MANIFEST}).`, { hint: 'Pass the --out directory of `apogee quickstart`.' });
+  }
+  const differ = (Object.keys(now) as Array<keyof QuickstartManifest>).filter((k) => k !== 'report' && JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+  if (differ.length > 0) {
+    throw new ApogeeError(
+      ERROR_CODES.CHECKPOINT_INVALID,
+      `The quickstart in ${dir} was started with different settings: ${differ.map((k) => `${k} (was ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])})`).join('; ')}.`,
+      { hint: 'apogee resume DIR continues it with its own settings.' },
+    );
+  }
+}
+
+/** metrics.jsonl / metrics.csv of the quickstart: every unit's rows, in the canonical unit order. */
+async function concatMetrics(dir: string, unitDirs: readonly string[]): Promise<void> {
+  const jsonl: string[] = [];
+  const csv: string[] = [`${METRICS_CSV_HEADER}\n`];
+  for (const u of unitDirs) {
+    const j = path.join(u, METRICS_JSONL);
+    if (fs.existsSync(j)) jsonl.push(fs.readFileSync(j, 'utf8'));
+    const c = path.join(u, METRICS_CSV);
+    if (fs.existsSync(c)) csv.push(fs.readFileSync(c, 'utf8').split('\n').slice(1).join('\n'));
+  }
+  await writeFileAtomic(path.join(dir, METRICS_JSONL), jsonl.join(''));
+  await writeFileAtomic(path.join(dir, METRICS_CSV), csv.join(''));
+}

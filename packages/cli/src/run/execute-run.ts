@@ -11,6 +11,7 @@ import {
   type ApogeeConfig,
   type GameResult,
 } from '@apogee/core';
+import { createExecutor, EXECUTOR, type ExecutorConfig } from '@apogee/executor';
 import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
@@ -18,6 +19,7 @@ import { builtinPlugins } from '../plugins/registry';
 import { checkPluginRefs, instantiatePlugins, pluginRecord, pluginsOf, type PluginLookup, type PluginRecord } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
+import { describeExecutorConfig } from '../executor/executor-options';
 import { claimOutDir, lockRunDir } from './run-dir';
 
 /** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
@@ -36,6 +38,8 @@ export interface ExecuteRunOptions {
   /** `file:line:col` of config nodes, for plugin errors. */
   locate?: (p: ReadonlyArray<PropertyKey>) => string;
   source?: string;
+  /** Where sample / score / evaluate jobs run (default in-process); recorded in metrics.jsonl. */
+  executor?: ExecutorConfig;
   /** The config file: plugins resolve from its directory first, `localPlugins` are relative to it. */
   configFile?: string;
 }
@@ -96,13 +100,21 @@ async function playLocked(options: ExecuteRunOptions, dir: string, resolved: Apo
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
   const loaded = await instantiatePlugins(config.plugins, { lookup, locate: options.locate });
-  const run = await createRun({ plugins: pluginsOf(loaded), config: resolved });
+  const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
+  const executor = createExecutor(executorConfig);
+  let run: Awaited<ReturnType<typeof createRun>> | undefined;
   try {
+    // Asking for the worker count opens a queue now: an unreachable Redis fails before any work.
+    const workers = await executor.workers();
+    cbs.metrics.executor = { kind: executor.kind, workers };
+    if (executor.kind !== 'in-process') cbs.logger.info(`Jobs run on: ${describeExecutorConfig(executorConfig, workers)}.`);
+    run = await createRun({ plugins: pluginsOf(loaded), config: resolved });
+    run.container.register(EXECUTOR, { useValue: executor });
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);
     if (!options.resume) {
       const provenance: RunProvenance = { configFile: options.configFile ? path.resolve(io.cwd, options.configFile) : undefined, plugins: loaded.map(pluginRecord) };
-      await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(selfContained(config, lookup), provenance));
+      await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(selfContained(config, lookup), provenance, options.executor));
     }
     const controller = run.resolve(TOKENS.GameController);
     let result: GameResult;
@@ -125,7 +137,8 @@ async function playLocked(options: ExecuteRunOptions, dir: string, resolved: Apo
     return { dir, result, reportFile };
   } finally {
     cbs.progress.stop();
-    await run.dispose();
+    await run?.dispose();
+    await executor.close();
   }
 }
 
@@ -133,8 +146,8 @@ async function playLocked(options: ExecuteRunOptions, dir: string, resolved: Apo
  * The config with every default filled in, as YAML with a header (what `resume` reads), and the
  * `provenance` of the run: the config file and each plugin's package, version and resolved options.
  */
-export function configYaml(config: ApogeeConfig, provenance?: RunProvenance): string {
-  const body = stringify(provenance ? { ...config, provenance } : config, { lineWidth: 100 });
+export function configYaml(config: ApogeeConfig, provenance?: RunProvenance, executor?: ExecutorConfig): string {
+  const body = stringify({ ...config, ...(executor ? { executor } : {}), ...(provenance ? { provenance } : {}) }, { lineWidth: 100 });
   return `# The resolved config of this run (every default filled in; provenance: the plugins loaded, their versions and options). \`apogee resume DIR\` reads it.\n${body}`;
 }
 

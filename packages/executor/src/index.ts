@@ -1,0 +1,10 @@
+export * from './contract';
+export { jobIdOf } from './job-id';
+export { InProcessExecutor } from './in-process';
+export { LocalPoolExecutor, type LocalPoolOptions } from './local-pool';
+export { BullMqExecutor, DEFAULT_QUEUE, startQueueWorker, type BullMqExecutorOptions, type QueueWorker, type QueueWorkerOptions } from './bullmq';
+export { checkRedis, checkRedisUrl, displayUrl, RedisSnapshotStore } from './redis';
+export { DirectorySnapshotStore, defaultSnapshotDir, hashSnapshot, readSnapshotFiles } from './snapshots';
+export { createExecutor, describeExecutor, executorConfigSchema, type ExecutorConfig, type ExecutorConfigInput } from './config';
+export { startRedisServer, type RedisServer } from './redis-server';
+export { coreCount } from './process-args';
