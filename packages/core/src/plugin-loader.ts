@@ -3,13 +3,13 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginRef } from './config';
 import { ApogeeError, ERROR_CODES } from './errors';
-import { assertPlugin, type ApoPlugin } from './plugin';
+import { applyPlugin, assertPlugin, type AnyPluginFactory, type ApoPlugin } from './plugin';
 
 export interface LoadPluginsOptions {
   /** Directory whose node_modules are searched (default: the current working directory). */
   resolveFrom?: string;
   /** Plugins known by short name without npm (e.g. built-ins); checked first. */
-  builtins?: Readonly<Record<string, (options?: Record<string, unknown>) => ApoPlugin>>;
+  builtins?: Readonly<Record<string, AnyPluginFactory>>;
 }
 
 async function importModule(specifier: string, resolveFrom: string): Promise<unknown> {
@@ -54,7 +54,7 @@ function pickExport(mod: unknown): unknown {
 export async function loadPlugin(ref: PluginRef, options: LoadPluginsOptions = {}): Promise<ApoPlugin> {
   const [name, pluginOptions] = typeof ref === 'string' ? [ref, undefined] : ref;
   const builtin = options.builtins?.[name];
-  if (builtin) return assertPlugin(builtin(pluginOptions), `Built-in plugin "${name}"`);
+  if (builtin) return assertPlugin(applyPlugin(builtin, pluginOptions), `Built-in plugin "${name}"`);
   const exported = pickExport(await importModule(name, options.resolveFrom ?? process.cwd()));
   const value = typeof exported === 'function' ? (exported as (o?: unknown) => unknown)(pluginOptions) : exported;
   if (typeof exported !== 'function' && pluginOptions !== undefined) {

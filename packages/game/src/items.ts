@@ -9,6 +9,8 @@ import {
   type SampleSet,
   type ScoredSampleSet,
 } from '@apogee/core';
+// D_APO items, flattening and flat scores are record rules in @apogee/core (buildApoItems,
+// flattenSamples, attachFlatScores), shared with @apogee/data.
 
 /**
  * Golden answers with their prompts, cut at the stop strings like the samples they are compared
@@ -25,23 +27,6 @@ export function prepareGolden(golden: readonly GoldenAnswer[], rmQueries: readon
     }
     return { queryId: g.queryId, prompt, golden: cutAtStop(g.golden, stop).text };
   });
-}
-
-/**
- * D_APO (apo-method.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
- * kind `apo`. Queries without a golden answer contribute nothing.
- */
-export function buildApoItems(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): PreferenceItem[] {
-  const byId = new Map(golden.map((g) => [g.queryId, g]));
-  const items: PreferenceItem[] = [];
-  for (const set of samples) {
-    const g = byId.get(set.queryId);
-    if (!g) continue;
-    for (const sample of set.samples) {
-      items.push({ id: set.queryId, prompt: set.prompt, responses: [g.golden, sample], scores: [1, 0], kind: 'apo' });
-    }
-  }
-  return items;
 }
 
 /**
@@ -77,25 +62,6 @@ export function layoutRewardBatch(items: readonly PreferenceItem[]): RewardBatch
   }
   const gather = Int32Array.from(slots, (s) => (s < 0 ? flat.length : s));
   return { flat, gather, k, scores, kinds: items.map((it) => it.kind ?? 'human') };
-}
-
-/** Every sample as a prompt+response, in set order then sample order. */
-export function flattenSamples(sets: readonly SampleSet[]): PromptResponse[] {
-  return sets.flatMap((s) => s.samples.map((response) => ({ prompt: s.prompt, response })));
-}
-
-/** Attach flat scores (in {@link flattenSamples} order) to their sample sets. */
-export function attachScores(sets: readonly SampleSet[], scores: ArrayLike<number>): ScoredSampleSet[] {
-  let at = 0;
-  const out = sets.map((s) => {
-    const own = Array.from({ length: s.samples.length }, (_, i) => scores[at + i]);
-    at += s.samples.length;
-    return { ...s, samples: [...s.samples], scores: own };
-  });
-  if (at !== scores.length) {
-    throw new ApogeeError(ERROR_CODES.INTERNAL, `Got ${scores.length} scores for ${at} samples.`);
-  }
-  return out;
 }
 
 /** Summary numbers of a sample phase: mean length in characters and the share of empty samples. */

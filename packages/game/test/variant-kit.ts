@@ -18,14 +18,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import * as core from '@apogee/core';
-import { createRun, pluginShapeProblems, TOKENS, type PluginFactory } from '@apogee/core';
+import { applyPlugin, createRun, pluginShapeProblems, TOKENS, type AnyPluginFactory } from '@apogee/core';
 import * as policy from '@apogee/policy';
 import * as reward from '@apogee/reward';
 import * as samplers from '@apogee/samplers';
 import { describePlugin, makeTempDir } from '@apogee/testing';
 import * as tokenizers from '@apogee/tokenizers';
 import * as world from '@apogee/world';
-import { GAME_OPTIONS, type VariantOptions } from '../src';
+import { GAME_OPTIONS } from '../src';
 import { initQuietBackend } from './quiet-backend';
 import type { UpdateName } from './tiny-game';
 
@@ -43,21 +43,21 @@ export interface VariantKitOptions {
  */
 export function describeVariant(
   name: string,
-  preset: PluginFactory<VariantOptions>,
+  preset: AnyPluginFactory,
   o: VariantKitOptions & { /** The package's default export: must be `preset` itself. */ defaultExport: unknown },
 ): void {
-  describePlugin(name, (options) => preset(options));
+  describePlugin(name, (options) => applyPlugin(preset, options));
 
   describe(`the ${name} preset`, () => {
     it(`is the default export, a plugin factory named "${name}"`, () => {
       expect(o.defaultExport).toBe(preset);
       expect(preset.pluginName).toBe(name);
-      expect(pluginShapeProblems(preset())).toEqual([]);
+      expect(pluginShapeProblems(applyPlugin(preset))).toEqual([]);
     });
 
     it(`plays ${o.apo ? 'APO' : 'the baseline'} with the ${o.update} update; options reach their plugins; apoSampleNum follows samplesPerQuery`, async () => {
       const run = await createRun({
-        plugins: [preset({ game: { rm: { lr: 0.5 } }, update: { lr: [0.1, 0.2] } })],
+        plugins: [applyPlugin(preset, { game: { rm: { lr: 0.5 } }, update: { lr: [0.1, 0.2] } })],
         config: { game: { samplesPerQuery: 3 } },
       });
       const options = run.resolve(GAME_OPTIONS);
@@ -72,8 +72,8 @@ export function describeVariant(
     });
 
     it('rejects an unknown part of its options, naming it', () => {
-      expect(() => preset({ sampler: {} } as never)).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID' }));
-      expect(() => preset({ update: { lr: -1 } })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'lr' })] }));
+      expect(() => applyPlugin(preset, { sampler: {} })).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID' }));
+      expect(() => applyPlugin(preset, { update: { lr: -1 } })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'lr' })] }));
     });
   });
 }
@@ -136,7 +136,7 @@ export async function runReadmeExample(example: ReadmeExample, preset: unknown, 
  * a tiny world; every metric is finite, the policy trained, and the RM trained on APO items and
  * scored samples only where the variant plays APO (golden SFT never samples, so it scores none).
  */
-export function describeVariantReadme(packageDir: string, preset: PluginFactory<VariantOptions>, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
+export function describeVariantReadme(packageDir: string, preset: AnyPluginFactory, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
   it(`README example: ${o.title} plays a round end to end`, async () => {
     await initQuietBackend();
     const example = readReadmeExample(path.join(packageDir, 'README.md'));

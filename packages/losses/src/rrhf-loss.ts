@@ -1,27 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossOutput, RankingPolicyLoss, RankingPolicyLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { expectShape, invalidLossInput } from './numerics';
-import { RRHF_LOSS_OPTIONS } from './tokens';
 
 export const rrhfLossOptionsSchema = z
   .object({
     /**
      * w, the weight of the ranking term (`apo-method.md` §5; RRHF code `rrhf_weight`). Default 100.
      */
-    rankingWeight: z.number().finite().min(0),
+    rankingWeight: z.number().finite().min(0).default(100),
     /**
      * α in `p_i = Σ_t log π(y_i,t | x, y_i,<t) / |y_i|^α` (Yuan et al. 2023, eq. 1; RRHF code
      * `length_penalty`). Default 1 (mean token log-prob).
      */
-    lengthPenalty: z.number().finite().min(0),
+    lengthPenalty: z.number().finite().min(0).default(1),
     /** Weight of the SFT term on the best response (the paper's L_ft). Default 1. */
-    sftWeight: z.number().finite().min(0),
+    sftWeight: z.number().finite().min(0).default(1),
   })
   .strict();
 export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
+/** The `rrhf-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const RRHF_LOSS_OPTIONS = token<RrhfLossOptions>('@apogee/losses', 'RrhfLossOptions');
 
 /**
  * RRHF (Yuan et al. 2023, "RRHF: Rank Responses to Align Language Models with Human Feedback"),
@@ -97,9 +98,8 @@ export class RrhfLoss implements RankingPolicyLoss {
  * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight })` → `TOKENS.RankingPolicyLoss`.
  * Defaults: the reference w = 100, α = 1, SFT weight 1.
  */
-export const rrhfLoss = definePlugin<RrhfLossOptions>('rrhf-loss', {
+export const rrhfLoss = definePlugin('rrhf-loss', {
   provides: [TOKENS.RankingPolicyLoss],
-  defaults: { rankingWeight: 100, lengthPenalty: 1, sftWeight: 1 },
   schema: rrhfLossOptionsSchema,
   register(container, options) {
     container.register(RRHF_LOSS_OPTIONS, { useValue: options });

@@ -4,7 +4,7 @@ import { ApogeeError, ERROR_CODES } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
-import { examples } from '../program';
+import { examples } from './examples';
 import type { ExecuteRunResult } from '../run/execute-run';
 
 function lazyRun(): typeof import('../run/execute-run') {

@@ -22,7 +22,7 @@ import { evaluatePolicy, evaluator, reliabilityRows, type EvaluationReport } fro
 import { gptPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
-import { ComposableSampler, evalSampler, sampler } from '@apogee/samplers';
+import { FusedSampler, evalSampler, sampler } from '@apogee/samplers';
 import { byteTokenizer } from '@apogee/tokenizers';
 import { dpo } from '@apogee/variant-dpo';
 import { dpoApo } from '@apogee/variant-dpo-apo';
@@ -331,7 +331,7 @@ async function evaluateInitial(
     judge,
     prompts,
     humanItems: data.testItems,
-    sampler: new ComposableSampler(preset.testSampler),
+    sampler: new FusedSampler(preset.testSampler),
     rng: Rng.fromSeed(seed, 'quickstart').stream('eval-pi0'),
     settings: { maxNewTokens: preset.maxNewTokens, policySamples: preset.eval.policySamples },
   });

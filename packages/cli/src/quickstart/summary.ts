@@ -1,4 +1,5 @@
 import { mean, std } from '@apogee/eval';
+import type { ReliabilityRow } from '@apogee/core';
 
 /** The metrics of `summary.json`'s `variants.<name>`, exactly these names (other tools read them). */
 export const SUMMARY_METRICS = [
@@ -29,13 +30,8 @@ export interface SeedRun {
   rounds: Record<string, Array<Record<string, number>>>;
 }
 
-export interface ReliabilityRow {
-  lower: number;
-  upper: number;
-  count: number;
-  confidence: number;
-  accuracy: number;
-}
+/** A reliability-diagram row of summary.json: core's, the one every evaluator's report part uses. */
+export type { ReliabilityRow };
 
 /** `summary.json` (docs/guides/run-directory.md). */
 export interface QuickstartSummary {

@@ -62,14 +62,3 @@ export interface PromptResponse {
   prompt: string;
   response: string;
 }
-
-/** Turn a pair into a two-response item. */
-export function pairToItem(pair: PreferencePair, kind: ItemKind = 'human'): PreferenceItem {
-  return {
-    id: pair.id,
-    prompt: pair.prompt,
-    responses: [pair.chosen, pair.rejected],
-    scores: [1, 0],
-    kind,
-  };
-}
