@@ -54,8 +54,3 @@ function readVersion(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../package.json') as { version: string }).version;
 }
-
-/** `.addHelpText('after', examples(...))` for a command's `--help`. */
-export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}

@@ -23,3 +23,4 @@ export * from './contracts/game';
 export * from './contracts/events';
 export * from './contracts/logger';
 export * from './text';
+export * from './contracts/record-rules';

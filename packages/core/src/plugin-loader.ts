@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginRef } from './config';
 import { ApogeeError, ERROR_CODES } from './errors';
-import { assertPlugin, type ApoPlugin } from './plugin';
+import { applyPlugin, assertPlugin, type AnyPluginFactory, type ApoPlugin } from './plugin';
 
 /**
  * Plugins named in config are npm packages, resolved the way the ecosystem resolves them
@@ -29,7 +29,7 @@ export interface LoadPluginsOptions {
   /** Labels for `paths` in errors (`config file's directory`, …), index for index. */
   pathLabels?: readonly string[];
   /** Plugins known by short name without npm (e.g. built-ins); checked first. */
-  builtins?: Readonly<Record<string, (options?: Record<string, unknown>) => ApoPlugin>>;
+  builtins?: Readonly<Record<string, AnyPluginFactory>>;
   /** Files or package directories the config trusts as plugins, relative to `baseDir`. */
   localPlugins?: readonly string[];
   /** What `localPlugins` are relative to: the config file's directory (default: the current directory). */
@@ -294,7 +294,7 @@ export async function loadPluginWithSource(ref: PluginRef, options: LoadPluginsO
   const [name, pluginOptions] = typeof ref === 'string' ? [ref, undefined] : ref;
   const resolved = resolvePlugin(name, options);
   if (resolved.kind === 'builtin') {
-    return { plugin: assertPlugin(options.builtins![name](pluginOptions), `Built-in plugin "${name}"`), resolved };
+    return { plugin: assertPlugin(applyPlugin(options.builtins![name], pluginOptions), `Built-in plugin "${name}"`), resolved };
   }
   const exported = pickExport(await importEntry(resolved));
   const value = typeof exported === 'function' ? (exported as (o?: unknown) => unknown)(pluginOptions) : exported;

@@ -27,16 +27,20 @@ export type PluginFactory<In = Record<string, unknown>> = ((options?: In) => Apo
 };
 
 /**
- * Any plugin factory, whatever its options: what registries, variant parts and the CLI hold.
- * Call one with options of unknown type through {@link applyPlugin}.
+ * Any plugin factory, whatever its options: what registries, variant parts and the CLI hold (a
+ * `definePlugin` factory, with its name and tokens, or a hand-written function). Call one with
+ * options of unknown type through {@link applyPlugin}.
  */
-export type AnyPluginFactory = PluginFactory<never>;
+export type AnyPluginFactory = ((options?: never) => ApoPlugin) & {
+  readonly pluginName?: string;
+  readonly provides?: readonly Token<unknown>[];
+};
 
 /**
  * Call a factory with options that are only known at run time (config, a variant's part); the
  * plugin's own schema validates them and names every bad field.
  */
-export function applyPlugin(factory: AnyPluginFactory | ((options?: never) => ApoPlugin), options?: unknown): ApoPlugin {
+export function applyPlugin(factory: AnyPluginFactory, options?: unknown): ApoPlugin {
   return (factory as (options?: unknown) => ApoPlugin)(options);
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GoldenAnswer, PreferenceItem, PromptRecord, SampleSet, ScoredSampleSet, Tokenizer } from '@apogee/core';
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, buildApoItems, ERROR_CODES } from '@apogee/core';
 import type { ScoreEntry } from './formats';
 
 /** A number in [0, 1) from SHA-256 of `seed` and `text`: the same inputs always land in the same place. */
@@ -130,14 +130,12 @@ export function joinGoldenWithQueries(golden: readonly GoldenAnswer[], queries: 
 
 /**
  * APO items `[prompt+golden ≻ prompt+sample_k]`, scores `[1, 0]`, `kind: 'apo'`, one per sample
- * (APO paper §3; reference D_APO). Also returns the ids without a partner.
+ * (APO paper §3; reference D_APO; core's `buildApoItems`) for the golden answers and sample sets
+ * that share an id, in golden order. Also returns the ids without a partner.
  */
 export function apoItems(golden: readonly GoldenAnswer[], samples: readonly SampleSet[]): { items: PreferenceItem[]; unmatched: { golden: string[]; samples: string[] } } {
   const join = joinGoldenWithSamples(golden, samples);
-  const items: PreferenceItem[] = [];
-  for (const { id, left, right } of join.matched) {
-    for (const s of right.samples) items.push({ id, prompt: right.prompt, responses: [left.golden, s], scores: [1, 0], kind: 'apo' });
-  }
+  const items = buildApoItems(join.matched.map((m) => m.right), join.matched.map((m) => m.left));
   return { items, unmatched: { golden: join.leftOnly, samples: join.rightOnly } };
 }
 

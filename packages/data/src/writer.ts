@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
-import { ApogeeError, ERROR_CODES, removeCreatedDirs, syncDir, temporaryPath, type GoldenAnswer, type PreferenceItem, type PromptRecord, type SampleSet, type ScoredSampleSet } from '@apogee/core';
+import { ApogeeError, bestSampleIndex, ERROR_CODES, REFERENCE_SEP, removeCreatedDirs, sampleRecord, scoreEntries, syncDir, temporaryPath, textScoresRecord, type GoldenAnswer, type PreferenceItem, type PromptRecord, type SampleSet, type ScoredSampleSet } from '@apogee/core';
 import { ASSISTANT_TURN, parseDialogue } from './dialogue';
 
 export interface WriteOptions {
@@ -155,13 +155,8 @@ function promptMessages(prompt: string) {
 export function preferenceRecord(item: PreferenceItem, options: PreferenceWriteOptions = {}, index = 0): Record<string, unknown> {
   const format = options.format ?? 'text-scores';
   switch (format) {
-    case 'text-scores': {
-      const sep = (options.join ?? 'separator') === 'separator' ? (options.separator ?? '<sep>') : '';
-      const rec: Record<string, unknown> = { text: item.responses.map((r) => item.prompt + sep + r), scores: item.scores };
-      if (item.id !== undefined) rec.query_id = item.id;
-      if (item.kind === 'apo') rec.type = 'apo';
-      return rec;
-    }
+    case 'text-scores':
+      return textScoresRecord(item, (options.join ?? 'separator') === 'separator' ? (options.separator ?? REFERENCE_SEP) : '');
     case 'hh': {
       const { chosen, rejected } = bestWorst(item, index);
       return { chosen: item.prompt + chosen, rejected: item.prompt + rejected };
@@ -193,12 +188,6 @@ export function writeGoldenAnswers(file: string, golden: Iterable<GoldenAnswer> 
   );
 }
 
-function sampleRecord(set: SampleSet): Record<string, unknown> {
-  const rec: Record<string, unknown> = { query_id: set.queryId, query: set.prompt };
-  set.samples.forEach((s, i) => (rec[`sample_${i}`] = s));
-  return rec;
-}
-
 /** `{"query_id", "query", "sample_0".."sample_k"}`, the reference's sample files. */
 export function writeSampleSets(file: string, sets: Iterable<SampleSet> | AsyncIterable<SampleSet>, options: WriteOptions = {}): Promise<number> {
   return writeRecords(file, mapIter(sets, sampleRecord), options);
@@ -207,21 +196,17 @@ export function writeSampleSets(file: string, sets: Iterable<SampleSet> | AsyncI
 /** `[{"<query_id>:sample_k": score}, …]`, one dict per sample, as the reference's scoring step writes. Default container `json`. */
 export function writeScores(file: string, sets: Iterable<ScoredSampleSet> | AsyncIterable<ScoredSampleSet>, options: WriteOptions = {}): Promise<number> {
   async function* entries() {
-    for await (const set of sets) for (let i = 0; i < set.scores.length; i++) yield { [`${set.queryId}:sample_${i}`]: set.scores[i] };
+    for await (const set of sets) yield* scoreEntries([set]);
   }
   return writeRecords(file, entries(), { container: 'json', ...options });
 }
 
 /**
- * The rejection-sampling target: the highest-scored non-empty sample (first on ties), or
- * undefined when every sample is empty (APO paper §5, RJS).
+ * The rejection-sampling target (APO paper §5, RJS; core's `bestSampleIndex`: the highest-scored
+ * non-empty sample, first on ties), or undefined when every sample is empty.
  */
 export function bestSample(set: ScoredSampleSet): { index: number; text: string } | undefined {
-  let best = -1;
-  for (let i = 0; i < set.samples.length; i++) {
-    if (set.samples[i].trim() === '') continue;
-    if (best < 0 || set.scores[i] > set.scores[best]) best = i;
-  }
+  const best = bestSampleIndex(set);
   return best < 0 ? undefined : { index: best, text: set.samples[best] };
 }
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRun, Rng, silentLogger, TOKENS, type PromptResponse, type RewardModel } from '@apogee/core';
 import { gptConfig, GptPolicy } from '@apogee/policy';
 import { initBackend } from '@apogee/runtime';
-import { ComposableSampler, evalSampler } from '@apogee/samplers';
+import { FusedSampler, evalSampler } from '@apogee/samplers';
 import { ByteTokenizer } from '@apogee/tokenizers';
 import { goldJudge, goldReward, PreferenceWorld, worldDataSource } from '@apogee/world';
 import { evaluatePolicy } from './evaluate-policy';
@@ -35,7 +35,7 @@ describe('evaluatePolicy', () => {
     const world = new PreferenceWorld({ seed: 2, rmPrompts: 8, llmPrompts: 8, testPrompts: 6, sftDemos: 10 });
     const policy = GptPolicy.create(config, tokenizer, 1);
     const rm = new LengthRewardModel() as unknown as RewardModel;
-    const sampler = new ComposableSampler({ temperature: 1 });
+    const sampler = new FusedSampler({ temperature: 1 });
     const testItems = world.testItems();
     const before = tf.memory().numTensors;
     const report = await evaluatePolicy({

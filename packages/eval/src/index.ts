@@ -30,6 +30,7 @@ export {
   RewardModelJudge,
   evaluator,
   evaluatorOptionsSchema,
+  rewardModelJudgeOptionsSchema,
   rewardModelJudge,
   type EvaluatorOptions,
   type RewardModelJudgeOptions,

@@ -26,28 +26,21 @@ import { reliabilityRows } from './metrics';
 const PKG = '@apogee/eval';
 
 /** Options of {@link evaluator}. */
-export interface EvaluatorOptions {
-  /** Evaluate on at most this many test prompts (0: all). Default 0. */
-  maxPrompts: number;
-  /** Samples per prompt from π itself (temperature 1) for KL and the policy pairs. Default 4. */
-  policySamples: number;
-  /** Reliability-diagram bins (docs/concepts/apo.md §7: 10). */
-  bins: number;
-  /** Rows per forward pass when scoring. Default 64. */
-  batchSize: number;
-  /** Most new tokens per response; 0: the game's `maxNewTokens`. Default 0. */
-  maxNewTokens: number;
-}
-
 export const evaluatorOptionsSchema = z
   .object({
-    maxPrompts: z.number().int().min(0),
-    policySamples: z.number().int().min(1).max(64),
-    bins: z.number().int().min(1).max(1000),
-    batchSize: z.number().int().min(1),
-    maxNewTokens: z.number().int().min(0),
+    /** Evaluate on at most this many test prompts (0: all). Default 0. */
+    maxPrompts: z.number().int().min(0).default(0),
+    /** Samples per prompt from π itself (temperature 1) for KL and the policy pairs. Default 4. */
+    policySamples: z.number().int().min(1).max(64).default(DEFAULT_EVALUATION_SETTINGS.policySamples),
+    /** Reliability-diagram bins (docs/concepts/apo.md §7: 10). */
+    bins: z.number().int().min(1).max(1000).default(DEFAULT_EVALUATION_SETTINGS.bins),
+    /** Rows per forward pass when scoring. Default 64. */
+    batchSize: z.number().int().min(1).default(DEFAULT_EVALUATION_SETTINGS.batchSize),
+    /** Most new tokens per response; 0: the game's `maxNewTokens`. Default 0. */
+    maxNewTokens: z.number().int().min(0).default(0),
   })
   .strict();
+export type EvaluatorOptions = z.output<typeof evaluatorOptionsSchema>;
 
 export const EVALUATOR_OPTIONS = token<EvaluatorOptions>(PKG, 'EvaluatorOptions');
 
@@ -144,9 +137,8 @@ export class PolicyEvaluator implements Evaluator {
  * `TOKENS.Judge` (e.g. `goldJudge()` from @apogee/world, or {@link rewardModelJudge}) and
  * `TOKENS.EvalSampler`.
  */
-export const evaluator = definePlugin<EvaluatorOptions>('evaluator', {
+export const evaluator = definePlugin('evaluator', {
   provides: [TOKENS.Evaluator, EVALUATOR_OPTIONS],
-  defaults: { maxPrompts: 0, policySamples: DEFAULT_EVALUATION_SETTINGS.policySamples, bins: DEFAULT_EVALUATION_SETTINGS.bins, batchSize: DEFAULT_EVALUATION_SETTINGS.batchSize, maxNewTokens: 0 },
   schema: evaluatorOptionsSchema,
   register: (container, options) => {
     container.register(EVALUATOR_OPTIONS, { useValue: options });
@@ -168,14 +160,17 @@ export class RewardModelJudge implements Judge {
 }
 
 /** Options of {@link rewardModelJudge}. */
-export interface RewardModelJudgeOptions {
-  /** Directory of a saved reward model (`RewardModel.save`), loaded with `TOKENS.RewardFactory`. */
-  dir: string;
-  /** Judge name in reports. Default `testing-rm`. */
-  name: string;
-  /** Rows per forward pass. Default 64. */
-  batchSize: number;
-}
+export const rewardModelJudgeOptionsSchema = z
+  .object({
+    /** Directory of a saved reward model (`RewardModel.save`), loaded with `TOKENS.RewardFactory`. */
+    dir: z.string({ error: 'give the directory of a saved reward model' }).min(1, 'give the directory of a saved reward model'),
+    /** Judge name in reports. Default `testing-rm`. */
+    name: z.string().min(1).default('testing-rm'),
+    /** Rows per forward pass. Default 64. */
+    batchSize: z.number().int().min(1).default(64),
+  })
+  .strict();
+export type RewardModelJudgeOptions = z.output<typeof rewardModelJudgeOptionsSchema>;
 
 export const REWARD_MODEL_JUDGE_OPTIONS = token<RewardModelJudgeOptions>(PKG, 'RewardModelJudgeOptions');
 
@@ -203,10 +198,9 @@ export class LoadedRewardModelJudge implements Judge {
 }
 
 /** Registers a saved reward model as `TOKENS.Judge` (a testing RM, as in the paper's evaluation). */
-export const rewardModelJudge = definePlugin<RewardModelJudgeOptions>('reward-model-judge', {
+export const rewardModelJudge = definePlugin('reward-model-judge', {
   provides: [TOKENS.Judge, REWARD_MODEL_JUDGE_OPTIONS],
-  defaults: { dir: '', name: 'testing-rm', batchSize: 64 },
-  schema: z.object({ dir: z.string().min(1, 'give the directory of a saved reward model'), name: z.string().min(1), batchSize: z.number().int().min(1) }).strict(),
+  schema: rewardModelJudgeOptionsSchema,
   register: (container, options) => {
     container.register(REWARD_MODEL_JUDGE_OPTIONS, { useValue: options });
     container.register(TOKENS.Judge, { useClass: LoadedRewardModelJudge }, { lifecycle: Lifecycle.ContainerScoped });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { readAnyPreferenceFile, readSampleSets, readScoreEntries } from '@apogee/data';
 import { describeWithSharedData, makeTempDir } from '@apogee/testing';
 import { formatApoItems, formatSamples, formatScores, readSamples, readScores } from './artifacts';
-import { attachScores } from './items';
+import { attachFlatScores as attachScores } from '@apogee/core';
 import { readDspItems } from '../test/dsp';
 
 describeWithSharedData('round artifacts in the reference formats', 'dsp/helpful.test.json', (file) => {

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import {
   ApogeeError,
   ERROR_CODES,
+  sampleRecord,
+  scoreEntries,
+  textScoresRecord,
   type PreferenceItem,
   type SampleSet,
   type ScoredSampleSet,
@@ -13,11 +16,9 @@ import {
  * - samples: JSON lines `{"query_id", "query", "sample_0", …, "sample_{n-1}"}`;
  * - APO items: JSON lines `{"text": ["<prompt><sep><golden>", "<prompt><sep><sample>"], "scores": [1, 0], "query_id", "type": "apo"}`;
  * - scores: one JSON array of `{"<query_id>:sample_<k>": score}` objects.
- * JSON numbers round-trip float64 exactly, so scores read back bit for bit.
+ * JSON numbers round-trip float64 exactly, so scores read back bit for bit. The records are core's
+ * (`sampleRecord`, `textScoresRecord`, `scoreEntries`), the ones `@apogee/data` writes too.
  */
-
-/** The reference's separator between prompt and response in `text` records. */
-export const REFERENCE_SEP = '<sep>';
 
 function jsonLines(records: readonly unknown[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : '');
@@ -48,13 +49,7 @@ function bad(file: string, line: number, field: string, what: string): never {
 }
 
 export function formatSamples(sets: readonly SampleSet[]): string {
-  return jsonLines(
-    sets.map((s) => {
-      const record: Record<string, string> = { query_id: s.queryId, query: s.prompt };
-      s.samples.forEach((text, k) => (record[`sample_${k}`] = text));
-      return record;
-    }),
-  );
+  return jsonLines(sets.map(sampleRecord));
 }
 
 export function readSamples(file: string): SampleSet[] {
@@ -73,19 +68,12 @@ export function readSamples(file: string): SampleSet[] {
 }
 
 export function formatApoItems(items: readonly PreferenceItem[]): string {
-  return jsonLines(
-    items.map((it) => ({
-      text: it.responses.map((resp) => `${it.prompt}${REFERENCE_SEP}${resp}`),
-      scores: it.scores,
-      query_id: it.id,
-      type: it.kind ?? 'human',
-    })),
-  );
+  return jsonLines(items.map((it) => textScoresRecord(it)));
 }
 
 /** Scores as the reference writes them: `[{"<query_id>:sample_<k>": score}, …]`. */
 export function formatScores(sets: readonly ScoredSampleSet[]): string {
-  return `${JSON.stringify(sets.flatMap((s) => s.scores.map((score, k) => ({ [`${s.queryId}:sample_${k}`]: score }))))}\n`;
+  return `${JSON.stringify(scoreEntries(sets))}\n`;
 }
 
 /** Read scores written by {@link formatScores} back onto their sample sets. */

@@ -3,6 +3,7 @@ import {
   ERROR_CODES,
   isApogeeError,
   Rng,
+  buildApoItems,
   type GameData,
   type PolicyFactory,
   type Problem,
@@ -13,7 +14,6 @@ import {
 } from '@apogee/core';
 import { readSamples, readScores } from './artifacts';
 import type { CheckpointManifest, CheckpointStore, RunInfo } from './checkpoint';
-import { buildApoItems } from './items';
 import type { GameOptions } from './options';
 import { reportStep, StopRequested, type GameModelState, type RoundWork } from './phase-runners';
 import type { RoundPlanInput } from './phases';

@@ -10,7 +10,7 @@ export {
   type RmTrainingOptions,
 } from './options';
 export { phasesFor, nextPhase, isLastPhase, type GamePosition, type RoundPlanInput } from './phases';
-export { buildApoItems, countGoldenMatches, prepareGolden, layoutRewardBatch, flattenSamples, attachScores, type RewardBatchLayout } from './items';
+export { prepareGolden, layoutRewardBatch, type RewardBatchLayout } from './items';
 export {
   CheckpointStore,
   manifestSchema,
@@ -24,7 +24,7 @@ export {
   type CheckpointState,
   type RunInfo,
 } from './checkpoint';
-export { formatSamples, readSamples, formatApoItems, formatScores, readScores, REFERENCE_SEP } from './artifacts';
+export { formatSamples, readSamples, formatApoItems, formatScores, readScores } from './artifacts';
 export { trainRewardModel } from './rm-trainer';
 export { sftPolicy, type SftPolicyOptions } from './sft-init';
 export { defineVariant, variantOptionsSchema, type VariantOptions, type VariantSpec } from './variant';

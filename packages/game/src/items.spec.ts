@@ -1,5 +1,6 @@
 import { describeWithSharedData } from '@apogee/testing';
-import { attachScores, buildApoItems, flattenSamples, layoutRewardBatch, prepareGolden, sampleMetrics } from './items';
+import { attachFlatScores as attachScores, buildApoItems, flattenSamples } from '@apogee/core';
+import { layoutRewardBatch, prepareGolden, sampleMetrics } from './items';
 import { readDspItems } from '../test/dsp';
 
 describeWithSharedData('APO items from real HH dialogues', 'dsp/helpful.test.json', (file) => {

@@ -10,6 +10,8 @@ import {
   type SampleSet,
   type ScoredSampleSet,
 } from '@apogee/core';
+// D_APO items, flattening and flat scores are record rules in @apogee/core (buildApoItems,
+// flattenSamples, attachFlatScores), shared with @apogee/data.
 
 /**
  * Golden answers with their prompts, cut at the stop strings like the samples they are compared
@@ -26,33 +28,6 @@ export function prepareGolden(golden: readonly GoldenAnswer[], rmQueries: readon
     }
     return { queryId: g.queryId, prompt, golden: cutAtStop(g.golden, stop).text };
   });
-}
-
-/**
- * D_APO (docs/concepts/apo.md §3–§4): one item `[golden ≻ sample_k]` per sample, label scores `[1, 0]`,
- * kind `apo`. Queries without a golden answer contribute nothing, and neither does a sample equal
- * to its golden answer (the item would claim a response is better than itself; the reference
- * keeps it, where its two rewards are equal and it only dilutes the batch). {@link countGoldenMatches}
- * counts what was dropped.
- */
-export function buildApoItems(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): PreferenceItem[] {
-  const byId = new Map(golden.map((g) => [g.queryId, g]));
-  const items: PreferenceItem[] = [];
-  for (const set of samples) {
-    const g = byId.get(set.queryId);
-    if (!g) continue;
-    for (const sample of set.samples) {
-      if (sample === g.golden) continue;
-      items.push({ id: set.queryId, prompt: set.prompt, responses: [g.golden, sample], scores: [1, 0], kind: 'apo' });
-    }
-  }
-  return items;
-}
-
-/** Samples equal to their query's golden answer: the APO items {@link buildApoItems} drops. */
-export function countGoldenMatches(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): number {
-  const byId = new Map(golden.map((g) => [g.queryId, g.golden]));
-  return samples.reduce((n, set) => n + set.samples.filter((s) => byId.get(set.queryId) === s).length, 0);
 }
 
 /**
@@ -89,25 +64,6 @@ export function layoutRewardBatch(items: readonly PreferenceItem[]): RewardBatch
   }
   const gather = Int32Array.from(slots, (s) => (s < 0 ? flat.length : s));
   return { flat, gather, k, scores, kinds: items.map((it) => it.kind ?? 'human') };
-}
-
-/** Every sample as a prompt+response, in set order then sample order. */
-export function flattenSamples(sets: readonly SampleSet[]): PromptResponse[] {
-  return sets.flatMap((s) => s.samples.map((response) => ({ prompt: s.prompt, response })));
-}
-
-/** Attach flat scores (in {@link flattenSamples} order) to their sample sets. */
-export function attachScores(sets: readonly SampleSet[], scores: ArrayLike<number>): ScoredSampleSet[] {
-  let at = 0;
-  const out = sets.map((s) => {
-    const own = Array.from({ length: s.samples.length }, (_, i) => scores[at + i]);
-    at += s.samples.length;
-    return { ...s, samples: [...s.samples], scores: own };
-  });
-  if (at !== scores.length) {
-    throw new ApogeeError(ERROR_CODES.INTERNAL, `Got ${scores.length} scores for ${at} samples.`);
-  }
-  return out;
 }
 
 /** Summary numbers of a sample phase: mean length in characters and the share of empty samples. */

@@ -95,7 +95,7 @@ export async function runReadmeExample(example: ReadmeExample, preset: unknown, 
  * a tiny world; every metric is finite, the policy trained, and the RM trained on APO items and
  * scored samples only where the variant plays APO (golden SFT never samples, so it scores none).
  */
-export function describeVariantReadme(packageDir: string, preset: PluginFactory<VariantOptions>, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
+export function describeVariantReadme(packageDir: string, preset: AnyPluginFactory, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
   it(`README example: ${o.title} plays a round end to end`, async () => {
     const example = readReadmeExample(path.join(packageDir, 'README.md'));
     const tmp = makeTempDir(`apogee-${preset.pluginName}-`);

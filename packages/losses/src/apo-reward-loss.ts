@@ -1,11 +1,10 @@
 import type { LossOutput, RewardLoss, RewardLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { invalidLossInput } from './numerics';
 import { bradleyTerryLoss } from './ranking';
 import { rankingLossOptionsSchema } from './ranking-loss';
-import { APO_REWARD_LOSS_OPTIONS } from './tokens';
 
 /**
  * `rankingLoss`'s options plus the APO term weights. `variant` applies to the APO term only (the
@@ -13,13 +12,15 @@ import { APO_REWARD_LOSS_OPTIONS } from './tokens';
  */
 export const apoRewardLossOptionsSchema = rankingLossOptionsSchema.extend({
   /** Weight of the human-preference (KL[P_human‖Q_r]) term; reference `rm_kl_coeff` = 1.0. */
-  rmKlCoeff: z.number().finite().min(0),
+  rmKlCoeff: z.number().finite().min(0).default(1.0),
   /** Weight of the adversarial golden-vs-sample term; reference `apo_loss_coeff` = 0.1. */
-  apoLossCoeff: z.number().finite().min(0),
+  apoLossCoeff: z.number().finite().min(0).default(0.1),
   /** Samples per RM query; the APO term is divided by it. Reference `apo_sample_num` = 4. */
-  apoSampleNum: z.number().int().positive(),
+  apoSampleNum: z.number().int().positive().default(4),
 });
 export type ApoRewardLossOptions = z.output<typeof apoRewardLossOptionsSchema>;
+/** The `apo-reward-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const APO_REWARD_LOSS_OPTIONS = token<ApoRewardLossOptions>('@apogee/losses', 'ApoRewardLossOptions');
 
 /**
  * The APO reward-model loss (Cheng et al. 2024, §4; `docs/concepts/apo.md` §3):
@@ -63,9 +64,8 @@ export class ApoRewardLoss implements RewardLoss {
  * `apoRewardLoss({ rmKlCoeff, apoLossCoeff, apoSampleNum, variant, centeringCoeff })` →
  * `TOKENS.RewardLoss`. Defaults: the reference 1.0 / 0.1 / 4, `ranking`, no centring.
  */
-export const apoRewardLoss = definePlugin<ApoRewardLossOptions>('apo-reward-loss', {
+export const apoRewardLoss = definePlugin('apo-reward-loss', {
   provides: [TOKENS.RewardLoss],
-  defaults: { rmKlCoeff: 1.0, apoLossCoeff: 0.1, apoSampleNum: 4, variant: 'ranking', centeringCoeff: 0 },
   schema: apoRewardLossOptionsSchema,
   register(container, options) {
     container.register(APO_REWARD_LOSS_OPTIONS, { useValue: options });

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossOutput, PairwisePolicyLoss, PairwisePolicyLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { expectShape, negLogSigmoid } from './numerics';
-import { DPO_LOSS_OPTIONS } from './tokens';
 
 export const dpoLossOptionsSchema = z
   .object({
@@ -17,18 +16,18 @@ export const dpoLossOptionsSchema = z
      * - `robust`: robust DPO (rDPO, Chowdhury et al. 2024, "Provably Robust DPO")
      *   `((1−ε)·(−log σ(βh)) − ε·(−log σ(−βh))) / (1 − 2ε)`, unbiased under label-flip rate ε.
      */
-    variant: z.enum(['sigmoid', 'ipo', 'hinge', 'robust']),
+    variant: z.enum(['sigmoid', 'ipo', 'hinge', 'robust']).default('sigmoid'),
     /**
      * β: for `sigmoid`/`robust` the inverse temperature of the implicit reward `β·log(π/π_ref)`
      * (deviation from π_ref; common 0.1); for `ipo` the regulariser τ (target margin 1/(2β));
      * for `hinge` the inverse margin (1/δ in SLiC). Default 0.1.
      */
-    beta: z.number().finite().positive(),
+    beta: z.number().finite().positive().default(0.1),
     /**
      * ε, the assumed probability that a preference label is flipped: cDPO smoothing for `sigmoid`,
      * the noise rate for `robust` (must be < 0.5). Must be 0 for `ipo` and `hinge`. Default 0.
      */
-    labelSmoothing: z.number().min(0).lt(0.5),
+    labelSmoothing: z.number().min(0).lt(0.5).default(0),
   })
   .strict()
   .refine((o) => o.labelSmoothing === 0 || o.variant === 'sigmoid' || o.variant === 'robust', {
@@ -36,6 +35,8 @@ export const dpoLossOptionsSchema = z
     path: ['labelSmoothing'],
   });
 export type DpoLossOptions = z.output<typeof dpoLossOptionsSchema>;
+/** The `dpo-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const DPO_LOSS_OPTIONS = token<DpoLossOptions>('@apogee/losses', 'DpoLossOptions');
 
 /**
  * The DPO family on sequence log-prob sums of the policy and the reference model. Mean over pairs.
@@ -99,9 +100,8 @@ export class DpoLoss implements PairwisePolicyLoss {
  * `dpoLoss({ variant, beta, labelSmoothing })` → `TOKENS.PairwisePolicyLoss`.
  * Defaults: `sigmoid`, β 0.1, ε 0 (plain DPO).
  */
-export const dpoLoss = definePlugin<DpoLossOptions>('dpo-loss', {
+export const dpoLoss = definePlugin('dpo-loss', {
   provides: [TOKENS.PairwisePolicyLoss],
-  defaults: { variant: 'sigmoid', beta: 0.1, labelSmoothing: 0 },
   schema: dpoLossOptionsSchema,
   register(container, options) {
     container.register(DPO_LOSS_OPTIONS, { useValue: options });

@@ -5,5 +5,9 @@ export { SftNllLoss, sftLoss, sftNll, sftLossOptionsSchema, type SftLossOptions 
 export { DpoLoss, dpoLoss, dpoFamilyLoss, dpoLossOptionsSchema, type DpoLossOptions } from './dpo-loss';
 export { RrhfLoss, rrhfLoss, rrhf, rrhfLossOptionsSchema, type RrhfLossOptions } from './rrhf-loss';
 export { logSigmoid, negLogSigmoid } from './numerics';
-export { LOSS_PLUGINS, type LossPluginFactory } from './registry';
-export { RANKING_LOSS_OPTIONS, APO_REWARD_LOSS_OPTIONS, SFT_LOSS_OPTIONS, DPO_LOSS_OPTIONS, RRHF_LOSS_OPTIONS } from './tokens';
+export { LOSS_PLUGINS } from './registry';
+export { RANKING_LOSS_OPTIONS } from './ranking-loss';
+export { APO_REWARD_LOSS_OPTIONS } from './apo-reward-loss';
+export { SFT_LOSS_OPTIONS } from './sft-loss';
+export { DPO_LOSS_OPTIONS } from './dpo-loss';
+export { RRHF_LOSS_OPTIONS } from './rrhf-loss';

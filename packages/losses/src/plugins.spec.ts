@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRun, TOKENS, type ApogeeError } from '@apogee/core';
+import { applyPlugin, createRun, TOKENS, type ApogeeError } from '@apogee/core';
 import { describePlugin } from '@apogee/testing';
 import { useCpuBackend } from '../test/tf-setup';
 import { ApoRewardLoss, apoRewardLoss } from './apo-reward-loss';
@@ -30,7 +30,7 @@ describe('loss plugins', () => {
   it('are selectable by name, with the reference defaults', async () => {
     expect(Object.keys(LOSS_PLUGINS).sort()).toEqual(['apo-reward-loss', 'dpo-loss', 'ranking-loss', 'rrhf-loss', 'sft-loss']);
     for (const [name, factory] of Object.entries(LOSS_PLUGINS)) expect(factory.pluginName).toBe(name);
-    const run = await createRun({ plugins: [LOSS_PLUGINS['apo-reward-loss'](), LOSS_PLUGINS['dpo-loss']({ variant: 'hinge' }), LOSS_PLUGINS['sft-loss'](), LOSS_PLUGINS['rrhf-loss']()] });
+    const run = await createRun({ plugins: [LOSS_PLUGINS['apo-reward-loss'](), applyPlugin(LOSS_PLUGINS['dpo-loss'], { variant: 'hinge' }), LOSS_PLUGINS['sft-loss'](), LOSS_PLUGINS['rrhf-loss']()] });
     const rm = run.resolve(TOKENS.RewardLoss) as ApoRewardLoss;
     expect(rm).toBeInstanceOf(ApoRewardLoss);
     expect(rm.options).toEqual({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 4, variant: 'ranking', centeringCoeff: 0 });

@@ -1,9 +1,8 @@
 import type { LossOutput, RewardLoss, RewardLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { bradleyTerryLoss } from './ranking';
-import { RANKING_LOSS_OPTIONS } from './tokens';
 
 export const rankingLossOptionsSchema = z
   .object({
@@ -12,16 +11,18 @@ export const rankingLossOptionsSchema = z
      * log-likelihood (Bradley & Terry 1952; APO paper eq. for KL[P_human‖Q_r]). `diff`: the raw
      * difference `−(z_j − z_i)·sign(s_j − s_i)` (APO reference `loss_type=diff`, WGAN-like).
      */
-    variant: z.enum(['ranking', 'diff']),
+    variant: z.enum(['ranking', 'diff']).default('ranking'),
     /**
      * Reward centring weight η: adds `η · mean(z²)` over valid responses, keeping rewards near 0
      * (in the spirit of Eisenstein et al. 2023, "Helping or Herding?", which penalises `(z_a + z_b)²`
      * per pair). 0 (default) disables.
      */
-    centeringCoeff: z.number().finite().min(0),
+    centeringCoeff: z.number().finite().min(0).default(0),
   })
   .strict();
 export type RankingLossOptions = z.output<typeof rankingLossOptionsSchema>;
+/** The `ranking-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const RANKING_LOSS_OPTIONS = token<RankingLossOptions>('@apogee/losses', 'RankingLossOptions');
 
 /**
  * Bradley–Terry ranking loss over multi-response items, exactly as the APO reference computes it
@@ -43,9 +44,8 @@ export class BradleyTerryLoss implements RewardLoss {
 }
 
 /** `rankingLoss({ variant, centeringCoeff })` → `TOKENS.RewardLoss` (human and APO items weigh alike). */
-export const rankingLoss = definePlugin<RankingLossOptions>('ranking-loss', {
+export const rankingLoss = definePlugin('ranking-loss', {
   provides: [TOKENS.RewardLoss],
-  defaults: { variant: 'ranking', centeringCoeff: 0 },
   schema: rankingLossOptionsSchema,
   register(container, options) {
     container.register(RANKING_LOSS_OPTIONS, { useValue: options });

@@ -1,34 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossOutput, RankingPolicyLoss, RankingPolicyLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { expectShape, invalidLossInput } from './numerics';
-import { RRHF_LOSS_OPTIONS } from './tokens';
 
 export const rrhfLossOptionsSchema = z
   .object({
     /**
      * w, the weight of the ranking term (`docs/concepts/apo.md` §5; RRHF code `rrhf_weight`). Default 100.
      */
-    rankingWeight: z.number().finite().min(0),
+    rankingWeight: z.number().finite().min(0).default(100),
     /**
      * α in `p_i = Σ_t log π(y_i,t | x, y_i,<t) / |y_i|^α` (Yuan et al. 2023, eq. 1; RRHF code
      * `length_penalty`). Default 1 (mean token log-prob).
      */
-    lengthPenalty: z.number().finite().min(0),
+    lengthPenalty: z.number().finite().min(0).default(1),
     /** Weight of the SFT term on the best response (the paper's L_ft). Default 1. */
-    sftWeight: z.number().finite().min(0),
+    sftWeight: z.number().finite().min(0).default(1),
     /**
      * How L_ft averages the best response's token NLL (decision 0034). `response` (default): over its
      * response tokens, `−Σ_t log π / |y_b|`, the paper's eq. 3, independent of batch padding.
      * `paddedRow`: over the whole padded label row, `−Σ_t log π / T` with T the batch's padded length,
      * what the RRHF code computes (`-logit_label[max_idx].mean()`); it shrinks as padding grows.
      */
-    sftNormalization: z.enum(['response', 'paddedRow']).optional(),
+    sftNormalization: z.enum(['response', 'paddedRow']).default('response'),
   })
   .strict();
 export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
+/** The `rrhf-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const RRHF_LOSS_OPTIONS = token<RrhfLossOptions>('@apogee/losses', 'RrhfLossOptions');
 
 /**
  * RRHF (Yuan et al. 2023, "RRHF: Rank Responses to Align Language Models with Human Feedback"),
@@ -108,9 +109,8 @@ export class RrhfLoss implements RankingPolicyLoss {
  * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight, sftNormalization })` → `TOKENS.RankingPolicyLoss`.
  * Defaults: the reference w = 100, α = 1, SFT weight 1, SFT over the response tokens.
  */
-export const rrhfLoss = definePlugin<RrhfLossOptions>('rrhf-loss', {
+export const rrhfLoss = definePlugin('rrhf-loss', {
   provides: [TOKENS.RankingPolicyLoss],
-  defaults: { rankingWeight: 100, lengthPenalty: 1, sftWeight: 1, sftNormalization: 'response' },
   schema: rrhfLossOptionsSchema,
   register(container, options) {
     container.register(RRHF_LOSS_OPTIONS, { useValue: options });

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossOutput, SequenceLogProbs, SftLoss, SftLossInput } from '@apogee/core';
-import { definePlugin, TOKENS } from '@apogee/core';
+import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import { expectShape } from './numerics';
-import { SFT_LOSS_OPTIONS } from './tokens';
 
 export const sftLossOptionsSchema = z
   .object({
@@ -16,10 +15,12 @@ export const sftLossOptionsSchema = z
      * - `sequence`: `−(1/B') Σ_b (Σ_t log p / n_b)`, each sequence's mean NLL weighs the same
      *   (B' = sequences with at least one response token).
      */
-    normalization: z.enum(['token', 'sequence']),
+    normalization: z.enum(['token', 'sequence']).default('token'),
   })
   .strict();
 export type SftLossOptions = z.output<typeof sftLossOptionsSchema>;
+/** The `sft-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
+export const SFT_LOSS_OPTIONS = token<SftLossOptions>('@apogee/losses', 'SftLossOptions');
 
 /**
  * Supervised fine-tuning loss: negative log-likelihood on response tokens only (prompt and padding
@@ -57,9 +58,8 @@ export class SftNllLoss implements SftLoss {
 }
 
 /** `sftLoss({ normalization })` → `TOKENS.SftLoss`. Default normalisation: `token`. */
-export const sftLoss = definePlugin<SftLossOptions>('sft-loss', {
+export const sftLoss = definePlugin('sft-loss', {
   provides: [TOKENS.SftLoss],
-  defaults: { normalization: 'token' },
   schema: sftLossOptionsSchema,
   register(container, options) {
     container.register(SFT_LOSS_OPTIONS, { useValue: options });

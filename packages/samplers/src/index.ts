@@ -1,4 +1,4 @@
-export { ComposableSampler } from './composable-sampler';
+export { FusedSampler, ComposableSampler } from './fused-sampler';
 export { GreedySampler, TemperatureSampler, TopKSampler, TopPSampler, MinPSampler, RepetitionPenaltySampler } from './basic-samplers';
 export { applyRepetitionPenalty, argmax, kthLargest } from './logits-processors';
 export { samplerOptionsSchema, resolveSamplerOptions, type SamplerOptions, type SamplerOptionsInput } from './options';

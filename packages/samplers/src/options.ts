@@ -2,7 +2,7 @@ import { ERROR_CODES, parseWithSchema } from '@apogee/core';
 import { z } from 'zod';
 
 /**
- * Settings of a {@link ComposableSampler}. Every filter is off at its neutral value, so `{}` is
+ * Settings of a {@link FusedSampler}. Every filter is off at its neutral value, so `{}` is
  * plain ancestral sampling from `softmax(logits)`.
  *
  * Processing order per row (Hugging Face `generate()`'s logits-processor order):

@@ -1,6 +1,6 @@
 import { createRun, Rng, TOKENS, type ApogeeError } from '@apogee/core';
 import { describePlugin } from '@apogee/testing';
-import { ComposableSampler } from './composable-sampler';
+import { FusedSampler } from './fused-sampler';
 import { evalSampler, sampler, SAMPLER_PLUGINS } from './plugins';
 import { generateOptions, testSampling, trainingSampling } from './presets';
 
@@ -10,8 +10,8 @@ describePlugin('eval-sampler', evalSampler);
 describe('sampler plugins', () => {
   it('register the reference training and test samplers under TOKENS.Sampler and TOKENS.EvalSampler', async () => {
     const run = await createRun({ plugins: [sampler(), evalSampler()] });
-    const train = run.resolve(TOKENS.Sampler) as ComposableSampler;
-    const test = run.resolve(TOKENS.EvalSampler) as ComposableSampler;
+    const train = run.resolve(TOKENS.Sampler) as FusedSampler;
+    const test = run.resolve(TOKENS.EvalSampler) as FusedSampler;
     expect(train.options).toEqual({ temperature: 1.2, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, greedy: false });
     expect(test.options).toEqual({ temperature: 0.3, topK: 5, topP: 0.85, minP: 0, repetitionPenalty: 1.05, greedy: false });
     await run.dispose();
@@ -40,7 +40,7 @@ describe('presets', () => {
   it('turn into GenerateOptions with a fresh sampler and overrides', () => {
     const rng = Rng.fromSeed(1);
     const o = generateOptions(trainingSampling, rng, { maxNewTokens: 16 });
-    expect(o.sampler).toBeInstanceOf(ComposableSampler);
+    expect(o.sampler).toBeInstanceOf(FusedSampler);
     expect(o.sampler.name).toBe('sampler(temperature=1.2)');
     expect(o).toMatchObject({ rng, n: 4, maxNewTokens: 16, stop: ['\nHuman'] });
   });

@@ -1,11 +1,11 @@
 import { definePlugin, TOKENS, type PluginFactory } from '@apogee/core';
-import { ComposableSampler } from './composable-sampler';
+import { FusedSampler } from './fused-sampler';
 import { samplerOptionsSchema, type SamplerOptionsInput } from './options';
 import { testSampling, trainingSampling } from './presets';
 import { EVAL_SAMPLER_OPTIONS, SAMPLER_OPTIONS } from './tokens';
 
 /**
- * `sampler(options)`: registers a {@link ComposableSampler} as `TOKENS.Sampler`, the sampler of
+ * `sampler(options)`: registers a {@link FusedSampler} as `TOKENS.Sampler`, the sampler of
  * the game's training samples. Defaults: the APO reference training settings (temperature 1.2,
  * top-p 1.0). Options: `temperature`, `topK`, `topP`, `minP`, `repetitionPenalty`, `greedy`
  * (see `samplerOptionsSchema`).
@@ -16,12 +16,12 @@ export const sampler = definePlugin<SamplerOptionsInput>('sampler', {
   schema: samplerOptionsSchema,
   register(container, options) {
     container.register(SAMPLER_OPTIONS, { useValue: options });
-    container.register(TOKENS.Sampler, { useClass: ComposableSampler });
+    container.register(TOKENS.Sampler, { useClass: FusedSampler });
   },
 });
 
 /**
- * `evalSampler(options)`: registers a {@link ComposableSampler} as `TOKENS.EvalSampler`, the
+ * `evalSampler(options)`: registers a {@link FusedSampler} as `TOKENS.EvalSampler`, the
  * sampler of test generation. Defaults: the APO reference test settings (temperature 0.3, top-k 5,
  * top-p 0.85, repetition penalty 1.05). Same options as {@link sampler}.
  */
@@ -31,7 +31,7 @@ export const evalSampler = definePlugin<SamplerOptionsInput>('eval-sampler', {
   schema: samplerOptionsSchema,
   register(container, options) {
     container.register(EVAL_SAMPLER_OPTIONS, { useValue: options });
-    container.register(TOKENS.EvalSampler, { useFactory: (c) => new ComposableSampler(c.resolve(EVAL_SAMPLER_OPTIONS)) });
+    container.register(TOKENS.EvalSampler, { useFactory: (c) => new FusedSampler(c.resolve(EVAL_SAMPLER_OPTIONS)) });
   },
 });
 

@@ -1,5 +1,5 @@
 import { APO_STOP_SEQUENCES, type GenerateOptions, type Rng } from '@apogee/core';
-import { ComposableSampler } from './composable-sampler';
+import { FusedSampler } from './fused-sampler';
 import type { SamplerOptionsInput } from './options';
 
 /** A sampler's settings plus the generation settings the policy's `generate()` handles. */
@@ -44,7 +44,7 @@ export const SAMPLING_PRESETS: Readonly<Record<'training' | 'test', SamplingPres
 });
 
 /**
- * `GenerateOptions` for a preset: a fresh {@link ComposableSampler} with its settings, `n`,
+ * `GenerateOptions` for a preset: a fresh {@link FusedSampler} with its settings, `n`,
  * `maxNewTokens` and `stop`, plus the given random stream and any overrides.
  *
  * ```ts
@@ -53,7 +53,7 @@ export const SAMPLING_PRESETS: Readonly<Record<'training' | 'test', SamplingPres
  */
 export function generateOptions(preset: SamplingPreset, rng: Rng, overrides: Partial<GenerateOptions> = {}): GenerateOptions {
   return {
-    sampler: new ComposableSampler(preset.sampler),
+    sampler: new FusedSampler(preset.sampler),
     rng,
     n: preset.n,
     maxNewTokens: preset.maxNewTokens,

@@ -168,7 +168,7 @@ export function samplerChiSquare(factory: () => Sampler, claims: SamplerClaims, 
  * match the claimed filtered softmax within a χ² bound (significance 0.001, fixed seed).
  *
  * ```ts
- * describeSampler(() => new ComposableSampler({ topK: 5, temperature: 0.3 }), { topK: 5, temperature: 0.3 });
+ * describeSampler(() => new FusedSampler({ topK: 5, temperature: 0.3 }), { topK: 5, temperature: 0.3 });
  * ```
  */
 export function describeSampler(factory: () => Sampler, claims: SamplerClaims = {}, kit: DescribeSamplerOptions = {}): void {

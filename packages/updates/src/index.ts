@@ -3,8 +3,7 @@ export { DpoUpdate } from './dpo-update';
 export { RrhfUpdate } from './rrhf-update';
 export { GoldenSftUpdate } from './golden-sft-update';
 export { rjsUpdate, dpoUpdate, rrhfUpdate, goldenSftUpdate } from './plugins';
-export { bestSamples, bestIndex, preferencePairs } from './select';
-export { trainEpochs } from './train-loop';
+export { bestSamples, preferencePairs } from './select';
 export {
   trainingSchema,
   rjsOptionsSchema,

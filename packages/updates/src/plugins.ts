@@ -22,32 +22,31 @@ import { RrhfUpdate } from './rrhf-update';
  */
 function updatePlugin<S extends z.ZodType>(
   name: string,
-  optionsToken: Token<z.infer<S>>,
+  optionsToken: Token<z.output<S>>,
   schema: S,
   update: ClassProvider<PolicyUpdate>['useClass'],
 ): PluginFactory<z.input<S>> {
-  return definePlugin<z.infer<S>>(name, {
+  return definePlugin(name, {
     provides: [TOKENS.PolicyUpdate, optionsToken],
-    defaults: {} as never,
-    schema: schema as never,
+    schema,
     register(container, options) {
       container.register(optionsToken, { useValue: options });
       container.register(TOKENS.PolicyUpdate, { useClass: update });
     },
-  }) as never;
+  });
 }
 
 /** `rjsUpdate({ lr, epochs, batchSize })` → `TOKENS.PolicyUpdate` (needs `TOKENS.SftLoss`). */
-export const rjsUpdate: PluginFactory<z.input<typeof rjsOptionsSchema>> = updatePlugin('rjs-update', RJS_OPTIONS, rjsOptionsSchema, RjsUpdate);
+export const rjsUpdate = updatePlugin('rjs-update', RJS_OPTIONS, rjsOptionsSchema, RjsUpdate);
 
 /** `dpoUpdate({ pairs, reference, lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.PairwisePolicyLoss`). */
-export const dpoUpdate: PluginFactory<z.input<typeof dpoUpdateOptionsSchema>> = updatePlugin('dpo-update', DPO_UPDATE_OPTIONS, dpoUpdateOptionsSchema, DpoUpdate);
+export const dpoUpdate = updatePlugin('dpo-update', DPO_UPDATE_OPTIONS, dpoUpdateOptionsSchema, DpoUpdate);
 
 /** `rrhfUpdate({ lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.RankingPolicyLoss`). */
-export const rrhfUpdate: PluginFactory<z.input<typeof rrhfUpdateOptionsSchema>> = updatePlugin('rrhf-update', RRHF_UPDATE_OPTIONS, rrhfUpdateOptionsSchema, RrhfUpdate);
+export const rrhfUpdate = updatePlugin('rrhf-update', RRHF_UPDATE_OPTIONS, rrhfUpdateOptionsSchema, RrhfUpdate);
 
 /** `goldenSftUpdate({ lr, … })` → `TOKENS.PolicyUpdate` (needs `TOKENS.SftLoss`; no samples). */
-export const goldenSftUpdate: PluginFactory<z.input<typeof goldenSftOptionsSchema>> = updatePlugin(
+export const goldenSftUpdate = updatePlugin(
   'golden-sft-update',
   GOLDEN_SFT_OPTIONS,
   goldenSftOptionsSchema,

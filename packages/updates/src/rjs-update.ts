@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
-import { TOKENS, type PolicyUpdate, type PolicyUpdateContext, type PolicyUpdateResult, type SftLoss } from '@apogee/core';
+import { bestSampleIndex, TOKENS, type PolicyUpdate, type PolicyUpdateContext, type PolicyUpdateResult, type SftLoss } from '@apogee/core';
 import { RJS_OPTIONS, nothingToTrain, type RjsOptions } from './options';
-import { bestIndex, bestSamples } from './select';
+import { bestSamples } from './select';
 import { trainUpdate } from './train-loop';
 
 /**
@@ -22,7 +22,7 @@ export class RjsUpdate implements PolicyUpdate {
   async update(context: PolicyUpdateContext): Promise<PolicyUpdateResult> {
     const examples = bestSamples(context.scored);
     if (examples.length === 0) throw nothingToTrain(this.name, 'every sample of every query is empty');
-    const kept = context.scored.map((s) => bestIndex(s)).map((b, i) => (b >= 0 ? context.scored[i].scores[b] : NaN)).filter((v) => !Number.isNaN(v));
+    const kept = context.scored.map((s) => bestSampleIndex(s)).map((b, i) => (b >= 0 ? context.scored[i].scores[b] : NaN)).filter((v) => !Number.isNaN(v));
     return trainUpdate(this.options, context, examples, (batch, forward) => this.loss.compute({ logProbs: forward.responseLogProbs(batch) }), {
       examples: examples.length,
       best_score: kept.reduce((a, b) => a + b, 0) / kept.length,

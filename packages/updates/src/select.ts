@@ -1,25 +1,16 @@
-import type { PreferencePair, PromptResponse, ScoredSampleSet } from '@apogee/core';
+import { bestSampleIndex, type PreferencePair, type PromptResponse, type ScoredSampleSet } from '@apogee/core';
 
 /**
  * Rejection sampling (RJS, docs/concepts/apo.md §5): per query, the highest-scored non-empty sample
- * (first on ties). Queries whose samples are all empty give nothing.
+ * (core's `bestSampleIndex`: first on ties). Queries whose samples are all empty give nothing.
  */
 export function bestSamples(sets: readonly ScoredSampleSet[]): PromptResponse[] {
   const out: PromptResponse[] = [];
   for (const set of sets) {
-    const b = bestIndex(set);
+    const b = bestSampleIndex(set);
     if (b >= 0) out.push({ prompt: set.prompt, response: set.samples[b] });
   }
   return out;
-}
-
-/** Index of the best non-empty sample, or −1. */
-export function bestIndex(set: ScoredSampleSet): number {
-  let b = -1;
-  set.samples.forEach((s, i) => {
-    if (s.trim().length > 0 && (b < 0 || set.scores[i] > set.scores[b])) b = i;
-  });
-  return b;
 }
 
 /**
@@ -41,7 +32,7 @@ export function preferencePairs(sets: readonly ScoredSampleSet[], mode: 'best-wo
       }
       continue;
     }
-    const b = bestIndex(set);
+    const b = bestSampleIndex(set);
     if (b < 0) continue;
     if (mode === 'best-rest') {
       for (let l = 0; l < set.samples.length; l++) if (l !== b) push(b, l);

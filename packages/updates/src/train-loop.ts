@@ -1,34 +1,12 @@
-import { trainMinibatches, type LossOutput, type PolicyForward, type PolicyModel, type PolicyUpdateContext, type PolicyUpdateResult } from '@apogee/core';
+import { trainMinibatches, type LossOutput, type PolicyForward, type PolicyUpdateContext, type PolicyUpdateResult } from '@apogee/core';
 import { optimizerFor, type TrainingOptions } from './options';
 
 /**
- * The loop every update shares (core's `trainMinibatches`, also used by the game's RM training and
- * SFT of π₀): `epochs` passes over `examples`, each in a fresh order drawn from the round's RNG,
- * `batchSize` per optimizer step; stops after the current step when the context's signal fires
- * (the game then discards the phase). Returns the mean loss and loss metrics of the last epoch.
- */
-export async function trainEpochs<T>(
-  policy: PolicyModel,
-  examples: readonly T[],
-  options: TrainingOptions,
-  context: PolicyUpdateContext,
-  loss: (batch: T[], forward: PolicyForward) => LossOutput,
-): Promise<PolicyUpdateResult> {
-  const result = await trainMinibatches(
-    policy,
-    examples,
-    options,
-    (totalSteps) => optimizerFor(options, context.round, totalSteps),
-    context.rng,
-    (batch) => (forward) => loss(batch, forward),
-    { shouldStop: () => context.signal?.aborted === true, onStep: (step) => context.onStep(step) },
-  );
-  return { steps: result.steps, metrics: result.metrics };
-}
-
-/**
- * One update's move on its examples: {@link trainEpochs}, then the loop's metrics followed by the
- * update's own counts (`extra`, e.g. `examples`, `pairs`).
+ * One update's move on its examples, the loop every update shares (core's `trainMinibatches`, also
+ * used by the game's RM training and SFT of π₀): `epochs` passes over `examples`, each in a fresh
+ * order drawn from the round's RNG, `batchSize` per optimizer step; stops after the current step
+ * when the context's signal fires (the game then discards the phase). Returns the mean loss and
+ * loss metrics of the last epoch followed by the update's own counts (`extra`, e.g. `examples`, `pairs`).
  */
 export async function trainUpdate<T>(
   options: TrainingOptions,
@@ -37,6 +15,14 @@ export async function trainUpdate<T>(
   loss: (batch: T[], forward: PolicyForward) => LossOutput,
   extra: Record<string, number>,
 ): Promise<PolicyUpdateResult> {
-  const result = await trainEpochs(context.policy, examples, options, context, loss);
+  const result = await trainMinibatches(
+    context.policy,
+    examples,
+    options,
+    (totalSteps) => optimizerFor(options, context.round, totalSteps),
+    context.rng,
+    (batch) => (forward) => loss(batch, forward),
+    { shouldStop: () => context.signal?.aborted === true, onStep: (step) => context.onStep(step) },
+  );
   return { steps: result.steps, metrics: { ...result.metrics, ...extra } };
 }

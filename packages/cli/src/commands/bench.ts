@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
 import type { CommandContext } from '../context';
-import { examples } from '../program';
+import { examples } from './examples';
 
 function int(name: string) {
   return (v: string): number => {

@@ -5,7 +5,7 @@ import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
 import type { CommandContext } from '../context';
 import { commentedDefaultConfig, configJsonSchema, starterPlugins } from '../config/config-init';
 import { loadConfigFile } from '../config/load-config';
-import { examples } from '../program';
+import { examples } from './examples';
 
 export function registerConfigCommands(program: Command, ctx: CommandContext): void {
   const config = program

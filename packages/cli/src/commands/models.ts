@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
-import { examples } from '../program';
+import { examples } from './examples';
 
 function num(name: string, check: (n: number) => boolean, what: string) {
   return (v: string): number => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context';
-import { examples } from '../program';
+import { examples } from './examples';
 
 export function registerPluginsCommand(program: Command, ctx: CommandContext): void {
   program

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { ApogeeError, ERROR_CODES, isApogeeError } from '@apogee/core';
 import type { ExecutorConfig } from '@apogee/executor';
 import { displayPath, type CommandContext } from '../context';
-import { examples } from '../program';
+import { examples } from './examples';
 import { EXIT_CODES } from '../exit-codes';
 import { parseQueue, parseWorkers, resolveExecutorConfig } from '../executor/executor-options';
 import type { QuickstartOptions } from '../quickstart';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { displayPath, type CommandContext } from '../context';
-import { examples } from '../program';
+import { examples } from './examples';
 import { writeReport } from '../report/render-report';
 
 export function registerReportCommand(program: Command, ctx: CommandContext): void {

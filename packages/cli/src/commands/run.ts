@@ -5,7 +5,7 @@ import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
-import { examples } from '../program';
+import { examples } from './examples';
 import { parseQueue, parseWorkers, resolveExecutorConfig } from '../executor/executor-options';
 
 const WORKERS_HELP = 'run sampling, scoring and evaluation on N processes of this machine (auto: one per core; 1: in this process)';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import 'reflect-metadata';
-import { ApogeeError, createRun, ERROR_CODES, Rng, TOKENS, writeJsonAtomic, type PreferenceItem, type RewardModel, type SampleSet } from '@apogee/core';
+import { ApogeeError, createRun, ERROR_CODES, minibatchSteps, Rng, TOKENS, writeJsonAtomic, type PreferenceItem, type RewardModel, type SampleSet } from '@apogee/core';
 import { readAnyPreferenceFile, readPrompts, writeSampleSets } from '@apogee/data';
 import { rmTrainingSchema, trainRewardModel } from '@apogee/game';
 import { rankingLoss } from '@apogee/losses';
@@ -68,7 +68,7 @@ export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
     const loss = run.resolve(TOKENS.RewardLoss);
     const metrics = new MetricsWriter(o.out);
     const options = rmTrainingSchema.parse({ lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, warmupSteps: 10 });
-    const total = Math.ceil(trainItems.length / o.batchSize) * o.epochs;
+    const total = minibatchSteps(trainItems.length, options);
     const task = progress.task(`train-rm (${trainItems.length} items)`, total);
     let step = 0;
     const trained = await trainRewardModel(rm, trainItems, loss, options, Rng.fromSeed(o.seed).stream('train-rm'), {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ApoPlugin, Token } from '@apogee/core';
+import type { AnyPluginFactory, ApoPlugin, Token } from '@apogee/core';
 import { isPluginManifest, PLUGIN_KEYWORD, tokenName } from '@apogee/core';
 import { LOSS_PLUGINS } from '@apogee/losses';
 import { SAMPLER_PLUGINS } from '@apogee/samplers';
@@ -19,12 +19,6 @@ import { rjs } from '@apogee/variant-rjs';
 import { rjsApo } from '@apogee/variant-rjs-apo';
 import { rrhf } from '@apogee/variant-rrhf';
 import { rrhfApo } from '@apogee/variant-rrhf-apo';
-
-/** A plugin factory as the registry sees it: options in, plugin out. */
-export type AnyPluginFactory = ((options?: Record<string, unknown>) => ApoPlugin) & {
-  readonly pluginName?: string;
-  readonly provides?: readonly Token<unknown>[];
-};
 
 /** One built-in plugin: its config name, factory and the package that exports it. */
 export interface BuiltinPlugin {

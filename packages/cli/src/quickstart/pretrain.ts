@@ -10,7 +10,7 @@ import {
 import { sftLoss } from '@apogee/losses';
 import { sftPolicy, type SftPolicyOptions } from '@apogee/game';
 import { gptPolicy } from '@apogee/policy';
-import { ComposableSampler } from '@apogee/samplers';
+import { FusedSampler } from '@apogee/samplers';
 import { byteTokenizer } from '@apogee/tokenizers';
 import type { PreferenceWorld } from '@apogee/world';
 import type { QuickstartPreset } from './presets';
@@ -70,7 +70,7 @@ export async function samplePolicy(
   n: number,
   rng: Rng,
 ): Promise<SampleSet[]> {
-  const sampler = new ComposableSampler(preset.trainSampler);
+  const sampler = new FusedSampler(preset.trainSampler);
   const gens = await policy.generate(
     prompts.map((p) => p.prompt),
     { sampler, rng, n, maxNewTokens: preset.maxNewTokens, stop: ['\nHuman'] },

@@ -36,13 +36,8 @@ export interface SeedRun {
   analysis?: SeedAnalysis;
 }
 
-export interface ReliabilityRow {
-  lower: number;
-  upper: number;
-  count: number;
-  confidence: number;
-  accuracy: number;
-}
+/** A reliability-diagram row of summary.json: core's, the one every evaluator's report part uses. */
+export type { ReliabilityRow };
 
 /** World-validity criteria of issue #13, per seed and overall. */
 export interface WorldValidity {

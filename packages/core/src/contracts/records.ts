@@ -63,17 +63,6 @@ export interface PromptResponse {
   response: string;
 }
 
-/** Turn a pair into a two-response item. */
-export function pairToItem(pair: PreferencePair, kind: ItemKind = 'human'): PreferenceItem {
-  return {
-    id: pair.id,
-    prompt: pair.prompt,
-    responses: [pair.chosen, pair.rejected],
-    scores: [1, 0],
-    kind,
-  };
-}
-
 /**
  * An item's raw label scores rescaled to (0, 1) as the APO reference's data pipeline does before it
  * pads items with −1 (`reward_datasets.prepare_data_item`): `(s − (min − 1e-5)) / (max − min + 2e-5)`.

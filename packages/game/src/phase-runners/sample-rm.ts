@@ -1,6 +1,7 @@
 import { formatApoItems, formatSamples } from '../artifacts';
 import { roundDir } from '../checkpoint';
-import { buildApoItems, countGoldenMatches, sampleMetrics } from '../items';
+import { buildApoItems, countGoldenMatches } from '@apogee/core';
+import { sampleMetrics } from '../items';
 import { samplePolicy, type PhaseRunner } from './phase-runner';
 
 /** `sample-rm` (APO): n samples per RM query from π_t, and the golden ≻ sample items they make. */

@@ -1,6 +1,7 @@
 import { formatScores } from '../artifacts';
 import { roundDir } from '../checkpoint';
-import { attachScores, flattenSamples, scoreMetrics } from '../items';
+import { attachFlatScores, flattenSamples } from '@apogee/core';
+import { scoreMetrics } from '../items';
 import { stopIfAsked, type PhaseRunner } from './phase-runner';
 
 /** `score`: the round's RM scores every LLM-query sample, `scoreBatchSize` rows per call. */
@@ -16,7 +17,7 @@ export const score: PhaseRunner = async ({ round, phase, parts, play, work }) =>
     scores.set(part, start);
     await play.callbacks.onProgress({ round, phase, done: Math.min(start + chunk, flat.length), total: flat.length });
   }
-  work.scored = attachScores(sets, scores);
+  work.scored = attachFlatScores(sets, scores);
   if (play.store) work.artifacts.scores = await play.store.writeArtifact(`${roundDir(round)}/scores.json`, formatScores(work.scored));
   return scoreMetrics(work.scored);
 };

@@ -5,7 +5,8 @@ import { resolveSamplerOptions, type SamplerOptions, type SamplerOptionsInput } 
 import { SAMPLER_OPTIONS } from './tokens';
 
 /**
- * One configurable sampler: repetition penalty, temperature, top-k, top-p and min-p applied in
+ * One configurable sampler in one fused pass per row (not a composition of sampler objects):
+ * repetition penalty, temperature, top-k, top-p and min-p applied in
  * Hugging Face's logits-processor order, then one draw per row from `step.rng`.
  *
  * Per row, in plain JS on the `Float32Array` logits (no tensors):
@@ -21,7 +22,7 @@ import { SAMPLER_OPTIONS } from './tokens';
  * with NaN or only `-Infinity` throws `APOGEE_NON_FINITE`.
  */
 @injectable()
-export class ComposableSampler implements Sampler {
+export class FusedSampler implements Sampler {
   readonly name: string;
   readonly options: SamplerOptions;
   private seen = new Uint8Array(0);
@@ -185,3 +186,8 @@ function describeSampler(o: SamplerOptions): string {
   if (o.repetitionPenalty !== 1) parts.push(`repetition-penalty=${o.repetitionPenalty}`);
   return `sampler(${parts.join(',')})`;
 }
+
+/** @deprecated The old name of {@link FusedSampler} (it is one fused pass, not a composition). */
+export const ComposableSampler = FusedSampler;
+/** @deprecated The old name of {@link FusedSampler}. */
+export type ComposableSampler = FusedSampler;
