@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import * as core from '@apogee/core';
-import { type PluginFactory } from '@apogee/core';
+import { type AnyPluginFactory, type PluginFactory } from '@apogee/core';
 import * as policy from '@apogee/policy';
 import * as reward from '@apogee/reward';
 import * as runtime from '@apogee/runtime';

@@ -24,7 +24,7 @@ export const rrhfLossOptionsSchema = z
      * `paddedRow`: over the whole padded label row, `−Σ_t log π / T` with T the batch's padded length,
      * what the RRHF code computes (`-logit_label[max_idx].mean()`); it shrinks as padding grows.
      */
-    sftNormalization: z.enum(['response', 'paddedRow']).default('response'),
+    sftNormalization: z.enum(['response', 'paddedRow']).optional(),
   })
   .strict();
 export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
 import type { CommandContext } from '../context';
 import { parseQueue } from '../executor/executor-options';
-import { examples } from '../program';
+import { examples } from './examples';
 
 function concurrency(v: string): number {
   const n = Number(v);

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import {
   ApogeeError,
+  buildApoItems,
   createRun,
   ERROR_CODES,
   Rng,
@@ -14,7 +15,7 @@ import {
   type SampleSet,
   type TrainStepResult,
 } from '@apogee/core';
-import { buildApoItems, prepareGolden, trainRewardModel } from '@apogee/game';
+import { prepareGolden, trainRewardModel } from '@apogee/game';
 import { ApoRewardLoss } from '@apogee/losses';
 import { gptPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';

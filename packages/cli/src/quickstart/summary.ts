@@ -1,4 +1,5 @@
 import { CLAIM_IDS, mean, meanFrontier, pairedClaim, std, type BestOfNRow, type Claim, type FrontierRow } from '@apogee/eval';
+import type { ReliabilityRow } from '@apogee/core';
 import type { SeedAnalysis } from './analysis';
 
 /** The metrics of `summary.json`'s `variants.<name>`, exactly these names (other tools read them). */
