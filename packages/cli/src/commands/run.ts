@@ -106,12 +106,15 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const { applyResumeSettings, recordSettingChanges } = require('../run/resume-settings') as typeof import('../run/resume-settings');
       const { config: changed, changes } = applyResumeSettings(loaded.config, opts.set ?? []);
       const config = { ...changed, outDir: runDir };
+      const savedOutDir = loaded.config.outDir;
+      const provenance = loaded.provenance as Parameters<typeof configYaml>[1];
+      const savedExecutor = loaded.executor;
       // Once the run is locked: the new settings become the run's config (what the next resume
       // reads), and the change is logged with its time.
       const onLocked = async (d: string) => {
         if (changes.length === 0) return;
         for (const c of changes) ctx.io.err(`Resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
-        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1], loaded.executor));
+        await writeFileAtomic(file, configYaml({ ...changed, outDir: savedOutDir }, provenance, savedExecutor));
         recordSettingChanges(d, changes);
       };
       // Plugins resolve as they did when the run started: from the original config's directory.
