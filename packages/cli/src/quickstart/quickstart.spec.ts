@@ -74,11 +74,10 @@ describe('runQuickstart (fast preset, end to end)', () => {
     expect(summary.worldValidity.perSeed).toHaveLength(1);
   });
 
-  // Recorded from main @ 2f0968b, before the game loop, the evaluator contract and π₀'s SFT were
-  // reshaped (issue 14): a refactor that changes no behaviour leaves summary.json byte-identical.
-  // A change meant to move the numbers (a new experiment, a new preset) records the new hash here.
+  // Recorded with the issue-13 world and protocol (a change meant to move the numbers records the
+  // new hash here); a refactor that changes no behaviour leaves summary.json byte-identical.
   const FAST_SUMMARY_SHA256: Readonly<Record<string, string>> = {
-    'apogee-cpu': 'e75004888fb1bba9e469a9c7ef47c708aedc995bfbcc9ab1b4bfeaf67cf88779',
+    'apogee-cpu': 'c969e09a6faf4e8576d71c036368c4b13b11b65538b777317f3677dc76e14eb7',
   };
 
   it('reproduces the recorded summary.json byte for byte (same seed, same backend)', () => {

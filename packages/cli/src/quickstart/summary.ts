@@ -1,4 +1,4 @@
-import { CLAIM_IDS, mean, meanFrontier, pairedClaim, std, type BestOfNRow, type Claim, type FrontierRow } from '@apogee/eval';
+import { CLAIM_IDS, mean, meanFrontier, pairedClaim, std, type BestOfNRow, type Claim, type ClaimId, type FrontierRow } from '@apogee/eval';
 import type { ReliabilityRow } from '@apogee/core';
 import type { SeedAnalysis } from './analysis';
 
@@ -79,12 +79,26 @@ function stat(values: number[]): Stat {
 
 const nullable = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
+/**
+ * The gold-reward claims of a seed from its final metrics alone (the same values `analyseSeed`
+ * computes), for a seed whose analysis is missing (a run stopped before it, rebuilt from
+ * metrics.jsonl). The RM claims need the analysis.
+ */
+function goldClaimValue(run: SeedRun, id: ClaimId): number | undefined {
+  const gold = (arm: string) => run.variants[arm]?.goldReward;
+  const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
+  if (id === 'world.oracleBeatsPi0') return diff(gold('oracle'), gold('sft'));
+  if (id === 'world.rmBaseOverOptimises') return diff(gold('oracle'), gold('rjs'));
+  const m = /^(rjs|dpo|rrhf)\.apoBeatsBaseline$/.exec(id);
+  return m ? diff(gold(`${m[1]}-apo`), gold(m[1])) : undefined;
+}
+
 /** Claims over seeds from each seed's claim values (seeds missing a value are left out of that claim). */
 export function buildClaims(runs: readonly SeedRun[]): Claim[] {
   const claims: Claim[] = [];
   for (const id of CLAIM_IDS) {
     const perSeed = runs.flatMap((r) => {
-      const v = r.analysis?.claimValues[id];
+      const v = r.analysis ? r.analysis.claimValues[id] : goldClaimValue(r, id);
       return v === undefined || !Number.isFinite(v) ? [] : [{ seed: r.seed, value: v }];
     });
     if (perSeed.length > 0) claims.push(pairedClaim({ id, perSeed }));
@@ -172,7 +186,7 @@ export function buildSummary(
     seeds: runs.map((r) => r.seed),
     backend: meta.backend,
     preset: meta.preset,
-    ...(analysed.length > 0 ? { claims: buildClaims(runs) } : {}),
+    ...(runs.some((r) => r.analysis || r.variants.oracle) ? { claims: buildClaims(runs) } : {}),
     ...(validity ? { worldValidity: { ...validity, rmBaseAccuracyPi0: validity.rmBaseAccuracyPi0 === null ? null : nullable(validity.rmBaseAccuracyPi0) } } : {}),
     variants,
     perRound,
