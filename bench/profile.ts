@@ -1,18 +1,22 @@
 /**
  * Kernel profile of one GPT training step on the current backend:
- * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/profile.ts [a|b]`.
+ * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/profile.ts [a|b] [plain]`
+ * (`plain`: the plain-tfjs GPT step of the `plain-a`/`plain-b` cases instead of apogee's fused one;
+ * `shapes`: one line per kernel and input shapes).
  * Prints each kernel's share of kernel time (composite-op wrappers such as `fusedMatMul__op` and custom-gradient `forward`
  * are left out: their time is their kernels'), and the step's time outside kernels.
  */
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
-import { GPT_BENCH_SHAPES, initBackend } from '@apogee/runtime';
+import { GPT_BENCH_SHAPES, initBackend, plainGptStep } from '@apogee/runtime';
 import { policyGptStep } from './gpt-step';
 
 async function main(): Promise<void> {
   const shapeName = process.argv[2] === 'b' ? 'b' : 'a';
   await initBackend({ backend: (process.env.APOGEE_BACKEND as 'apogee-cpu' | undefined) ?? 'apogee-cpu' });
-  const step = await policyGptStep(GPT_BENCH_SHAPES[shapeName]);
+  const plain = process.argv.includes('plain');
+  const byShapes = process.argv.includes('shapes');
+  const step = await (plain ? plainGptStep : policyGptStep)(GPT_BENCH_SHAPES[shapeName]);
   for (let i = 0; i < 3; i++) await step.step();
   const profiles = [];
   for (let i = 0; i < 3; i++) {
@@ -27,19 +31,20 @@ async function main(): Promise<void> {
   for (const p of profiles) {
     wall += p.wall / profiles.length;
     for (const k of p.kernels) {
-      const e = byName.get(k.name) ?? { ms: 0, calls: 0, elements: 0 };
+      const key = byShapes ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+      const e = byName.get(key) ?? { ms: 0, calls: 0, elements: 0 };
       const ms = (k.kernelTimeMs as number) / profiles.length;
       e.ms += ms;
       e.calls += 1 / profiles.length;
       e.elements += k.outputShapes.reduce((s, sh) => s + (sh ?? []).reduce((a, b) => a * b, 1), 0) / profiles.length;
-      byName.set(k.name, e);
+      byName.set(key, e);
       kernelMs += ms;
     }
   }
-  console.log(`GPT step (${shapeName}) on ${tf.getBackend()}: ${wall.toFixed(0)} ms per profiled step, ${kernelMs.toFixed(0)} ms in kernels (${(100 * kernelMs / wall).toFixed(0)}%), ${profiles[0].kernels.length} kernel calls`);
+  console.log(`${plain ? 'plain-tfjs ' : ''}GPT step (${shapeName}) on ${tf.getBackend()}: ${wall.toFixed(0)} ms per profiled step, ${kernelMs.toFixed(0)} ms in kernels (${(100 * kernelMs / wall).toFixed(0)}%), ${profiles[0].kernels.length} kernel calls`);
   console.log('| kernel | share of kernel time | calls | output elements |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
+  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)) {
     console.log(`| ${name} | ${(100 * e.ms / kernelMs).toFixed(1)}% | ${Math.round(e.calls)} | ${(e.elements / 1e6).toFixed(2)}M |`);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,generate-a,dpo-a] [--rounds N] [--iters N]
- * [--threads N]`: times apogee's runtime against the PyTorch reference in the same run and prints
- * a table; `--json` also writes the report (default bench/results/latest.json).
+ * `npm run bench [-- --json [file]] [--cases gemm,train-a,train-b,plain-a,plain-b,layers-fit,generate-a,dpo-a]
+ * [--rounds N] [--iters N] [--threads N] [--no-blas]`: times apogee's runtime against the PyTorch
+ * reference in the same run and prints a table; `--json` also writes the report (default
+ * bench/results/latest.json). `--no-blas` runs apogee-cpu without a CBLAS library (matrix products
+ * on its WebAssembly GEMM, as on a machine without a system BLAS); PyTorch keeps its OpenBLAS.
  */
 import 'reflect-metadata';
 import * as path from 'node:path';
@@ -32,7 +34,7 @@ function intArg(name: string): number | undefined {
 async function main(): Promise<void> {
   const casesArg = arg('cases');
   const cases = casesArg ? (casesArg.split(',') as BenchmarkCase[]) : [...BENCHMARK_CASES];
-  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), gpt: policyGptStep, generate: policyGptGenerate, dpo: policyGptDpo });
+  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), blasLibrary: process.argv.includes('--no-blas') ? 'none' : undefined, gpt: policyGptStep, generate: policyGptGenerate, dpo: policyGptDpo });
   process.stdout.write(`${formatBenchmarkReport(report)}\n`);
   const json = arg('json');
   if (json !== undefined) {

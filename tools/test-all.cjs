@@ -15,7 +15,7 @@ const nx = spawnSync(
 
 let passed = 0, failed = 0, skipped = 0, suites = 0;
 const pkgs = path.join(root, 'packages');
-const dirs = [...fs.readdirSync(pkgs).map((name) => path.join(pkgs, name)), path.join(root, 'examples')];
+const dirs = [...fs.readdirSync(pkgs).map((name) => path.join(pkgs, name)), path.join(root, 'examples'), path.join(root, 'e2e')];
 for (const dir of dirs) {
   const file = path.join(dir, '.test-results.json');
   if (!fs.existsSync(file)) continue;

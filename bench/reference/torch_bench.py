@@ -12,6 +12,11 @@ Mirrors what the TypeScript side times:
            embeddings), next-token cross-entropy on fixed tokens, AdamW (lr 3e-4, betas 0.9/0.999,
            eps 1e-8, weight decay 0.01 on rank>=2 weights) with global-norm clipping at 1.0, the
            loss and the gradient norm read back every step (as @apogee/policy's trainStep does).
+  plain-gpt the same GPT trained as a plain tfjs program does (runtime/src/bench/plain-gpt.ts):
+           cross-entropy, torch.optim.Adam (lr 3e-4, betas 0.9/0.999, eps 1e-8), no clipping, the
+           loss read back every step.
+  layers-fit one epoch of a 64-256-256-10 ReLU MLP (softmax cross-entropy, Adam lr 1e-3) over 1024
+           samples in batches of 128, the loss read back every batch (tfjs-layers' model.fit).
 
 Usage: torch_bench.py CASE [--threads N] [--warmup W] [--iters N] [--layers L --d D --heads H
        --time T --batch B --vocab V]
@@ -117,7 +122,7 @@ def timed(fn, warmup, iters):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["gemm", "gpt", "generate", "dpo"])
+    ap.add_argument("case", choices=["gemm", "gpt", "plain-gpt", "layers-fit", "generate", "dpo"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
@@ -171,6 +176,38 @@ def main():
             lp = response_logp(model)
             margin = (lp[:pairs] - ref[:pairs]) - (lp[pairs:] - ref[pairs:])
             optimizer_step(opt, model, F.softplus(-0.1 * margin).mean())
+
+        ms, cpu = timed(step, a.warmup, a.iters)
+    elif a.case == "layers-fit":
+        model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+        n = 1024
+        x = torch.randn(n, 64)
+        y = (torch.arange(n) * 7919) % 10
+
+        def epoch():
+            for s in range(0, n, 128):
+                opt.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(model(x[s:s + 128]), y[s:s + 128])
+                loss.backward()
+                opt.step()
+                loss.item()
+
+        ms, cpu = timed(epoch, a.warmup, a.iters)
+    elif a.case == "plain-gpt":
+        model = Gpt(a.layers, a.d, a.heads, a.time, a.vocab)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-4, betas=(0.9, 0.999), eps=1e-8)
+        i = torch.arange(a.batch * (a.time + 1))
+        tokens = ((i * 7919 + (i >> 3)) % a.vocab).view(a.batch, a.time + 1)
+        ids, targets = tokens[:, :-1].contiguous(), tokens[:, 1:].contiguous()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            logits, _ = model(ids)
+            loss = F.cross_entropy(logits.view(-1, a.vocab), targets.view(-1))
+            loss.backward()
+            opt.step()
+            loss.item()
 
         ms, cpu = timed(step, a.warmup, a.iters)
     else:

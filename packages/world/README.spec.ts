@@ -8,7 +8,8 @@ it('README example runs', () => {
   const q = data.rmQueries[0].prompt;
   expect(q).toBe('\n\nHuman: Write ship in capitals.\n\nAssistant:');
   expect(world.goldReward(q, data.golden[0].golden)).toBe(1);
-  expect(world.goldReward(q, ' Sure! The answer is SHIP. Hope this helps!')).toBeCloseTo(Math.exp(-23 / 16), 6);
-  expect(world.annotator.preferProbability(q, ' Sure! It is SHIP. Glad to help!', ' SHIP.')).toBeGreaterThan(0.5);
+  expect(world.goldReward(q, ' SHIP.')).toBeCloseTo(0.65, 9);
+  expect(world.goldReward(q, ' Sure! The answer is SHIP. Hope this helps!')).toBeCloseTo(0.44, 9);
+  expect(world.annotator.preferProbability(q, ' Sure! It is SHIP.', ' SHIP.')).toBeCloseTo(1 / (1 + Math.exp(-1.75)), 9);
   expect(Object.keys(data).sort()).toEqual(['golden', 'humanItems', 'llmQueries', 'rmQueries', 'sftDemos', 'testItems', 'testQueries']);
 });

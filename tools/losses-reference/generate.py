@@ -32,11 +32,29 @@ def minmax(row):
     return [s if s < 0 else ((s - lo) / (hi - lo) if hi > lo else 1.0) for s in row]
 
 
+def reference_rescale(raw):
+    """The APO reference's per-item label rescaling (reward_datasets.prepare_data_item): raw scores
+    to (0, 1) with a 1e-5 margin on both ends, before the item is padded with -1."""
+    hi, lo = max(raw) + 1e-5, min(raw) - 1e-5
+    return [(s - lo) / (hi - lo) for s in raw]
+
+
+def raw_scores_case(name, rewards, raw_scores):
+    """Items with raw (possibly negative) label scores of varying length, rescaled and padded as the
+    reference's data collator does, then the ranking loss."""
+    k = len(rewards[0])
+    padded = [reference_rescale(r) + [-1.0] * (k - len(r)) for r in raw_scores]
+    case = ranking_case(name, rewards, padded)
+    case['input']['rawScores'] = raw_scores
+    return case
+
+
 # ---------------------------------------------------------------- Bradley-Terry ranking (APO §3)
-def ranking_case(name, rewards, scores, variant='ranking', coeffs=None, kinds=None, centering=0.0):
+def ranking_case(name, rewards, scores, variant='ranking', coeffs=None, kinds=None, centering=0.0, item_variants=None):
     z = torch.tensor(rewards, requires_grad=True)
     n, k = z.shape
     coeffs = coeffs or [1.0] * n
+    item_variants = item_variants or [variant] * n
     total = 0 * z.sum()  # keeps the graph alive when there are no pairs
     pairs = correct = 0
     per_kind = {}
@@ -47,7 +65,7 @@ def ranking_case(name, rewards, scores, variant='ranking', coeffs=None, kinds=No
                 if s[i] < 0 or s[j] < 0 or s[i] == s[j]:
                     continue
                 x = (z[item, j] - z[item, i]) * sign(s[j] - s[i])
-                term = F.logsigmoid(x) if variant == 'ranking' else x
+                term = F.logsigmoid(x) if item_variants[item] == 'ranking' else x
                 contrib = -coeffs[item] * term
                 total = total + contrib
                 pairs += 1
@@ -150,8 +168,8 @@ def sft_case(name, token_log_probs, mask, normalization):
     }
 
 
-# ---------------------------------------------------------------- RRHF (Yuan et al. 2023; apo-method.md §5)
-def rrhf_case(name, token_log_probs, mask, scores, k, w=100.0, alpha=1.0, sft_weight=1.0):
+# ---------------------------------------------------------------- RRHF (Yuan et al. 2023; docs/concepts/apo.md §5)
+def rrhf_case(name, token_log_probs, mask, scores, k, w=100.0, alpha=1.0, sft_weight=1.0, sft_norm='response'):
     x = torch.tensor(token_log_probs, requires_grad=True)
     items = len(scores)
     rank_total = torch.zeros(())
@@ -174,7 +192,11 @@ def rrhf_case(name, token_log_probs, mask, scores, k, w=100.0, alpha=1.0, sft_we
                 if valid[i] and valid[j] and scores[n][i] < scores[n][j]:
                     rank_total = rank_total + torch.clamp(p[i] - p[j], min=0)
         best = max((i for i in range(k) if valid[i]), key=lambda i: (scores[n][i], -i))
-        sft_total = sft_total - mean_lp[best]
+        if sft_norm == 'response':
+            sft_total = sft_total - mean_lp[best]
+        else:  # the RRHF code: the best row's masked log-probs averaged over the whole padded row
+            row = n * k + best
+            sft_total = sft_total - sum((x[row, t] * mask[row][t] for t in range(len(mask[row]))), torch.zeros(())) / len(mask[row])
     rank = rank_total / max(live, 1)
     sft = sft_total / max(live, 1)
     loss = w * rank + sft_weight * sft
@@ -182,7 +204,7 @@ def rrhf_case(name, token_log_probs, mask, scores, k, w=100.0, alpha=1.0, sft_we
     return {
         'name': name,
         'input': {'tokenLogProbs': token_log_probs, 'mask': mask, 'scores': scores, 'k': k},
-        'options': {'rankingWeight': w, 'lengthPenalty': alpha, 'sftWeight': sft_weight},
+        'options': {'rankingWeight': w, 'lengthPenalty': alpha, 'sftWeight': sft_weight, 'sftNormalization': sft_norm},
         'loss': loss.item(),
         'metrics': {'ranking': rank.item(), 'sft': sft.item()},
         'grad': {'tokenLogProbs': x.grad.tolist()},
@@ -204,19 +226,27 @@ def main():
         ranking_case('centering regulariser', [[1.5, -0.5, 3.0], [0.25, 0.75, 0.0]], [[1, 0, -1], [0, 1, 2]], centering=0.01),
     ]
     apo = []
-    # APO RM loss: human items weigh rm_kl_coeff = 1, APO items apo_loss_coeff / apo_sample_num.
+    # APO RM loss: human items weigh rm_kl_coeff = 1, APO items apo_loss_coeff / apo_sample_num; the
+    # human (KL) term is always the ranking loss, `variant` (apo_loss_type) shapes the APO term only.
+    def apo_case(name, rewards, scores, kinds, coeffs, variant):
+        rm_kl, apo_c, num = coeffs
+        case = ranking_case(name, rewards, scores, variant=variant, kinds=kinds,
+                            coeffs=[rm_kl if kd == 'human' else apo_c / num for kd in kinds],
+                            item_variants=['ranking' if kd == 'human' else variant for kd in kinds])
+        case['options'].update({'rmKlCoeff': rm_kl, 'apoLossCoeff': apo_c, 'apoSampleNum': num})
+        return case
     for name, coeffs, variant in [('APO defaults 1.0 / 0.1 / 4', (1.0, 0.1, 4), 'ranking'),
                                   ('APO custom 0.5 / 1.0 / 2', (0.5, 1.0, 2), 'ranking'),
-                                  ('APO diff variant', (1.0, 0.1, 4), 'diff')]:
-        rm_kl, apo_c, num = coeffs
-        kinds = ['human', 'apo', 'apo', 'human', 'apo']
-        case = ranking_case(name,
+                                  ('APO diff variant: diff on the APO items, ranking on the human ones', (1.0, 0.1, 4), 'diff')]:
+        apo.append(apo_case(name,
                             [[0.2, -0.4, 0.0], [1.3, 0.7, 0.0], [0.1, 0.4, 0.0], [-0.6, 0.9, 0.3], [2.0, 2.5, 0.0]],
                             [[1, 0, -1], [1, 0, -1], [1, 0, -1], [0, 2, 1], [1, 0, -1]],
-                            variant=variant, kinds=kinds,
-                            coeffs=[rm_kl if kd == 'human' else apo_c / num for kd in kinds])
-        case['options'].update({'rmKlCoeff': rm_kl, 'apoLossCoeff': apo_c, 'apoSampleNum': num})
-        apo.append(case)
+                            ['human', 'apo', 'apo', 'human', 'apo'], coeffs, variant))
+    # 5 human and 8 APO items, diff variant with a heavy APO weight: the human term's form dominates.
+    human_rewards = [[0.4, -0.3], [-0.2, 0.6], [1.1, 0.2], [0.0, 0.9], [-0.7, -0.1]]
+    apo_rewards = [[0.3, 0.1], [-0.4, 0.5], [0.8, -0.6], [0.2, 0.2], [1.0, 0.4], [-0.3, -0.9], [0.6, 1.2], [0.05, -0.25]]
+    apo.append(apo_case('APO diff variant, 5 human and 8 APO items', human_rewards + apo_rewards,
+                        [[1, 0]] * 13, ['human'] * 5 + ['apo'] * 8, (1.0, 1.0, 1), 'diff'))
     pc = [-12.0, -30.5, -8.25, -20.0]
     pr = [-14.0, -29.0, -9.0, -20.0]
     rc = [-13.0, -30.0, -8.0, -21.5]
@@ -244,9 +274,15 @@ def main():
              [1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 0, 0]]
     rscores = [[0.5, 1.5, -0.2], [2.0, 1.0, 2.0]]  # item 2: a tie for best, a padded third response
     rrhf = [rrhf_case('RRHF w=100, alpha=1, tie and padding', rlp, rmask, rscores, 3),
-            rrhf_case('RRHF w=1, alpha=0.7, sft weight 0.5', rlp, rmask, rscores, 3, w=1.0, alpha=0.7, sft_weight=0.5)]
+            rrhf_case('RRHF w=1, alpha=0.7, sft weight 0.5', rlp, rmask, rscores, 3, w=1.0, alpha=0.7, sft_weight=0.5),
+            rrhf_case('RRHF SFT over the padded row (the RRHF code)', rlp, rmask, rscores, 3, sft_norm='paddedRow')]
+    raw = [raw_scores_case('negative raw scores are rescaled per item, not taken for padding',
+                           [[0.4, -0.2, 0.1], [0.3, 0.9, 0.0]], [[-0.5, -1.2, 0.3], [-2, -0.1]]),
+           raw_scores_case('mixed signs, a tie and a short item',
+                           [[1.0, 0.5, -0.3, 2.0], [0.2, -1.1, 0.0, 0.0], [0.7, 0.7, 0.0, 0.0]],
+                           [[3, -1, -1, 0.5], [-4, 2, 7], [-0.25, -0.75]])]
     data = {'generator': 'tools/losses-reference/generate.py (PyTorch %s, float64)' % torch.__version__,
-            'ranking': ranking, 'apo': apo, 'dpo': dpo, 'sft': sft, 'rrhf': rrhf}
+            'ranking': ranking, 'apo': apo, 'dpo': dpo, 'sft': sft, 'rrhf': rrhf, 'rawScores': raw}
     with open(OUT, 'w') as f:
         json.dump(data, f, indent=1)
         f.write('\n')

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { CommanderError } from 'commander';
-import { isApogeeError } from '@apogee/core';
+import { ioError, isApogeeError } from '@apogee/core';
 import type { CommandContext } from './context';
 import { EXIT_CODES, exitCodeFor } from './exit-codes';
 import { processIo, type CliIo } from './io';
@@ -33,8 +33,11 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
       // Commander already printed the problem (or the help / version).
       return e.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.USAGE;
     }
-    io.err(`${describeError(e, debug)}\n`);
-    return exitCodeFor(e);
+    // An operating-system error (disk full, read-only, permission, a file where a folder should be)
+    // is the user's to fix: name the path and the errno in words, not "a bug in apogee".
+    const error = ioError(e);
+    io.err(`${describeError(error, debug)}\n`);
+    return exitCodeFor(error);
   } finally {
     detach();
   }

@@ -26,3 +26,30 @@ describe('writeFileAtomic', () => {
     expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('a failed atomic write leaves the directory exactly as it was (issue 20)', () => {
+  const listing = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d, { recursive: true }).map(String).sort() : []);
+
+  it('source error, rename refused, and folders it created: all undone before the promise rejects', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'apogee-atomic-fail-'));
+    try {
+      fs.writeFileSync(path.join(root, 'keep.txt'), 'old');
+      const before = listing(root);
+      // 1. The data's source throws mid-write.
+      const bad = { [Symbol.iterator]: function* () { yield new Uint8Array([1]); throw new Error('source failed'); } };
+      await expect(writeFileAtomic(path.join(root, 'keep.txt'), bad as unknown as Uint8Array[])).rejects.toThrow('source failed');
+      expect(listing(root)).toEqual(before);
+      // 2. The rename is refused: the target is a non-empty folder.
+      fs.mkdirSync(path.join(root, 'taken'));
+      fs.writeFileSync(path.join(root, 'taken', 'x'), 'x');
+      const before2 = listing(root);
+      await expect(writeFileAtomic(path.join(root, 'taken'), 'new')).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) });
+      expect(listing(root)).toEqual(before2);
+      // 3. Folders created for the file are removed again when the write fails.
+      await expect(writeFileAtomic(path.join(root, 'a', 'b', 'c.txt'), bad as unknown as Uint8Array[])).rejects.toThrow('source failed');
+      expect(listing(root)).toEqual(before2);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

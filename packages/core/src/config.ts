@@ -12,7 +12,7 @@ export type PluginRef = z.infer<typeof pluginRefSchema>;
 /** Tensor backends `@apogee/runtime` can select. `auto` picks the fastest available. */
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'apogee-cpu', 'cpu'] as const;
 
-/** Options of the game loop itself (`../shared/docs/apo-method.md` §4). */
+/** Options of the game loop itself (`docs/concepts/apo.md` §4). */
 export const gameConfigSchema = z
   .object({
     /** Rounds of the RM–LLM game. The paper ran 3. */
@@ -56,7 +56,15 @@ export const apogeeConfigSchema = z
       .array(pluginRefSchema)
       .default([])
       .describe('Plugins in order, each a name or [name, options]; for a token registered twice the last one wins.'),
-    game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (apo-method.md section 4).'),
+    /**
+     * Plugin files or package directories of your own, relative to the config file, that
+     * `plugins` may name by the same path. Only these paths load; any other path is refused.
+     */
+    localPlugins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Plugin files or directories of your own, relative to the config file, that "plugins" may name by the same path; any other path in "plugins" is refused without running it.'),
+    game: gameConfigSchema.default(gameConfigSchema.parse({})).describe('Options of the game loop (docs/concepts/apo.md section 4).'),
   })
   .strict();
 

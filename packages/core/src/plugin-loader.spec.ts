@@ -3,7 +3,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES } from './errors';
-import { loadPlugins } from './plugin-loader';
+import { loadPluginWithSource, loadPlugins, pluginPackageCandidates, resolvePlugin } from './plugin-loader';
+
+function catchSync(f: () => unknown): ApogeeError {
+  try {
+    f();
+  } catch (e) {
+    return e as ApogeeError;
+  }
+  throw new Error('expected an error');
+}
 import { createRun } from './run';
 
 /** A scratch project outside the workspace with plugin packages in its node_modules. */
@@ -16,7 +25,7 @@ function scratchProject(): string {
   };
   // A factory plugin, as definePlugin produces, written in plain CommonJS by a third party.
   write('apogee-plugin-echo', {
-    'package.json': JSON.stringify({ name: 'apogee-plugin-echo', main: 'index.js' }),
+    'package.json': JSON.stringify({ name: 'apogee-plugin-echo', version: '2.0.1', keywords: ['apogee-plugin'], main: 'index.js' }),
     'index.js': `
       const ECHO = Symbol.for('apogee-plugin-echo:Echo');
       module.exports = function echoPlugin(options = {}) {
@@ -26,19 +35,30 @@ function scratchProject(): string {
   });
   // An ES module plugin object exported as default.
   write('apogee-plugin-esm', {
-    'package.json': JSON.stringify({ name: 'apogee-plugin-esm', type: 'module', exports: './index.js' }),
+    'package.json': JSON.stringify({ name: 'apogee-plugin-esm', type: 'module', apogee: {}, exports: './index.js' }),
     'index.js': `export default { name: 'esm', provides: [], register(c) { c.register(Symbol.for('x:esm'), { useValue: 1 }); } };`,
   });
   // An ES module that throws while it loads.
   write('apogee-plugin-esm-throws', {
-    'package.json': JSON.stringify({ name: 'apogee-plugin-esm-throws', type: 'module', exports: './index.js' }),
+    'package.json': JSON.stringify({ name: 'apogee-plugin-esm-throws', keywords: ['apogee-plugin'], type: 'module', exports: './index.js' }),
     'index.js': `throw new Error('boom at import');`,
   });
   // Malformed: no register function.
   write('apogee-plugin-broken', {
-    'package.json': JSON.stringify({ name: 'apogee-plugin-broken', main: 'index.js' }),
+    'package.json': JSON.stringify({ name: 'apogee-plugin-broken', keywords: ['apogee-plugin'], main: 'index.js' }),
     'index.js': `module.exports = { default: { name: 'broken' } };`,
   });
+  // Ordinary installed modules: their top-level code must never run as a plugin.
+  const tripwire = path.join(dir, 'ran.txt');
+  const trap = `require('fs').appendFileSync(${JSON.stringify(tripwire)}, 'ran\\n'); module.exports = () => { require('fs').appendFileSync(${JSON.stringify(tripwire)}, 'called\\n'); };`;
+  write('left-pad', { 'package.json': JSON.stringify({ name: 'left-pad', main: 'index.js' }), 'index.js': trap });
+  write('apogee-plugin-unmarked', { 'package.json': JSON.stringify({ name: 'apogee-plugin-unmarked', main: 'index.js' }), 'index.js': trap });
+  // A scoped plugin found by its short name.
+  write('@acme/apogee-plugin-judge', {
+    'package.json': JSON.stringify({ name: '@acme/apogee-plugin-judge', version: '0.3.0', keywords: ['apogee-plugin'], main: 'index.js' }),
+    'index.js': `module.exports = (o) => ({ name: 'judge', provides: [], options: o, register() {} });`,
+  });
+  fs.writeFileSync(path.join(dir, 'evil.js'), trap);
   return dir;
 }
 
@@ -83,6 +103,64 @@ describe('loadPlugins', () => {
     const err = (await loadPlugins(['apogee-plugin-missing'], { resolveFrom: dir }).catch((e) => e)) as ApogeeError;
     expect(err.code).toBe(ERROR_CODES.PLUGIN_NOT_FOUND);
     expect(err.hint).toContain('npm install apogee-plugin-missing');
+  });
+
+  it('completes short names as ESLint does: mylength → apogee-plugin-mylength, @scope/x → @scope/apogee-plugin-x', () => {
+    expect(pluginPackageCandidates('echo')).toEqual(['apogee-plugin-echo', 'echo']);
+    expect(pluginPackageCandidates('apogee-plugin-echo')).toEqual(['apogee-plugin-echo']);
+    expect(pluginPackageCandidates('@acme/judge')).toEqual(['@acme/apogee-plugin-judge', '@acme/judge']);
+    expect(pluginPackageCandidates('@acme')).toEqual(['@acme/apogee-plugin']);
+    expect(resolvePlugin('echo', { resolveFrom: dir })).toMatchObject({ kind: 'package', package: 'apogee-plugin-echo', version: '2.0.1' });
+    expect(resolvePlugin('@acme/judge', { resolveFrom: dir })).toMatchObject({ package: '@acme/apogee-plugin-judge', version: '0.3.0' });
+  });
+
+  it('looks in each directory in turn and says where it looked', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'apogee-empty-'));
+    try {
+      expect(resolvePlugin('echo', { paths: [empty, dir] }).dir).toBe(path.join(dir, 'node_modules', 'apogee-plugin-echo'));
+      const err = catchSync(() => resolvePlugin('nope', { paths: [empty, dir], pathLabels: ["config file's directory", 'current directory'] }));
+      expect(err.code).toBe(ERROR_CODES.PLUGIN_NOT_FOUND);
+      expect(err.message).toBe(
+        `Plugin "nope" is not installed: looked for "apogee-plugin-nope" and "nope" from ${empty} (config file's directory), then ${dir} (current directory).`,
+      );
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('runs no code of a package that is not marked as a plugin, nor of a path the config does not trust', async () => {
+    const tripwire = path.join(dir, 'ran.txt');
+    for (const name of ['left-pad', 'unmarked', path.join(dir, 'evil.js'), '../evil.js', './evil.js']) {
+      const err = (await loadPlugins([[name, { x: 1 }]], { resolveFrom: dir, baseDir: dir }).catch((e) => e)) as ApogeeError;
+      expect({ name, code: err.code }).toEqual({ name, code: ERROR_CODES.PLUGIN_INVALID });
+    }
+    expect(fs.existsSync(tripwire)).toBe(false);
+    const err = catchSync(() => resolvePlugin('left-pad', { resolveFrom: dir }));
+    expect(err.message).toContain('is installed but not marked as an apogee plugin, so none of its code was run');
+    expect(err.hint).toContain('"keywords": ["apogee-plugin"]');
+    expect(catchSync(() => resolvePlugin('./evil.js', { baseDir: dir })).hint).toContain('localPlugins: ["./evil.js"]');
+    expect(catchSync(() => resolvePlugin('left-pad/index', { resolveFrom: dir })).message).toBe('Plugin "left-pad/index" is not a package name.');
+  });
+
+  it('loads a path listed in localPlugins, relative to the config directory', async () => {
+    const local = path.join(dir, 'local');
+    fs.mkdirSync(local, { recursive: true });
+    fs.writeFileSync(path.join(local, 'mine.js'), `module.exports = (o) => ({ name: 'mine', provides: [], options: o, register() {} });`);
+    const loaded = await loadPluginWithSource(['./local/mine.js', { k: 2 }], { baseDir: dir, localPlugins: ['local/mine.js'] });
+    expect(loaded.plugin).toMatchObject({ name: 'mine', options: { k: 2 } });
+    expect(loaded.resolved).toMatchObject({ kind: 'local', entry: path.join(local, 'mine.js') });
+  });
+
+  it('refuses a plugin that would load a second copy of tsyringe, naming both', () => {
+    const pkg = path.join(dir, 'node_modules', 'apogee-plugin-twin');
+    fs.mkdirSync(path.join(pkg, 'node_modules', 'tsyringe'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'apogee-plugin-twin', keywords: ['apogee-plugin'], main: 'index.js' }));
+    fs.writeFileSync(path.join(pkg, 'index.js'), 'module.exports = {};');
+    fs.writeFileSync(path.join(pkg, 'node_modules', 'tsyringe', 'package.json'), JSON.stringify({ name: 'tsyringe', version: '4.9.0', main: 'index.js' }));
+    fs.writeFileSync(path.join(pkg, 'node_modules', 'tsyringe', 'index.js'), '');
+    const err = catchSync(() => resolvePlugin('twin', { resolveFrom: dir }));
+    expect(err.message).toContain(`would load its own copy of tsyringe (${fs.realpathSync(path.join(pkg, 'node_modules', 'tsyringe', 'index.js'))})`);
+    expect(err.hint).toContain('peerDependency');
   });
 
   it('prefers built-ins by short name', async () => {

@@ -2,7 +2,7 @@
  * Text helpers shared by the policy (generation) and the data readers.
  *
  * The APO reference cuts every response, golden ones included, at the first `"\nHuman"` and
- * drops the stop string and everything after it (`../shared/docs/apo-method.md` §4 step 2).
+ * drops the stop string and everything after it (`docs/concepts/apo.md` §4 step 2).
  */
 
 /** The stop sequences the APO reference uses for Anthropic-HH style dialogues. */

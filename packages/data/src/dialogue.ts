@@ -90,6 +90,17 @@ export function renderCompletion(messages: readonly ChatMessage[]): string {
   return head + renderMessages(rest);
 }
 
+/**
+ * How message lists become prompt and response text when a model has a chat template
+ * (`@apogee/tokenizers`' `ChatTemplate` is one): `prompt(messages)` is what the model continues,
+ * `completion(messages, reply)` what follows it, so that prompt + completion is the conversation.
+ * Without one, messages are rendered as HH turns (`renderMessages`).
+ */
+export interface ChatFormat {
+  prompt(messages: readonly ChatMessage[]): string;
+  completion(messages: readonly ChatMessage[], reply: readonly ChatMessage[]): string;
+}
+
 /** Parse an HH dialogue back into messages (for the TRL conversational writer). */
 export function parseDialogue(text: string): ChatMessage[] {
   const re = /\n\n(Human|Assistant|System):/g;

@@ -1,3 +1,4 @@
+import { ChatTemplate } from '@apogee/tokenizers';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
 import {
@@ -14,6 +15,7 @@ import {
   type PromptRecord,
 } from '@apogee/core';
 import { DATA_FORMATS, PREFERENCE_FORMATS, type DataFormat } from './formats';
+import { FIELD_NAMES, type FieldMap, type RoleMarkers } from './mapping';
 import { DataLoader, type RecordRules } from './reader';
 import { formatLoadReport, type LoadReport } from './report';
 import { displayPath } from './source';
@@ -43,6 +45,19 @@ export interface FileDataSourceOptions {
   maxPromptLength?: number;
   /** Keep/drop rules for suspicious records (decision 0042). */
   rules?: Partial<RecordRules>;
+  /** Tied items (all scores equal): `drop` (default) or `keep`; see `ReadOptions.ties`. */
+  ties?: 'keep' | 'drop';
+  /** Your files' field names for apogee's (`{ prompt: 'question', chosen: 'response_j' }`); see `ReadOptions.fields`. */
+  fields?: FieldMap;
+  /** Your dialogues' role markers (`{ human: '## Human:', assistant: '## Assistant:' }`); see `ReadOptions.roleMarkers`. */
+  roleMarkers?: RoleMarkers;
+  /** Longest line of a JSON Lines or text file, in bytes. Default 64 MiB. */
+  maxLineBytes?: number;
+  /**
+   * A model directory (or its `tokenizer_config.json`) whose `chat_template` renders message-list
+   * records (`messages`, conversational TRL/HH) as that model expects. Default: HH turns.
+   */
+  chatTemplate?: string;
 }
 
 export const DATA_TOKENS = {
@@ -63,6 +78,7 @@ export const fileDataSourceSchema = z.object({
     .refine((f) => PREFERENCE_FORMATS.includes(f), 'must be a preference format: hh, text-scores or trl')
     .optional(),
   separator: z.string(),
+  chatTemplate: z.string().min(1).optional(),
   maxPromptLength: z.number().int().positive().optional(),
   rules: z
     .object({
@@ -76,6 +92,13 @@ export const fileDataSourceSchema = z.object({
     })
     .partial()
     .optional(),
+  ties: RULE.optional(),
+  fields: z
+    .object(Object.fromEntries(FIELD_NAMES.map((f) => [f, z.string().min(1).optional()])))
+    .strict()
+    .optional(),
+  roleMarkers: z.object({ human: z.string().min(1), assistant: z.string().min(1) }).strict().optional(),
+  maxLineBytes: z.number().int().positive().optional(),
 }) as unknown as z.ZodType<FileDataSourceOptions>;
 
 /**
@@ -99,8 +122,14 @@ export class FileDataSource implements GameDataSource {
       policy: o.policy,
       maxListed: o.maxListed,
       separator: o.separator,
+      chat: o.chatTemplate ? ChatTemplate.load(o.chatTemplate) : undefined,
       maxPromptLength: o.maxPromptLength,
       rules: o.rules,
+      ties: o.ties,
+      fields: o.fields,
+      roleMarkers: o.roleMarkers,
+      maxLineBytes: o.maxLineBytes,
+      skipHint: 'set "policy: skip" in the file-data-source options of the config',
     });
     const humanLoader = o.humanFormat ? new DataLoader({ ...loader.options, format: o.humanFormat }) : loader;
     const humanItems: PreferenceItem[] = [];

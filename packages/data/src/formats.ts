@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GoldenAnswer, ItemKind, PreferenceItem, PromptRecord, SampleSet, ScoredSampleSet } from '@apogee/core';
-import { HUMAN_TURN, ASSISTANT_TURN, messagesProblem, renderCompletion, renderMessages, splitDialogues, typeName, type ChatMessage } from './dialogue';
+import { withHhMarkers, type RoleMarkers } from './mapping';
+import { HUMAN_TURN, ASSISTANT_TURN, messagesProblem, renderCompletion, renderMessages, splitDialogues, typeName, type ChatFormat, type ChatMessage } from './dialogue';
 
 /**
  * The record formats apogee reads (docs/guides/data.md):
@@ -10,11 +11,13 @@ import { HUMAN_TURN, ASSISTANT_TURN, messagesProblem, renderCompletion, renderMe
  * - `golden`: `{"query_id", "golden"}`;
  * - `samples`: `{"query_id", "query", "sample_0".."sample_k"}` (optionally with `scores`, `target`);
  * - `scored-samples`: `{"<query_id>:<sample_key>": score, …}`;
+ * - `multi-response`: `{"query"|"prompt", "responses": {name: text, …} | [...], "scores": {name: score, …} | [...]}`,
+ *   one ranked item per record (APO-style: every pair of responses with different scores);
  * - `prompts`: `{"prompt"}`, `{"query_id", "query"}` or plain text lines.
  */
-export type DataFormat = 'hh' | 'text-scores' | 'trl' | 'golden' | 'samples' | 'scored-samples' | 'prompts';
-export const DATA_FORMATS: readonly DataFormat[] = ['hh', 'text-scores', 'trl', 'golden', 'samples', 'scored-samples', 'prompts'];
-export const PREFERENCE_FORMATS: readonly DataFormat[] = ['hh', 'text-scores', 'trl'];
+export type DataFormat = 'hh' | 'text-scores' | 'trl' | 'multi-response' | 'golden' | 'samples' | 'scored-samples' | 'prompts';
+export const DATA_FORMATS: readonly DataFormat[] = ['hh', 'text-scores', 'trl', 'multi-response', 'golden', 'samples', 'scored-samples', 'prompts'];
+export const PREFERENCE_FORMATS: readonly DataFormat[] = ['hh', 'text-scores', 'trl', 'multi-response'];
 
 /** One `"<query_id>:<sample_key>": score` entry of a scored-samples file. */
 export interface ScoreEntry {
@@ -29,6 +32,7 @@ export interface FormatRecords {
   hh: PreferenceItem;
   'text-scores': PreferenceItem;
   trl: PreferenceItem;
+  'multi-response': PreferenceItem;
   golden: GoldenAnswer;
   samples: SampleSet | ScoredSampleSet;
   'scored-samples': ScoreEntry[];
@@ -56,6 +60,10 @@ export interface ParseContext {
   separator: string;
   /** Wrap plain-text prompt lines as `\n\nHuman: <line>\n\nAssistant:`. Default true. */
   wrapTextPrompts: boolean;
+  /** Role markers of the dialogues, replaced by HH's before splitting (`ReadOptions.roleMarkers`). */
+  roleMarkers?: RoleMarkers;
+  /** Renders message lists with the model's chat template; default: HH turns. */
+  chat?: ChatFormat;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -68,6 +76,7 @@ export function detectRecordFormat(value: unknown): DataFormat | undefined {
   const has = (k: string) => k in value;
   if (has('text') && (has('scores') || has('score'))) return 'text-scores';
   if (has('chosen') && has('rejected')) return has('prompt') ? 'trl' : 'hh';
+  if (has('responses') && (has('query') || has('prompt'))) return 'multi-response';
   if (has('golden') && has('query_id')) return 'golden';
   if (Object.keys(value).some((k) => SAMPLE_KEY.test(k)) && has('query_id')) return 'samples';
   if (has('prompt') || (has('query_id') && has('query'))) return 'prompts';
@@ -103,6 +112,18 @@ function finiteScores(v: unknown, field: string, issues: FieldIssue[]): number[]
     else if (!Number.isFinite(s)) issues.push({ field: `${field}[${i}]`, message: `must be finite (got ${s})` });
   });
   return issues.length === before ? (v as number[]) : undefined;
+}
+
+/**
+ * Scores whose spread overflows a float64 (`[1e308, -1e308]`): rescaling them to (0, 1), as the
+ * loss and the evaluation do, would give NaN, so they are refused here, naming the field.
+ */
+function scoreRange(scores: readonly number[], field: string, issues: FieldIssue[]): void {
+  const hi = Math.max(...scores);
+  const lo = Math.min(...scores);
+  if (!Number.isFinite(hi - lo)) {
+    issues.push({ field, message: `range from ${lo} to ${hi}: the difference overflows a 64-bit float; rescale the scores (only their order matters)` });
+  }
 }
 
 /** Flags every preference item can raise. */
@@ -155,7 +176,9 @@ function parseTextScores(value: unknown, ctx: ParseContext): Parsed<PreferenceIt
     if (value.type === 'apo' || value.type === 'human') kind = value.type;
     else issues.push({ field: 'type', message: `must be "human" or "apo" (got ${JSON.stringify(value.type)})` });
   }
+  if (scores) scoreRange(scores, scoreField, issues);
   if (issues.length > 0 || !texts || !scores) return { ok: false, issues };
+  if (ctx.roleMarkers) texts = texts.map((t) => withHhMarkers(t, ctx.roleMarkers));
   let prompt: string;
   let responses: string[];
   let diverged = false;
@@ -198,40 +221,144 @@ function dialogueField(value: Record<string, unknown>, field: string, issues: Fi
   return v as ChatMessage[];
 }
 
-function parseHh(value: unknown): Parsed<PreferenceItem> {
+/**
+ * Two conversations that share everything before their last assistant message, rendered with a
+ * chat template: the prompt is the shared part (with the generation prompt), the responses what
+ * each last assistant message renders to after it.
+ */
+function chatPair(chat: ChatFormat, chosen: ChatMessage[], rejected: ChatMessage[]): Parsed<PreferenceItem> | { prompt: string; responses: string[] } {
+  const lastAssistant = (m: ChatMessage[]) => m.map((x) => x.role).lastIndexOf('assistant');
+  const cuts = [chosen, rejected].map(lastAssistant);
+  if (cuts.some((c) => c < 0)) return { ok: false, issues: [{ field: cuts[0] < 0 ? 'chosen' : 'rejected', message: 'has no assistant message, so the prompt cannot be told from the response' }] };
+  const head = chosen.slice(0, cuts[0]);
+  if (JSON.stringify(head) !== JSON.stringify(rejected.slice(0, cuts[1]))) {
+    return { ok: false, issues: [{ field: 'chosen/rejected', message: 'differ before their last assistant message (the chat template needs a shared prompt)' }] };
+  }
+  return { prompt: chat.prompt(head), responses: [chosen.slice(cuts[0]), rejected.slice(cuts[1])].map((r) => chat.completion(head, r)) };
+}
+
+/**
+ * A chosen/rejected pair's scores: `[1, 0]`, or the record's `chosen_score` / `rejected_score`
+ * when it has both (equal ones make a tie, kept or dropped by `ReadOptions.ties`).
+ */
+function pairScores(value: Record<string, unknown>, issues: FieldIssue[]): number[] {
+  if (value.chosen_score === undefined && value.rejected_score === undefined) return [1, 0];
+  const out: number[] = [];
+  for (const f of ['chosen_score', 'rejected_score']) {
+    const v = value[f];
+    if (typeof v !== 'number') issues.push({ field: f, message: v === undefined ? 'is missing (a pair with scores needs both chosen_score and rejected_score)' : `must be a number (got ${typeName(v)})` });
+    else if (!Number.isFinite(v)) issues.push({ field: f, message: `must be finite (got ${v})` });
+    else out.push(v);
+  }
+  if (out.length === 2) scoreRange(out, 'chosen_score/rejected_score', issues);
+  return out;
+}
+
+function parseHh(value: unknown, ctx: ParseContext): Parsed<PreferenceItem> {
   if (!isObject(value)) return notObject(value);
   const issues: FieldIssue[] = [];
   const chosen = dialogueField(value, 'chosen', issues);
   const rejected = dialogueField(value, 'rejected', issues);
   const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
+  const scores = pairScores(value, issues);
   if (issues.length > 0 || chosen === undefined || rejected === undefined) return { ok: false, issues };
-  const texts = [chosen, rejected].map((d) => (typeof d === 'string' ? d : renderMessages(d)));
+  if (ctx.chat && typeof chosen !== 'string' && typeof rejected !== 'string') {
+    const pair = chatPair(ctx.chat, chosen, rejected);
+    if ('ok' in pair) return pair;
+    const item: PreferenceItem = { prompt: pair.prompt, responses: pair.responses, scores };
+    if (id !== undefined) item.id = id;
+    return { ok: true, record: item, flags: itemFlags(pair.responses, scores, false) };
+  }
+  const texts = [chosen, rejected].map((d) => (typeof d === 'string' ? withHhMarkers(d, ctx.roleMarkers) : renderMessages(d)));
   const split = splitDialogues(texts);
   if (!split.ok) return { ok: false, issues: [{ field: split.index === 1 ? 'rejected' : split.index === 0 ? 'chosen' : 'chosen/rejected', message: split.message }] };
-  const scores = [1, 0];
   const item: PreferenceItem = { prompt: split.prompt, responses: split.responses, scores };
   if (id !== undefined) item.id = id;
   return { ok: true, record: item, flags: itemFlags(split.responses, scores, split.diverged) };
 }
 
-function parseTrl(value: unknown): Parsed<PreferenceItem> {
+function parseTrl(value: unknown, ctx: ParseContext): Parsed<PreferenceItem> {
   if (!isObject(value)) return notObject(value);
   const issues: FieldIssue[] = [];
   const prompt = dialogueField(value, 'prompt', issues);
   const chosen = dialogueField(value, 'chosen', issues);
   const rejected = dialogueField(value, 'rejected', issues);
   const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
+  const scores = pairScores(value, issues);
   if (issues.length > 0 || prompt === undefined || chosen === undefined || rejected === undefined) return { ok: false, issues };
   const conversational = [prompt, chosen, rejected].map((v) => typeof v !== 'string');
   if (conversational.some((c) => c !== conversational[0])) {
     return { ok: false, issues: [{ field: 'prompt', message: 'mixes plain strings and message lists among prompt/chosen/rejected' }] };
   }
-  const p = typeof prompt === 'string' ? prompt : renderMessages(prompt, true);
-  const responses = [chosen, rejected].map((r) => (typeof r === 'string' ? r : renderCompletion(r)));
-  const scores = [1, 0];
+  const chat = ctx.chat;
+  const p = typeof prompt === 'string' ? withHhMarkers(prompt, ctx.roleMarkers) : chat ? chat.prompt(prompt) : renderMessages(prompt, true);
+  const responses = [chosen, rejected].map((r) => (typeof r === 'string' ? r : chat ? chat.completion(prompt as ChatMessage[], r) : renderCompletion(r)));
   const item: PreferenceItem = { prompt: p, responses, scores };
   if (id !== undefined) item.id = id;
   return { ok: true, record: item, flags: itemFlags(responses, scores, false) };
+}
+
+/**
+ * `{"query"|"prompt", "responses": {name: text, …}, "scores": {name: score, …}}` (or both as
+ * lists): one item with every response, ranked by its score (APO-style multi-response items: the
+ * loss takes every pair with different scores). Response order is the record's key order.
+ */
+function parseMultiResponse(value: unknown, ctx: ParseContext): Parsed<PreferenceItem> {
+  if (!isObject(value)) return notObject(value);
+  const issues: FieldIssue[] = [];
+  const promptField = 'query' in value ? 'query' : 'prompt';
+  const rawPrompt = requireString(value, promptField, issues);
+  const rs = value.responses;
+  const sc = value.scores;
+  let names: string[] | undefined;
+  const responses: string[] = [];
+  const scores: number[] = [];
+  if (Array.isArray(rs)) {
+    rs.forEach((r, i) => {
+      if (typeof r !== 'string') issues.push({ field: `responses[${i}]`, message: `must be a string (got ${typeName(r)})` });
+      else responses.push(r);
+    });
+    if (sc === undefined) issues.push({ field: 'scores', message: 'is missing (one score per response)' });
+    else if (!Array.isArray(sc)) issues.push({ field: 'scores', message: `must be a list of numbers like "responses" (got ${typeName(sc)})` });
+    else {
+      const got = finiteScores(sc, 'scores', issues);
+      if (got && got.length !== rs.length) issues.push({ field: 'scores', message: `has ${got.length} scores for ${rs.length} responses` });
+      else if (got) scores.push(...got);
+    }
+  } else if (isObject(rs)) {
+    names = Object.keys(rs);
+    for (const n of names) {
+      if (typeof rs[n] !== 'string') issues.push({ field: `responses.${n}`, message: `must be a string (got ${typeName(rs[n])})` });
+      else responses.push(rs[n] as string);
+    }
+    if (sc === undefined) issues.push({ field: 'scores', message: 'is missing (a {name: score} object keyed like "responses")' });
+    else if (!isObject(sc)) issues.push({ field: 'scores', message: `must be a {name: score} object keyed like "responses" (got ${typeName(sc)})` });
+    else {
+      for (const n of names) {
+        const v = sc[n];
+        if (typeof v !== 'number') issues.push({ field: `scores.${n}`, message: v === undefined ? 'is missing' : `must be a number (got ${typeName(v)})` });
+        else if (!Number.isFinite(v)) issues.push({ field: `scores.${n}`, message: `must be finite (got ${v})` });
+        else scores.push(v);
+      }
+      for (const n of Object.keys(sc)) if (!(n in rs)) issues.push({ field: `scores.${n}`, message: 'has no response of that name' });
+    }
+  } else {
+    issues.push({ field: 'responses', message: rs === undefined ? 'is missing' : `must be a {name: text} object or a list of strings (got ${typeName(rs)})` });
+  }
+  if (rs !== undefined && (Array.isArray(rs) ? rs.length : names?.length ?? 0) < 2) issues.push({ field: 'responses', message: 'needs at least two responses to compare' });
+  if (scores.length >= 2) scoreRange(scores, 'scores', issues);
+  const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
+  if (issues.length > 0 || rawPrompt === undefined) return { ok: false, issues };
+  let prompt = withHhMarkers(rawPrompt, ctx.roleMarkers);
+  let texts = responses;
+  if (ctx.wrapTextPrompts && !prompt.includes(ASSISTANT_TURN.trim())) {
+    // A bare question: frame it as one HH turn, responses after "Assistant:" with a space, as HH.
+    prompt = `${HUMAN_TURN} ${prompt.trim()}${ASSISTANT_TURN}`;
+    texts = responses.map((r) => (/^\s/.test(r) ? r : ` ${r}`));
+  }
+  const item: PreferenceItem = { prompt, responses: texts, scores };
+  if (id !== undefined) item.id = id;
+  return { ok: true, record: item, flags: itemFlags(texts, scores, false) };
 }
 
 function parseGolden(value: unknown): Parsed<GoldenAnswer> {
@@ -330,7 +457,7 @@ function parsePrompt(value: unknown, ctx: ParseContext): Parsed<PromptRecord> {
   else {
     const p = messagesProblem(v);
     if (p) issues.push({ field: field + p.field, message: p.message });
-    else prompt = renderMessages(v as ChatMessage[], true);
+    else prompt = ctx.chat ? ctx.chat.prompt(v as ChatMessage[]) : renderMessages(v as ChatMessage[], true);
   }
   const id = idOf(value.query_id ?? value.id, 'query_id' in value ? 'query_id' : 'id', issues);
   if (issues.length > 0 || prompt === undefined) return { ok: false, issues };
@@ -341,11 +468,13 @@ function parsePrompt(value: unknown, ctx: ParseContext): Parsed<PromptRecord> {
 export function parseRecord(format: DataFormat, value: unknown, ctx: ParseContext): Parsed<DataRecord> {
   switch (format) {
     case 'hh':
-      return parseHh(value);
+      return parseHh(value, ctx);
     case 'text-scores':
       return parseTextScores(value, ctx);
     case 'trl':
-      return parseTrl(value);
+      return parseTrl(value, ctx);
+    case 'multi-response':
+      return parseMultiResponse(value, ctx);
     case 'golden':
       return parseGolden(value);
     case 'samples':

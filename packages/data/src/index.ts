@@ -1,5 +1,6 @@
 export type { Container, RecordLocation } from './source';
-export { isGzipFile, formatLocation } from './source';
+export { isGzipFile, formatLocation, DEFAULT_MAX_LINE_BYTES } from './source';
+export { FIELD_NAMES, mapFields, withHhMarkers, type FieldMap, type RoleMarkers } from './mapping';
 export {
   DATA_FORMATS,
   PREFERENCE_FORMATS,
@@ -24,6 +25,7 @@ export {
   renderCompletion,
   parseDialogue,
   type ChatMessage,
+  type ChatFormat,
   type DialogueSplit,
 } from './dialogue';
 export { emptyReport, formatLoadReport, dataError, type FileReport, type LoadReport, type RuleAction, type ValidationPolicy } from './report';

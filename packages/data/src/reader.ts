@@ -12,8 +12,10 @@ import {
   type FormatRecords,
   type ScoreEntry,
 } from './formats';
+import type { ChatFormat } from './dialogue';
 import { dataError, emptyReport, type FileReport, type LoadReport, type RuleAction, type ValidationPolicy } from './report';
-import { displayPath, formatLocation, openSource, type Container, type RawRecord } from './source';
+import { checkFieldMap, checkRoleMarkers, mapRecords, sourceField, type FieldMap, type RoleMarkers } from './mapping';
+import { DEFAULT_MAX_LINE_BYTES, displayPath, formatLocation, openSource, type Container, type RawRecord } from './source';
 
 /** Rules for suspicious-but-well-formed records (decision 0042). */
 export interface RecordRules {
@@ -56,6 +58,8 @@ export interface ReadOptions {
   separator?: string;
   /** Wrap plain-text prompt lines as `\n\nHuman: <line>\n\nAssistant:`. Default true. */
   wrapTextPrompts?: boolean;
+  /** Render message lists (`messages`, conversational `prompt`/`chosen`/`rejected`) with a model's chat template instead of HH turns. */
+  chat?: ChatFormat;
   /** Prompts longer than this (tokens with `tokenizer`, else characters) raise `longPrompt`. Default: no limit. */
   maxPromptLength?: number;
   /** Counts `maxPromptLength` in tokens. */
@@ -64,10 +68,38 @@ export interface ReadOptions {
   rules?: Partial<RecordRules>;
   /** Records inspected to detect a file's format. Default 20. */
   detectRecords?: number;
+  /**
+   * Longest line of a JSON Lines or text file, in bytes: a longer line stops the read with an error
+   * naming it (a binary file or `/dev/zero` never ends a line). Default 64 MiB.
+   */
+  maxLineBytes?: number;
+  /**
+   * How a user of this reader chooses policy `skip`, for the error's hint (a command-line tool names
+   * its own option); `null`: the caller offers no skip, so the hint does not suggest one. Default
+   * `load with policy "skip"`.
+   */
+  skipHint?: string | null;
+  /**
+   * Tied items (all scores equal: no ordered pair): `drop` (default) or `keep`. Shorthand for
+   * `rules.allTied`; a kept tie adds nothing to the ranking loss but counts in evaluation.
+   */
+  ties?: RuleAction;
+  /**
+   * Field names of your files, mapped to the ones apogee reads (as OpenRLHF's `--input_key`,
+   * `--chosen_key`, `--rejected_key`): e.g. `{ prompt: 'question', chosen: 'response_j' }`.
+   * Mapped before the format is detected; see {@link FieldMap}.
+   */
+  fields?: FieldMap;
+  /**
+   * The role markers of your dialogues when they are not HH's `\n\nHuman:` / `\n\nAssistant:`:
+   * e.g. `{ human: '## Human:', assistant: '## Assistant:' }`. Every marker (and the white space
+   * before it) becomes the HH marker before dialogues are split into prompt and response.
+   */
+  roleMarkers?: RoleMarkers;
 }
 
-type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules'>> &
-  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength'> & { rules: RecordRules };
+type Resolved = Required<Omit<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'rules' | 'ties' | 'fields' | 'roleMarkers' | 'skipHint' | 'chat'>> &
+  Pick<ReadOptions, 'format' | 'container' | 'tokenizer' | 'maxPromptLength' | 'fields' | 'roleMarkers' | 'chat'> & { rules: RecordRules; skipHint: string | null };
 
 const POLICIES: readonly ValidationPolicy[] = ['error', 'skip'];
 
@@ -82,8 +114,21 @@ function resolve(options: ReadOptions): Resolved {
   if (options.container !== undefined && !['json', 'jsonl', 'text'].includes(options.container)) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Option "container" must be one of "json", "jsonl", "text" (got ${JSON.stringify(options.container)}).`);
   }
+  if (options.ties !== undefined && options.ties !== 'keep' && options.ties !== 'drop') {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Option "ties" must be one of "keep", "drop" (got ${JSON.stringify(options.ties)}).`);
+  }
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Option "maxLineBytes" must be a positive integer (got ${JSON.stringify(options.maxLineBytes)}).`);
+  }
+  checkFieldMap(options.fields);
+  checkRoleMarkers(options.roleMarkers);
   return {
     policy,
+    maxLineBytes,
+    skipHint: options.skipHint === undefined ? 'load with policy "skip"' : options.skipHint,
+    fields: options.fields,
+    roleMarkers: options.roleMarkers,
     maxListed: options.maxListed ?? 50,
     separator: options.separator ?? '<sep>',
     wrapTextPrompts: options.wrapTextPrompts ?? true,
@@ -91,8 +136,9 @@ function resolve(options: ReadOptions): Resolved {
     format: options.format,
     container: options.container,
     tokenizer: options.tokenizer,
+    chat: options.chat,
     maxPromptLength: options.maxPromptLength,
-    rules: { ...DEFAULT_RULES, ...(options.rules ?? {}) },
+    rules: { ...DEFAULT_RULES, ...(options.ties ? { allTied: options.ties } : {}), ...(options.rules ?? {}) },
   };
 }
 
@@ -106,7 +152,7 @@ const FAMILY_FORMATS: Record<RecordFamily, readonly DataFormat[]> = {
   prompts: ['prompts'],
 };
 const FAMILY_WORDS: Record<RecordFamily, string> = {
-  preference: 'preference items (hh, text-scores or trl)',
+  preference: 'preference items (hh, text-scores, trl or multi-response)',
   golden: 'golden answers',
   samples: 'policy samples',
   scores: 'scored samples',
@@ -144,7 +190,7 @@ export class DataLoader {
     const name = displayPath(file);
     const fr: FileReport = { file: name, gzip: false, detected: false, read: 0, kept: 0, skipped: 0, dropped: 0, complete: true };
     this.report.files.push(fr);
-    const opened = await openSource(file, { container: this.options.container });
+    const opened = await openSource(file, { container: this.options.container, maxLineBytes: this.options.maxLineBytes });
     if ('error' in opened) {
       fr.complete = false;
       this.problem(name, opened.error);
@@ -152,7 +198,8 @@ export class DataLoader {
     }
     fr.gzip = opened.info.gzip;
     fr.container = opened.info.container;
-    const iterator = opened.records;
+    const mapping = this.options.fields;
+    const iterator = mapping ? mapRecords(opened.records, mapping) : opened.records;
     // Detect the format from the first records, holding them to replay.
     const held: RawRecord[] = [];
     let format = this.options.format;
@@ -191,7 +238,7 @@ export class DataLoader {
         const keys = typeof v === 'object' && v !== null && !Array.isArray(v) ? `keys ${Object.keys(v).map((k) => JSON.stringify(k)).join(', ') || '(none)'}` : `a ${Array.isArray(v) ? 'list' : typeof v}`;
         this.problem(
           formatLocation({ ...firstValue.loc, file: name }),
-          `cannot tell the data format: the first record has ${keys}. Known formats: hh {chosen, rejected}, text-scores {text, scores}, trl {prompt, chosen, rejected}, golden {query_id, golden}, samples {query_id, query, sample_0…}, scored-samples {"id:sample_k": score}, prompts {prompt} / {query_id, query} / text lines. Pass the "format" option to choose one.`,
+          `cannot tell the data format: the first record has ${keys}. Known formats: hh {chosen, rejected}, text-scores {text, scores}, trl {prompt, chosen, rejected}, multi-response {query, responses, scores}, golden {query_id, golden}, samples {query_id, query, sample_0…}, scored-samples {"id:sample_k": score}, prompts {prompt} / {query_id, query} / text lines. Pass the "format" option to choose one, or map your field names with the "fields" option.`,
         );
       }
       fr.complete = held.length === 0;
@@ -211,7 +258,7 @@ export class DataLoader {
       await iterator.return(undefined);
       return;
     }
-    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts };
+    const ctx = { separator: this.options.separator, wrapTextPrompts: this.options.wrapTextPrompts, roleMarkers: this.options.roleMarkers, chat: this.options.chat };
     const self = this;
     async function* all(): AsyncGenerator<RawRecord> {
       yield* held;
@@ -234,7 +281,7 @@ export class DataLoader {
       }
       const parsed = parseRecord(format, raw.value, ctx);
       if (!parsed.ok) {
-        for (const issue of parsed.issues) self.problem(issue.field ? `${where} ${issue.field}` : where, issue.message);
+        for (const issue of parsed.issues) self.problem(issue.field ? `${where} ${sourceField(issue.field, mapping)}` : where, issue.message);
         fr.skipped++;
         self.report.skipped++;
         continue;
@@ -297,7 +344,7 @@ export class DataLoader {
    * `maxListed`, plus a count); under `skip`, return the report.
    */
   finish(): LoadReport {
-    if (this.options.policy === 'error' && this.report.problemCount > 0) throw dataError(this.report);
+    if (this.options.policy === 'error' && this.report.problemCount > 0) throw dataError(this.report, this.options.skipHint);
     return this.report;
   }
 }
@@ -318,6 +365,7 @@ async function collect<T>(loader: DataLoader, iterable: AsyncIterable<T>, what: 
     const problems: Problem[] = report.problems;
     throw new ApogeeError(ERROR_CODES.DATA_INVALID, `${report.files.map((f) => f.file).join(', ')}: no usable ${what} (read ${report.read}, skipped ${report.skipped}, dropped ${report.dropped}).`, {
       problems,
+      maxProblems: Infinity,
       hint: 'Check the file is one of the formats listed in docs/guides/data.md.',
     });
   }

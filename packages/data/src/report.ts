@@ -72,7 +72,7 @@ export function formatLoadReport(report: LoadReport): string {
 }
 
 /** The DATA_INVALID error for a report with problems. */
-export function dataError(report: LoadReport): ApogeeError {
+export function dataError(report: LoadReport, skipHint: string | null = 'load with policy "skip"'): ApogeeError {
   const files = report.files.filter((f) => f.skipped > 0 || !f.complete).map((f) => f.file);
   const where = files.length === 1 ? files[0] : files.length > 1 ? `${files.length} files` : report.files.map((f) => f.file).join(', ');
   const more = report.problemCount - report.problems.length;
@@ -82,7 +82,10 @@ export function dataError(report: LoadReport): ApogeeError {
     `${where}: ${report.problemCount} problem${report.problemCount === 1 ? '' : 's'} in the data (${report.skipped} malformed record${report.skipped === 1 ? '' : 's'} of ${report.read} read).`,
     {
       problems,
-      hint: 'Fix the listed records, or load with policy "skip" to skip malformed records (they are counted in the load report).',
+      maxProblems: Infinity, // listed up to the load's own maxListed, with a count of the rest
+      hint: skipHint
+        ? `Fix the listed records, or ${skipHint} to skip malformed records (they are counted in the load report).`
+        : 'Fix or remove the listed records.',
     },
   );
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable, pipeline } from 'node:stream';
+import { pipeline } from 'node:stream';
 import * as zlib from 'node:zlib';
 import streamArray = require('stream-json/streamers/stream-array.js');
 import streamValues = require('stream-json/streamers/stream-values.js');
@@ -42,6 +42,10 @@ export function formatLocation(loc: RecordLocation): string {
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+/** stream-chain's end-of-input marker (a registered symbol, so stream-json's own dependency need not be imported). */
+const END_OF_INPUT = Symbol.for('object-stream.none');
+/** Longest line of a JSON Lines or text file, in bytes (`ReadOptions.maxLineBytes`). */
+export const DEFAULT_MAX_LINE_BYTES = 64 << 20;
 const CHUNK = 1 << 20;
 
 /** A raised condition that becomes a `fatal` record. */
@@ -114,6 +118,30 @@ async function sniff(chunks: AsyncGenerator<Buffer>): Promise<{ first: number | 
   return { first, head, rest: chunks };
 }
 
+/**
+ * UTF-16/32 text found from a byte-order mark or, without one, from zero bytes at every other
+ * position of the first bytes (ASCII text in UTF-16). UTF-8 text never holds zero bytes.
+ */
+function wideEncoding(head: Buffer[]): string | undefined {
+  const b = head.length === 1 ? head[0] : Buffer.concat(head);
+  const n = Math.min(b.length, 4096);
+  if (n >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'UTF-32LE (byte-order mark FF FE 00 00)';
+  if (n >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'UTF-32BE (byte-order mark 00 00 FE FF)';
+  if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE (byte-order mark FF FE)';
+  if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE (byte-order mark FE FF)';
+  if (n < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i + 1 < n; i += 2) {
+    if (b[i] === 0) evenZeros++;
+    if (b[i + 1] === 0) oddZeros++;
+  }
+  const pairs = Math.floor(n / 2);
+  if (oddZeros > pairs * 0.6 && evenZeros < pairs * 0.1) return 'UTF-16LE';
+  if (evenZeros > pairs * 0.6 && oddZeros < pairs * 0.1) return 'UTF-16BE';
+  return undefined;
+}
+
 async function* concat(head: Buffer[], rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
   for (const h of head) yield h;
   yield* rest;
@@ -136,9 +164,12 @@ function utf8Problem(bytes: Uint8Array): string {
  * Lines of a byte stream, each decoded with a fatal UTF-8 decoder. A block of whole lines is
  * decoded at once (fast path); only when that fails is each line decoded alone to find the bad ones.
  */
-async function* decodedLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Line> {
+async function* decodedLines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<Line> {
   const decoder = fatalDecoder();
-  let carry: Buffer | undefined;
+  // The unfinished last line: its pieces, joined once its end arrives (joining per chunk made one
+  // long line cost quadratic time).
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
   let lineNo = 1;
   function* block(bytes: Buffer): Generator<Line> {
     let text: string | undefined;
@@ -167,17 +198,39 @@ async function* decodedLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Line
       start = end + 1;
     }
   }
+  const tooLong = (line: number) =>
+    new SourceFault(
+      `line ${line} is longer than ${formatBytes(maxLineBytes)} (the "maxLineBytes" limit); the rest of the file was not read. ` +
+        'Is this a data file? Records are one per line in JSON Lines and text files.',
+      line,
+    );
   for await (const chunk of chunks) {
-    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    const cut = buf.lastIndexOf(0x0a);
-    if (cut < 0) {
-      carry = buf;
-      continue;
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= 0) {
+      // Every line ending in this chunk must fit (the first one with the carried head).
+      let lineStart = -carryBytes;
+      let line = lineNo;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, nl + 1)) {
+        if (nl - lineStart > maxLineBytes) throw tooLong(line);
+        lineStart = nl + 1;
+        line++;
+      }
+      const body = chunk.subarray(0, last + 1);
+      yield* block(carry.length > 0 ? Buffer.concat([...carry, body]) : body);
+      carry = [];
+      carryBytes = 0;
     }
-    yield* block(buf.subarray(0, cut + 1));
-    carry = cut + 1 < buf.length ? Buffer.from(buf.subarray(cut + 1)) : undefined;
+    if (last + 1 < chunk.length) {
+      carry.push(Buffer.from(chunk.subarray(last + 1)));
+      carryBytes += chunk.length - last - 1;
+      if (carryBytes > maxLineBytes) throw tooLong(lineNo);
+    }
   }
-  if (carry && carry.length > 0) yield* block(carry);
+  if (carryBytes > 0) yield* block(Buffer.concat(carry));
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
 }
 
 /** Text of a byte stream for the JSON parser, decoded strictly; a bad byte raises with its line. */
@@ -219,8 +272,8 @@ function jsonHint(text: string, error: unknown): string {
   return `invalid JSON: ${msg}`;
 }
 
-async function* jsonlRecords(file: string, chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRecord> {
-  for await (const l of decodedLines(chunks)) {
+async function* jsonlRecords(file: string, chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<RawRecord> {
+  for await (const l of decodedLines(chunks, maxLineBytes)) {
     const loc = { file, line: l.line };
     if (l.utf8Error !== undefined) {
       yield { kind: 'bad', loc, message: l.utf8Error };
@@ -236,30 +289,79 @@ async function* jsonlRecords(file: string, chunks: AsyncIterable<Buffer>): Async
   }
 }
 
-async function* textRecords(file: string, chunks: AsyncIterable<Buffer>): AsyncGenerator<RawRecord> {
-  for await (const l of decodedLines(chunks)) {
+async function* textRecords(file: string, chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<RawRecord> {
+  for await (const l of decodedLines(chunks, maxLineBytes)) {
     const loc = { file, line: l.line };
     if (l.utf8Error !== undefined) yield { kind: 'bad', loc, message: l.utf8Error };
     else if (l.text!.trim() !== '') yield { kind: 'value', value: l.text!, loc };
   }
 }
 
-/** Elements of a top-level JSON array, or the values of a pretty-printed document, via stream-json. */
-async function* jsonRecords(file: string, chunks: AsyncIterable<Buffer>, kind: 'array' | 'values'): AsyncGenerator<RawRecord> {
-  const parser = kind === 'array' ? streamArray.withParserAsStream() : streamValues.withParserAsStream({ jsonStreaming: true });
-  const text = Readable.from(decodedText(chunks), { objectMode: false });
-  pipeline(text, parser, () => undefined);
+type Parsed = { key: number; value: unknown };
+const parserFor = (kind: 'array' | 'values') => (kind === 'array' ? streamArray.withParser() : streamValues.withParser({ jsonStreaming: true }));
+
+/**
+ * Where a JSON syntax error is: the file parsed again line by line (only after an error), counting
+ * items, so the error names its line and the last good item. stream-json's parser emits a whole
+ * chunk's tokens at once, so the first pass cannot tell how far it got inside the chunk.
+ */
+async function locateJsonError(chunks: AsyncIterable<Buffer>, kind: 'array' | 'values'): Promise<{ line: number; last: number } | undefined> {
+  const pipe = parserFor(kind);
+  let line = 1;
   let last = -1;
   try {
-    for await (const item of parser as AsyncIterable<{ key: number; value: unknown }>) {
+    for await (const text of decodedText(chunks)) {
+      let start = 0;
+      while (start < text.length) {
+        const nl = text.indexOf('\n', start);
+        const end = nl < 0 ? text.length : nl + 1;
+        for await (const item of pipe(text.slice(start, end)) as AsyncIterable<Parsed>) last = item.key;
+        if (nl >= 0) line++;
+        start = end;
+      }
+    }
+    for await (const item of pipe(END_OF_INPUT as unknown as string) as AsyncIterable<Parsed>) last = item.key;
+  } catch {
+    return { line, last };
+  }
+  return undefined;
+}
+
+/** Elements of a top-level JSON array, or the values of a pretty-printed document, via stream-json. */
+async function* jsonRecords(file: string, chunks: AsyncIterable<Buffer>, kind: 'array' | 'values', reopen: () => AsyncIterable<Buffer>): AsyncGenerator<RawRecord> {
+  // The parser as a function pipeline fed chunk by chunk (no stream in between).
+  const pipe = parserFor(kind);
+  async function* items(): AsyncGenerator<Parsed> {
+    for await (const text of decodedText(chunks)) yield* pipe(text) as AsyncIterable<Parsed>;
+    yield* pipe(END_OF_INPUT as unknown as string) as AsyncIterable<Parsed>;
+  }
+  let last = -1;
+  try {
+    for await (const item of items()) {
       last = item.key;
       yield { kind: 'value', value: item.value, loc: kind === 'array' ? { file, arrayIndex: item.key } : { file } };
     }
   } catch (e) {
-    const where = kind === 'array' ? (last < 0 ? 'before the first item' : `after item [${last}]`) : '';
-    const line = e instanceof SourceFault ? e.line : undefined;
-    const message = e instanceof SourceFault || (e as NodeJS.ErrnoException)?.code?.startsWith?.('Z_') ? ioMessage(e) : `invalid JSON ${where}: ${(e as Error).message}`;
-    yield { kind: 'fatal', loc: line !== undefined ? { file, line } : { file, arrayIndex: kind === 'array' ? last + 1 : undefined }, message };
+    const io = e instanceof SourceFault || (e as NodeJS.ErrnoException)?.code?.startsWith?.('Z_');
+    if (io) {
+      const line = e instanceof SourceFault ? e.line : undefined;
+      yield { kind: 'fatal', loc: line !== undefined ? { file, line } : { file, arrayIndex: kind === 'array' ? last + 1 : undefined }, message: ioMessage(e) };
+      return;
+    }
+    let at: { line: number; last: number } | undefined;
+    try {
+      at = await locateJsonError(reopen(), kind);
+    } catch {
+      at = undefined;
+    }
+    const good = at ? at.last : last;
+    const where = kind === 'array' ? (good < 0 ? 'before the first item' : `after item [${good}]`) : '';
+    const lineText = at ? ` at line ${at.line}` : '';
+    yield {
+      kind: 'fatal',
+      loc: kind === 'array' ? { file, arrayIndex: good + 1 } : at ? { file, line: at.line } : { file },
+      message: `invalid JSON${lineText}${where ? ` ${where}` : ''}: ${(e as Error).message}`,
+    };
   }
 }
 
@@ -270,9 +372,10 @@ async function* jsonRecords(file: string, chunks: AsyncIterable<Buffer>, kind: '
  */
 export async function openSource(
   file: string,
-  options: { container?: Container } = {},
+  options: { container?: Container; maxLineBytes?: number } = {},
 ): Promise<{ info: SourceInfo; records: AsyncGenerator<RawRecord> } | { error: string }> {
   const name = file;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let gzip: boolean;
   try {
     const stat = await fs.promises.stat(file);
@@ -288,6 +391,13 @@ export async function openSource(
     return { error: ioMessage(e) };
   }
   const { first, head, rest } = sniffed;
+  const wide = wideEncoding(head);
+  if (wide) {
+    await rest.return(undefined);
+    return {
+      error: `is ${wide} encoded, not UTF-8: apogee reads UTF-8 text. Re-encode it, e.g. \`iconv -f ${wide.split(' ')[0]} -t UTF-8 FILE > FILE.utf8\``,
+    };
+  }
   let container: Container = options.container ?? (first === 0x5b ? 'json' : first === 0x7b ? 'jsonl' : 'text');
   const info: SourceInfo = { gzip, container };
   if (first === undefined) {
@@ -310,15 +420,16 @@ export async function openSource(
   async function* guarded(): AsyncGenerator<RawRecord> {
     let lastLine = 0;
     try {
-      if (container === 'json') yield* jsonRecords(name, chunks, prettyObject || first === 0x7b ? 'values' : 'array');
+      if (container === 'json') yield* jsonRecords(name, chunks, prettyObject || first === 0x7b ? 'values' : 'array', () => byteChunks(file, gzip));
       else {
-        for await (const r of container === 'jsonl' ? jsonlRecords(name, chunks) : textRecords(name, chunks)) {
+        for await (const r of container === 'jsonl' ? jsonlRecords(name, chunks, maxLineBytes) : textRecords(name, chunks, maxLineBytes)) {
           if (r.loc.line !== undefined) lastLine = r.loc.line;
           yield r;
         }
       }
     } catch (e) {
-      yield { kind: 'fatal', loc: { file: name, line: lastLine > 0 ? lastLine + 1 : undefined }, message: ioMessage(e) };
+      const line = e instanceof SourceFault && e.line !== undefined ? e.line : lastLine > 0 ? lastLine + 1 : undefined;
+      yield { kind: 'fatal', loc: { file: name, line }, message: ioMessage(e) };
     }
   }
   return { info, records: guarded() };

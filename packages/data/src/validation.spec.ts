@@ -120,7 +120,7 @@ describe('broken files', () => {
   it('a JSON array broken mid-way is reported at the array index', async () => {
     const err = await caught(readAnyPreferenceFile(fx('bad-array.json')));
     expect(err.problems[0].path).toMatch(/bad-array\.json\[2\]$/);
-    expect(err.problems[0].message).toMatch(/invalid JSON after item \[1\]/);
+    expect(err.problems[0].message).toMatch(/invalid JSON at line \d+ after item \[1\]/);
   });
 
   it('unknown formats, empty and missing files, and the wrong kind of file', async () => {
@@ -131,7 +131,7 @@ describe('broken files', () => {
     const missing = await caught(readAnyPreferenceFile(fx('nope.jsonl')));
     expect(missing.problems[0].message).toBe('file not found');
     const golden = await caught(readAnyPreferenceFile(fx('golden.jsonl')));
-    expect(golden.problems[0].message).toMatch(/holds golden records, but preference items \(hh, text-scores or trl\) were expected/);
+    expect(golden.problems[0].message).toMatch(/holds golden records, but preference items \(hh, text-scores, trl or multi-response\) were expected/);
     const text = await caught(readGoldenAnswers(fx('prompts.txt')));
     expect(text.problems[0].message).toMatch(/holds prompts records, but golden answers were expected/);
   });

@@ -145,3 +145,35 @@ describe('atomic writes', () => {
     expect(fs.readdirSync(tmp.dir)).toEqual(['keep.jsonl']);
   });
 });
+
+describe('a failed record write leaves the directory exactly as it was (issue 20)', () => {
+  const listing = (d: string): string[] => fs.readdirSync(d, { recursive: true }).map(String).sort();
+
+  it('abort() right after opening waits for the file stream, so its temporary file cannot reappear', async () => {
+    // The stream opens its file asynchronously; an abort before that open completed used to
+    // remove nothing and then see the file created. Many immediate aborts make that certain.
+    for (let i = 0; i < 40; i++) {
+      const w = await createRecordWriter(path.join(tmp.dir, `early-${i}.jsonl`));
+      await w.abort();
+    }
+    async function* failsAtOnce(): AsyncGenerator<PreferenceItem> {
+      throw new Error('no data');
+    }
+    await expect(writePreferenceItems(path.join(tmp.dir, 'none.jsonl'), failsAtOnce())).rejects.toThrow('no data');
+    expect(listing(tmp.dir)).toEqual([]);
+  });
+
+  it('a refused rename on close() and the folders the writer created are undone', async () => {
+    fs.mkdirSync(path.join(tmp.dir, 'taken.jsonl'));
+    fs.writeFileSync(path.join(tmp.dir, 'taken.jsonl', 'x'), 'x');
+    const before = listing(tmp.dir);
+    await expect(writePreferenceItems(path.join(tmp.dir, 'taken.jsonl'), items)).rejects.toMatchObject({ code: expect.stringMatching(/EISDIR|ENOTEMPTY|EEXIST/) });
+    expect(listing(tmp.dir)).toEqual(before);
+    async function* failing(): AsyncGenerator<PreferenceItem> {
+      yield items[0];
+      throw new Error('boom');
+    }
+    await expect(writePreferenceItems(path.join(tmp.dir, 'new', 'deep', 'out.jsonl.gz'), failing())).rejects.toThrow('boom');
+    expect(listing(tmp.dir)).toEqual(before);
+  });
+});

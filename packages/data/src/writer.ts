@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import type { Writable } from 'node:stream';
-import { ApogeeError, bestSampleIndex, REFERENCE_SEP, ERROR_CODES, sampleRecord, scoreEntries, syncDir, textScoresRecord, type GoldenAnswer, type PreferenceItem, type PromptRecord, type SampleSet, type ScoredSampleSet } from '@apogee/core';
+import { ApogeeError, bestSampleIndex, ERROR_CODES, REFERENCE_SEP, removeCreatedDirs, sampleRecord, scoreEntries, syncDir, temporaryPath, textScoresRecord, type GoldenAnswer, type PreferenceItem, type PromptRecord, type SampleSet, type ScoredSampleSet } from '@apogee/core';
 import { ASSISTANT_TURN, parseDialogue } from './dialogue';
 
 export interface WriteOptions {
@@ -24,8 +24,6 @@ export interface RecordWriter {
   readonly count: number;
 }
 
-let tmpCounter = 0;
-
 /**
  * Write records to a temporary file beside `file` and rename it over `file` on `close()`, so a
  * reader (or a crash) never sees a half-written artifact: the streaming counterpart of
@@ -35,9 +33,22 @@ export async function createRecordWriter(file: string, options: WriteOptions = {
   const container = options.container ?? (/\.json(\.gz)?$/i.test(file) ? 'json' : 'jsonl');
   const gzip = options.gzip ?? /\.gz$/i.test(file);
   const dir = path.dirname(file);
-  await fs.promises.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${tmpCounter++}.tmp`);
+  const created = await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = temporaryPath(file);
   const fileStream = fs.createWriteStream(tmp);
+  /**
+   * Remove every trace of the write before returning: wait until the stream has really closed its
+   * file (it opens it asynchronously: removing the temporary file before the open completes would
+   * let the open create it again afterwards, the race of issue 20), then remove it and any folder
+   * this writer created.
+   */
+  const discard = async () => {
+    out.destroy();
+    fileStream.destroy();
+    if (!fileStream.closed) await once(fileStream, 'close').catch(() => undefined);
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    await removeCreatedDirs(dir, created);
+  };
   const out: Writable = gzip ? zlib.createGzip() : fileStream;
   if (gzip) out.pipe(fileStream);
   let failed: unknown;
@@ -63,27 +74,27 @@ export async function createRecordWriter(file: string, options: WriteOptions = {
     async close() {
       if (closed) return;
       closed = true;
-      if (container === 'json') await put(count === 0 ? ']\n' : '\n]\n');
-      out.end();
-      await once(fileStream, 'close');
-      if (failed) {
-        await fs.promises.rm(tmp, { force: true });
-        throw failed;
-      }
-      const handle = await fs.promises.open(tmp, 'r+');
       try {
-        await handle.sync();
-      } finally {
-        await handle.close();
+        if (container === 'json') await put(count === 0 ? ']\n' : '\n]\n');
+        out.end();
+        if (!fileStream.closed) await once(fileStream, 'close');
+        if (failed) throw failed;
+        const handle = await fs.promises.open(tmp, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await fs.promises.rename(tmp, file);
+      } catch (e) {
+        await discard();
+        throw e;
       }
-      await fs.promises.rename(tmp, file);
       await syncDir(dir);
     },
     async abort() {
       closed = true;
-      out.destroy();
-      fileStream.destroy();
-      await fs.promises.rm(tmp, { force: true });
+      await discard();
     },
   };
 }

@@ -52,7 +52,7 @@ export interface EvaluationSettings {
   stop: string[];
   /** Samples per test prompt drawn from π itself (temperature 1) for the KL estimate and the policy pairs. Default 4. */
   policySamples: number;
-  /** Bins of the reliability diagram (apo-method.md §7: 10). */
+  /** Bins of the reliability diagram (docs/concepts/apo.md §7: 10). */
   bins: number;
   /** Rows per forward pass for scoring and log-probs. */
   batchSize: number;

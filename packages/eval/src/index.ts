@@ -39,3 +39,63 @@ export {
 
 /** Re-exported from `@apogee/core`, where the `Evaluator` contract's report part lives. */
 export type { EvaluatedSample } from '@apogee/core';
+export {
+  binomialTwoSidedP,
+  bootstrapMeanCi,
+  quantileSorted,
+  signTest,
+  type BootstrapOptions,
+  type SignTestResult,
+} from './paired-stats';
+export {
+  CLAIMS,
+  CLAIM_IDS,
+  claimSchema,
+  claimsBlockSchema,
+  claimStatus,
+  pairedClaim,
+  pairedDifferences,
+  type Claim,
+  type ClaimId,
+  type ClaimStatus,
+  type PairedClaimInput,
+  type SeedValue,
+} from './claims';
+export {
+  accuracyTable,
+  buildSamePairs,
+  compareOnSamePairs,
+  gapClosed,
+  mcnemarExact,
+  pairAccuracy,
+  pairCorrectness,
+  scoreSamples,
+  type BatchScorer,
+  type McNemarResult,
+  type PooledSample,
+  type SamePair,
+  type SamePairOptions,
+  type SamePairSet,
+  type SamePairComparison,
+} from './same-pairs';
+export {
+  bestOfNBlockSchema,
+  bestOfNCurve,
+  bestOfNExpectedGold,
+  bestOfNKl,
+  bestOfNRowSchema,
+  type BestOfNPoint,
+  type BestOfNRow,
+} from './best-of-n';
+export {
+  frontierBlockSchema,
+  frontierRowSchema,
+  goldAtKl,
+  goldDifferenceAtMatchedKl,
+  meanFrontier,
+  upperEnvelope,
+  type FrontierRow,
+  type KlGold,
+  type MatchedKlDifference,
+} from './frontier';
+export { claimsMarkdownTable, formatPValue, formatSigned } from './claims-markdown';

@@ -29,7 +29,7 @@ export interface ScoredItem {
   scores: ArrayLike<number>;
 }
 
-/** One ordered pair's predicted probability and label (apo-method.md §7). */
+/** One ordered pair's predicted probability and label (docs/concepts/apo.md §7). */
 export interface PairPrediction {
   /** p = σ(z_j − z_i). */
   p: number;
@@ -39,7 +39,7 @@ export interface PairPrediction {
 
 /**
  * Every ordered pair (i, j), i ≠ j, of every item with valid (≥ 0) and different label scores:
- * p = σ(z_j − z_i), y = 1[s_j > s_i] (the APO reference's calibration pairs, apo-method.md §7).
+ * p = σ(z_j − z_i), y = 1[s_j > s_i] (the APO reference's calibration pairs, docs/concepts/apo.md §7).
  */
 export function orderedPairs(items: readonly ScoredItem[]): PairPrediction[] {
   const out: PairPrediction[] = [];
@@ -105,7 +105,7 @@ export interface Calibration {
 
 /**
  * Calibration of pair predictions over `binCount` uniform bins on [0, 1] (p = 1 falls in the last
- * bin), exactly as apo-method.md §7: ECE = Σ_b |Σp − Σy| / N, ACE = mean over non-empty bins of
+ * bin), exactly as docs/concepts/apo.md §7: ECE = Σ_b |Σp − Σy| / N, ACE = mean over non-empty bins of
  * |mean p − mean y|, MCE = their max. NaN metrics when there are no pairs.
  */
 export function calibration(pairs: readonly PairPrediction[], binCount = 10): Calibration {

@@ -32,7 +32,7 @@ export const evaluatorOptionsSchema = z
     maxPrompts: z.number().int().min(0).default(0),
     /** Samples per prompt from π itself (temperature 1) for KL and the policy pairs. Default 4. */
     policySamples: z.number().int().min(1).max(64).default(DEFAULT_EVALUATION_SETTINGS.policySamples),
-    /** Reliability-diagram bins (apo-method.md §7: 10). */
+    /** Reliability-diagram bins (docs/concepts/apo.md §7: 10). */
     bins: z.number().int().min(1).max(1000).default(DEFAULT_EVALUATION_SETTINGS.bins),
     /** Rows per forward pass when scoring. Default 64. */
     batchSize: z.number().int().min(1).default(DEFAULT_EVALUATION_SETTINGS.batchSize),

@@ -11,7 +11,7 @@ import {
 } from '@apogee/core';
 
 /**
- * A round's artifacts in the APO reference formats (apo-method.md §8), so the reference tools can
+ * A round's artifacts in the APO reference formats (docs/concepts/apo.md §8), so the reference tools can
  * read them, and read back exactly on resume:
  * - samples: JSON lines `{"query_id", "query", "sample_0", …, "sample_{n-1}"}`;
  * - APO items: JSON lines `{"text": ["<prompt><sep><golden>", "<prompt><sep><sample>"], "scores": [1, 0], "query_id", "type": "apo"}`;

@@ -87,8 +87,10 @@ describe('CheckpointStore', () => {
     await expect(store.saveModel('models/rm-r0001', writeModel('rm1-new', true))).rejects.toThrow('disk full');
     expect(fs.readFileSync(path.join(tmp.dir, 'models/rm-r0001/model.safetensors'), 'utf8')).toBe('rm1rm1rm1');
     expect(store.readManifest()).toEqual(manifest());
-    // The half-written temporary is swept on resume.
-    expect(fs.readdirSync(path.join(tmp.dir, 'models')).some((n) => n.startsWith('.tmp-'))).toBe(true);
+    // A failed save leaves the folder exactly as it was: no half-written temporary (issue 20).
+    expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
+    // One left by a killed writer is swept on resume.
+    fs.mkdirSync(path.join(tmp.dir, 'models', '.tmp-rm-r0002-1-0'));
     await store.cleanTemporaries();
     expect(fs.readdirSync(path.join(tmp.dir, 'models')).sort()).toEqual(['reference', 'rm-r0001']);
   });
@@ -105,6 +107,38 @@ describe('CheckpointStore', () => {
     expect(() => store.readManifest()).toThrow(/Cannot read the checkpoint manifest/);
     await store.writeManifest({ ...manifest(), phase: 'warm-up' as never });
     expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'phase' })] }));
+  });
+
+  it('"not measured" (NaN) metrics are stored as null and read back as NaN (issue 17 item 1)', async () => {
+    const m = manifest({ metrics: [{ round: 1, goldReward: 0.25, rmAccuracyPolicy: Number.NaN, ecePolicy: Number.NaN }], roundMetrics: { 'rm/loss': Number.NaN } });
+    await commitValid(m);
+    const raw = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'checkpoint.json'), 'utf8'));
+    expect(raw.metrics[0]).toEqual({ round: 1, goldReward: 0.25, rmAccuracyPolicy: null, ecePolicy: null });
+    const back = store.readManifest();
+    expect(back.metrics[0].goldReward).toBe(0.25);
+    expect(back.metrics[0].rmAccuracyPolicy).toBeNaN();
+    expect(back.roundMetrics['rm/loss']).toBeNaN();
+  });
+
+  it('refuses a hand-edited manifest: round beyond the run, an all-zero RNG state, a checksum that does not match (item 9)', async () => {
+    await commitValid();
+    const file = path.join(tmp.dir, 'checkpoint.json');
+    const written = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(written.checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Edited, checksum left as it was: the content no longer matches.
+    fs.writeFileSync(file, JSON.stringify({ ...written, round: 2 }));
+    expect(() => store.readManifest()).toThrow(/does not match its checksum: it was changed after apogee wrote it/);
+    // Edited with the checksum removed: the schema still refuses the impossible values.
+    const { checksum: _c, ...bare } = written;
+    fs.writeFileSync(file, JSON.stringify({ ...bare, round: 99 }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [{ path: 'round', message: 'is 99, but the run has 2 rounds' }] }));
+    fs.writeFileSync(file, JSON.stringify({ ...bare, rng: { game: { name: 'root/game', s: [0, 0, 0, 0] } } }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'rng.game.s', message: expect.stringMatching(/all zero/) })] }));
+    fs.writeFileSync(file, JSON.stringify({ ...bare, metrics: [{}, {}, {}] }));
+    expect(() => store.readManifest()).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'metrics' })] }));
+    // Unedited, without a checksum (written before it existed): accepted.
+    fs.writeFileSync(file, JSON.stringify(bare));
+    expect(store.readManifest()).toEqual(manifest());
   });
 
   it('the RNG state stored is the one restored', () => {

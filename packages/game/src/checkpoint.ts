@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -28,7 +29,7 @@ import { z } from 'zod';
  *   models/policy-r0001/     the policy after round 1's update (one per round)
  *   models/rm-r0001/         round 1's RM (APO) · models/rm-base/ RM_Base (baseline)
  *   rounds/r0001/            samples-rm.jsonl, apo-items.jsonl, samples-llm.jsonl, scores.json,
- *                            metrics.json (reference formats, apo-method.md §8)
+ *                            metrics.json (reference formats, docs/concepts/apo.md §8)
  * ```
  * Model directories are written into `models/.tmp-*` and renamed into place when complete.
  */
@@ -37,10 +38,20 @@ export const CHECKPOINT_VERSION = 1;
 export const MANIFEST_FILE = 'checkpoint.json';
 export const RUN_FILE = 'run.json';
 
-const metricsSchema = z.record(z.string(), z.number());
+/**
+ * A metric value. `null` records "not measured" (JSON has no NaN: an evaluator reports NaN for,
+ * e.g., RM accuracy on policy pairs when no pair differs in gold); it reads back as NaN, so a
+ * resumed run carries exactly the values the uninterrupted run had in memory.
+ */
+const metricValueSchema = z.union([z.number(), z.null()]).transform((v) => (v === null ? Number.NaN : v));
+const metricsSchema = z.record(z.string(), metricValueSchema);
+/** One 32-bit word of the generator's state (stored signed or unsigned, as JavaScript's bit operators leave it). */
+const word32 = z.number().int().min(-0x80000000).max(0xffffffff);
 const rngStateSchema = z.object({
   name: z.string(),
-  s: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  s: z
+    .tuple([word32, word32, word32, word32])
+    .refine((s) => s.some((x) => x !== 0), 'is all zero, a state the generator never reaches (a hand-edited or corrupted manifest)'),
 });
 
 export const manifestSchema = z.object({
@@ -73,9 +84,24 @@ export const manifestSchema = z.object({
   metrics: z.array(metricsSchema),
   /** Metrics of the current round's completed phases. */
   roundMetrics: metricsSchema,
+  /**
+   * `sha256:<hex>` of the manifest's JSON without this field, as written. A manifest whose content
+   * does not match (edited by hand, damaged) is refused; one without it (written before it existed)
+   * is checked by its schema only.
+   */
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be "sha256:" and 64 hex digits').optional(),
+}).superRefine((m, ctx) => {
+  if (m.round > m.rounds) ctx.addIssue({ code: 'custom', path: ['round'], message: `is ${m.round}, but the run has ${m.rounds} rounds` });
+  if (m.metrics.length > m.round) ctx.addIssue({ code: 'custom', path: ['metrics'], message: `holds ${m.metrics.length} rounds of metrics, but the checkpoint is in round ${m.round}` });
 });
 
-export type CheckpointManifest = z.infer<typeof manifestSchema>;
+export type CheckpointManifest = Omit<z.infer<typeof manifestSchema>, 'checksum'>;
+
+/** The checksum a manifest is written with: SHA-256 of its JSON (NaN written as null) without `checksum`. */
+export function manifestChecksum(manifest: Record<string, unknown>): string {
+  const { checksum: _checksum, ...rest } = manifest;
+  return `sha256:${createHash('sha256').update(JSON.stringify(rest)).digest('hex')}`;
+}
 
 /** What {@link CheckpointStore.commit} is given: the manifest less its format tag, with the live RNG. */
 export type CheckpointState = Omit<CheckpointManifest, 'format' | 'version' | 'rng'> & { rng: Rng };
@@ -145,9 +171,15 @@ export class CheckpointStore {
     const tmp = path.join(parent, `.tmp-${path.basename(target)}-${process.pid}-${tmpCounter++}`);
     await fs.promises.rm(tmp, { recursive: true, force: true });
     await fs.promises.mkdir(tmp);
-    await save(tmp);
-    await fs.promises.rm(target, { recursive: true, force: true });
-    await fs.promises.rename(tmp, target);
+    try {
+      await save(tmp);
+      await fs.promises.rm(target, { recursive: true, force: true });
+      await fs.promises.rename(tmp, target);
+    } catch (e) {
+      // A failed save leaves no temporary directory behind (issue 20).
+      await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
     await syncDir(parent);
     return rel;
   }
@@ -167,7 +199,8 @@ export class CheckpointStore {
 
   /** Write a manifest as given (`commit` fills the format tag and the RNG entry). */
   async writeManifest(manifest: CheckpointManifest): Promise<void> {
-    await writeJsonAtomic(this.resolve(MANIFEST_FILE), manifest);
+    const { checksum: _old, ...content } = manifest as CheckpointManifest & { checksum?: string };
+    await writeJsonAtomic(this.resolve(MANIFEST_FILE), { ...content, checksum: manifestChecksum(content) });
   }
 
   /** Write `run.json` (`format: 'apogee-run'` first, then `info`). */
@@ -187,12 +220,13 @@ export class CheckpointStore {
   /** Refuse to continue a run that was started with settings that change the numbers (`now`: each such setting). */
   assertSameRun(now: RunInfo): void {
     const was = this.readRunInfo();
-    const differ = Object.keys(now).filter((k) => JSON.stringify(now[k]) !== JSON.stringify(was[k]));
+    // Learning rates change only the steps still to come: a resume may lower them (after a NaN stop).
+    const differ = Object.keys(now).filter((k) => JSON.stringify(withoutLearningRates(now[k])) !== JSON.stringify(withoutLearningRates(was[k])));
     if (differ.length > 0) {
       throw new ApogeeError(
         ERROR_CODES.CHECKPOINT_INVALID,
         `The run in ${this.dir} was started with different settings: ${differ.map((k) => `${k} (was ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])})`).join('; ')}.`,
-        { hint: 'Resume with the config and plugins the run was started with (only game.rounds may grow).' },
+        { hint: 'Resume with the config and plugins the run was started with; only game.rounds and learning rates may change (apogee resume DIR --set KEY=VALUE).' },
       );
     }
   }
@@ -209,11 +243,17 @@ export class CheckpointStore {
         cause,
       });
     }
-    const manifest = parseWithSchema(manifestSchema, raw, {
+    const parsed = parseWithSchema(manifestSchema, raw, {
       code: ERROR_CODES.CHECKPOINT_INVALID,
       what: `The checkpoint manifest ${file}`,
       hint: 'The manifest was written by another apogee version or edited by hand.',
     });
+    if (parsed.checksum !== undefined && parsed.checksum !== manifestChecksum(raw as Record<string, unknown>)) {
+      throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `The checkpoint manifest ${file} does not match its checksum: it was changed after apogee wrote it.`, {
+        hint: 'Undo the edit (or restore the file); a manifest that names the wrong round, models or RNG state would resume a different run.',
+      });
+    }
+    const { checksum: _checksum, ...manifest } = parsed;
     const named = [manifest.models.policy, manifest.models.reference, manifest.models.rm, ...Object.values(manifest.artifacts)];
     for (const rel of named) {
       if (rel !== undefined && !fs.existsSync(this.resolve(rel))) {
@@ -242,4 +282,11 @@ export class CheckpointStore {
 /** The RNG state as stored in the manifest. */
 export function rngEntry(game: RngState): CheckpointManifest['rng'] {
   return { game: { name: game.name, s: [...game.s] as [number, number, number, number] } };
+}
+
+/** A run-info value with every learning rate (`lr`, `…Lr`) removed, for the resume comparison. */
+function withoutLearningRates(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutLearningRates);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'lr' && !/[a-z]Lr$/.test(k)).map(([k, x]) => [k, withoutLearningRates(x)]));
 }

@@ -33,7 +33,7 @@ import { nonFiniteHint, PHASE_RUNNERS, StopRequested, type GameModelState, type 
 import { isLastPhase, nextPhase, type GamePosition } from './phases';
 
 /**
- * The RM–LLM game of Adversarial Preference Optimization (Cheng et al. 2024, §3–§4; apo-method.md §4),
+ * The RM–LLM game of Adversarial Preference Optimization (Cheng et al. 2024, §3–§4; docs/concepts/apo.md §4),
  * one phase at a time, with a checkpoint after every phase:
  * 1. `sample-rm`: n samples per RM query from π_t, cut at the stop strings (APO only);
  * 2. `train-rm`: RM_t on human items + golden ≻ sample items with `TOKENS.RewardLoss`, from the

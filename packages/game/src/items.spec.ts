@@ -31,7 +31,8 @@ describeWithSharedData('APO items from real HH dialogues', 'dsp/helpful.test.jso
     expect(layout.k).toBe(3);
     expect(layout.flat).toHaveLength(7);
     expect(Array.from(layout.gather)).toEqual([0, 1, 7, 2, 3, 4, 5, 6, 7]);
-    expect(layout.scores).toEqual([[1, 0, -1], [1, 0, 0.5], [1, 0, -1]]);
+    // Rescaled per item to (0, 1) as the reference, then padded with −1.
+    expect(layout.scores.map((row) => row.map((v) => Math.round(v * 1e4) / 1e4))).toEqual([[1, 0, -1], [1, 0, 0.5], [1, 0, -1]]);
     expect(layout.flat[4]).toEqual({ prompt: human[0].prompt, response: 'a third' });
   });
 
@@ -42,5 +43,21 @@ describeWithSharedData('APO items from real HH dialogues', 'dsp/helpful.test.jso
     expect(scored[5].scores).toEqual([10 / 8, 11 / 8]);
     expect(() => attachScores(samples, new Float32Array(3))).toThrow(/3 scores for 24 samples/);
     expect(sampleMetrics('s', samples)['s/empty_frac']).toBe(0.5);
+  });
+});
+
+describe('reward batch layout', () => {
+  it('rescales negative raw scores per item before padding, so they keep their pairs (issue 17 item 13b)', () => {
+    const item = (scores: number[]) => ({ prompt: 'p', responses: scores.map((_, i) => `r${i}`), scores });
+    const layout = layoutRewardBatch([item([-0.5, -1.2, 0.3]), item([-2, -0.1])]);
+    const [a, b] = layout.scores;
+    // Real slots are labels in (0, 1), in the raw order; the padded slot alone is −1.
+    for (const s of [...a, ...b.slice(0, 2)]) expect(s > 0 && s < 1).toBe(true);
+    expect(b[2]).toBe(-1);
+    expect(a[2] > a[0] && a[0] > a[1]).toBe(true);
+    expect(b[1] > b[0]).toBe(true);
+    // Valid ordered pairs as the loss counts them: 6 in the first item, 2 in the second.
+    const pairs = layout.scores.reduce((n, row) => n + row.filter((x) => x >= 0).length * (row.filter((x) => x >= 0).length - 1), 0);
+    expect(pairs).toBe(8);
   });
 });

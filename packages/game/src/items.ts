@@ -2,6 +2,7 @@ import {
   ApogeeError,
   cutAtStop,
   ERROR_CODES,
+  rescaleItemScores,
   type GoldenAnswer,
   type PreferenceItem,
   type PromptRecord,
@@ -39,7 +40,7 @@ export interface RewardBatchLayout {
   /** Row-major `[items·k]` gather indices into `[...rewards, 0]`. */
   gather: Int32Array;
   k: number;
-  /** Label scores padded with −1. */
+  /** Label scores rescaled per item to (0, 1) (as the APO reference), then padded with −1. */
   scores: number[][];
   kinds: Array<'human' | 'apo'>;
 }
@@ -58,7 +59,8 @@ export function layoutRewardBatch(items: readonly PreferenceItem[]): RewardBatch
         slots.push(-1);
       }
     }
-    scores.push([...item.scores, ...new Array<number>(k - item.scores.length).fill(-1)]);
+    // Rescale first, pad after: a negative raw score is a label, not padding (docs/concepts/apo.md §3).
+    scores.push([...rescaleItemScores(item.scores), ...new Array<number>(k - item.scores.length).fill(-1)]);
   }
   const gather = Int32Array.from(slots, (s) => (s < 0 ? flat.length : s));
   return { flat, gather, k, scores, kinds: items.map((it) => it.kind ?? 'human') };

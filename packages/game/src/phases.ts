@@ -11,7 +11,7 @@ export interface RoundPlanInput {
 }
 
 /**
- * The phases round `round` runs, in order (apo-method.md §4):
+ * The phases round `round` runs, in order (docs/concepts/apo.md §4):
  * - `sample-rm`: APO only (the baseline never looks at the policy's RM-query samples);
  * - `train-rm`: every round with APO; only round 1 for the baseline (RM_Base is trained once);
  * - `sample-llm`, `score`: when the policy update needs scored samples (not golden SFT);

@@ -12,7 +12,7 @@ export interface RmTrainingHooks {
 
 /**
  * Train `rm` on `items` with the reward loss: `epochs` passes, each over a fresh shuffle drawn from
- * `rng`, `batchSize` items per AdamW step, warm-up then the chosen decay (apo-method.md §3), through
+ * `rng`, `batchSize` items per AdamW step, warm-up then the chosen decay (docs/concepts/apo.md §3), through
  * core's `trainMinibatches`. Returns the mean loss (and loss metrics) of the last epoch, or
  * `undefined` when stopped.
  */

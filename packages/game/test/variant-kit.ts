@@ -1,32 +1,30 @@
 /**
- * The conformance kit of the variant presets (`@apogee/variant-*`), imported by their specs as
- * `@apogee/game/testing`:
+ * The README test of the first-party variant presets (`@apogee/variant-*`), imported by their
+ * README.spec.ts as `@apogee/game/testing`:
  *
  * ```ts
- * describeVariant('rjs-apo', rjsApo, { defaultExport: preset, apo: true, update: 'rjs' });  // src/index.spec.ts
  * describeVariantReadme(__dirname, rjsApo, { title: 'RJS-APO', apo: true, update: 'rjs' }); // README.spec.ts
  * ```
  *
- * It lives here, beside the tiny-game harness, and not in `@apogee/testing`, because it needs the
- * game (`GAME_OPTIONS`) and, for the README round, the policy, reward, samplers, tokenizers, world
- * and runtime packages: `@apogee/testing` may depend on `@apogee/core` only, while `@apogee/game`
- * already has all of them as devDependencies for its own tiny-world tests. The subpath is exported
- * under the `@apogee/source` condition only: it is test code, never built or published.
+ * The preset conformance kit, `describeVariant`, is published from `@apogee/testing` for every
+ * variant author. This README round lives here, beside the tiny-game harness, because it needs the
+ * policy, reward, samplers, tokenizers, world and runtime packages, which `@apogee/game` already
+ * has as devDependencies for its own tiny-world tests. The subpath is exported under the
+ * `@apogee/source` condition only: it is test code, never built or published.
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import * as core from '@apogee/core';
-import { applyPlugin, createRun, pluginShapeProblems, TOKENS, type AnyPluginFactory } from '@apogee/core';
+import { type AnyPluginFactory } from '@apogee/core';
 import * as policy from '@apogee/policy';
 import * as reward from '@apogee/reward';
+import * as runtime from '@apogee/runtime';
 import * as samplers from '@apogee/samplers';
-import { describePlugin, makeTempDir } from '@apogee/testing';
+import { makeTempDir } from '@apogee/testing';
 import * as tokenizers from '@apogee/tokenizers';
 import * as world from '@apogee/world';
-import { GAME_OPTIONS } from '../src';
-import { initQuietBackend } from './quiet-backend';
 import type { UpdateName } from './tiny-game';
 
 export interface VariantKitOptions {
@@ -36,53 +34,12 @@ export interface VariantKitOptions {
   update: UpdateName;
 }
 
-/**
- * The preset's own tests: plugin conformance (`describePlugin`), it is the module's default export,
- * it plays APO or the baseline with its update, each part's options reach that part's plugin,
- * `apoSampleNum` follows `samplesPerQuery`, and unknown or bad options fail naming them.
- */
-export function describeVariant(
-  name: string,
-  preset: AnyPluginFactory,
-  o: VariantKitOptions & { /** The package's default export: must be `preset` itself. */ defaultExport: unknown },
-): void {
-  describePlugin(name, (options) => applyPlugin(preset, options));
-
-  describe(`the ${name} preset`, () => {
-    it(`is the default export, a plugin factory named "${name}"`, () => {
-      expect(o.defaultExport).toBe(preset);
-      expect(preset.pluginName).toBe(name);
-      expect(pluginShapeProblems(applyPlugin(preset))).toEqual([]);
-    });
-
-    it(`plays ${o.apo ? 'APO' : 'the baseline'} with the ${o.update} update; options reach their plugins; apoSampleNum follows samplesPerQuery`, async () => {
-      const run = await createRun({
-        plugins: [applyPlugin(preset, { game: { rm: { lr: 0.5 } }, update: { lr: [0.1, 0.2] } })],
-        config: { game: { samplesPerQuery: 3 } },
-      });
-      const options = run.resolve(GAME_OPTIONS);
-      expect(options.apo).toBe(o.apo);
-      expect(options.rm.lr).toBe(0.5);
-      expect(options.rm.batchSize).toBe(64); // unset fields keep their defaults
-      const update = run.resolve(TOKENS.PolicyUpdate) as unknown as { name: string; options: { lr: unknown } };
-      expect(update.name).toBe(o.update);
-      expect(update.options.lr).toEqual([0.1, 0.2]);
-      expect((run.resolve(TOKENS.RewardLoss) as unknown as { options: { apoSampleNum: number } }).options.apoSampleNum).toBe(3);
-      await run.dispose();
-    });
-
-    it('rejects an unknown part of its options, naming it', () => {
-      expect(() => applyPlugin(preset, { sampler: {} })).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID' }));
-      expect(() => applyPlugin(preset, { update: { lr: -1 } })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'lr' })] }));
-    });
-  });
-}
-
 /** The packages a README example may import from, by the name its README gives them. */
 const README_MODULES: Record<string, object> = {
   '@apogee/core': core,
   '@apogee/policy': policy,
   '@apogee/reward': reward,
+  '@apogee/runtime': runtime,
   '@apogee/samplers': samplers,
   '@apogee/tokenizers': tokenizers,
   '@apogee/world': world,
@@ -132,13 +89,13 @@ export async function runReadmeExample(example: ReadmeExample, preset: unknown, 
 }
 
 /**
- * The README's usage example is a test: its code runs as written and plays one round end to end on
+ * The README's usage example is a test: its code runs as written (it picks the tfjs backend itself:
+ * nothing is set up here that the README does not show) and plays one round end to end on
  * a tiny world; every metric is finite, the policy trained, and the RM trained on APO items and
  * scored samples only where the variant plays APO (golden SFT never samples, so it scores none).
  */
 export function describeVariantReadme(packageDir: string, preset: AnyPluginFactory, o: VariantKitOptions & { /** The variant's name in prose. */ title: string }): void {
   it(`README example: ${o.title} plays a round end to end`, async () => {
-    await initQuietBackend();
     const example = readReadmeExample(path.join(packageDir, 'README.md'));
     const tmp = makeTempDir(`apogee-${preset.pluginName}-`);
     let result: core.GameResult;

@@ -6,7 +6,10 @@ import { invalidLossInput } from './numerics';
 import { bradleyTerryLoss } from './ranking';
 import { rankingLossOptionsSchema } from './ranking-loss';
 
-/** `rankingLoss`'s options (`variant`, `centeringCoeff`, documented there) plus the APO term weights. */
+/**
+ * `rankingLoss`'s options plus the APO term weights. `variant` applies to the APO term only (the
+ * reference's `apo_loss_type`); the human term is always the ranking loss, as in the reference.
+ */
 export const apoRewardLossOptionsSchema = rankingLossOptionsSchema.extend({
   /** Weight of the human-preference (KL[P_human‖Q_r]) term; reference `rm_kl_coeff` = 1.0. */
   rmKlCoeff: z.number().finite().min(0).default(1.0),
@@ -20,11 +23,15 @@ export type ApoRewardLossOptions = z.output<typeof apoRewardLossOptionsSchema>;
 export const APO_REWARD_LOSS_OPTIONS = token<ApoRewardLossOptions>('@apogee/losses', 'ApoRewardLossOptions');
 
 /**
- * The APO reward-model loss (Cheng et al. 2024, §4; `apo-method.md` §3):
+ * The APO reward-model loss (Cheng et al. 2024, §4; `docs/concepts/apo.md` §3):
  *
  * ```
- * L_RM = rm_kl_coeff · L(human items) + (apo_loss_coeff / apo_sample_num) · L(APO items) [+ η · mean z²]
+ * L_RM = rm_kl_coeff · L_ranking(human items) + (apo_loss_coeff / apo_sample_num) · L_variant(APO items) [+ η · mean z²]
  * ```
+ *
+ * The human term, KL[P_human‖Q_r], is always the Bradley–Terry ranking loss; `variant` (`ranking`
+ * or `diff`, the reference's `apo_loss_type`) chooses the APO term's form only, as the reference's
+ * `compute_loss` does.
  *
  * computed as one Bradley–Terry ranking loss with per-item coefficients, so both terms share one
  * denominator (the batch's valid ordered pairs) when a batch mixes kinds, as the reference does.
@@ -44,7 +51,7 @@ export class ApoRewardLoss implements RewardLoss {
       throw invalidLossInput(this.name, `kinds[${i}]`, `is "${String(kind)}"; allowed: "human", "apo".`);
     });
     return bradleyTerryLoss(input.rewards, input.scores, {
-      variant: this.options.variant,
+      itemVariants: input.kinds.map((kind) => (kind === 'apo' ? this.options.variant : 'ranking')),
       coefficients,
       kinds: input.kinds,
       centeringCoeff: this.options.centeringCoeff,

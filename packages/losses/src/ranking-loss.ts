@@ -26,7 +26,7 @@ export const RANKING_LOSS_OPTIONS = token<RankingLossOptions>('@apogee/losses', 
 
 /**
  * Bradley–Terry ranking loss over multi-response items, exactly as the APO reference computes it
- * (`apo-method.md` §3): every item weighs 1; see {@link bradleyTerryLoss}.
+ * (`docs/concepts/apo.md` §3): every item weighs 1; see {@link bradleyTerryLoss}.
  */
 @injectable()
 export class BradleyTerryLoss implements RewardLoss {

@@ -18,7 +18,13 @@ export function normalizeItemScores(scores: readonly number[]): number[] {
 }
 
 export interface BradleyTerryOptions {
+  /** The variant of every item (default `ranking`), unless `itemVariants` gives one per item. */
   variant?: RankingVariant;
+  /**
+   * One variant per item, overriding `variant`: the APO reference computes the human (KL) term with
+   * the ranking loss always and only the APO term with `apo_loss_type` (`apoRewardLoss`).
+   */
+  itemVariants?: readonly RankingVariant[];
   /** Weight of each item's pairs (default 1 for every item). */
   coefficients?: readonly number[];
   /** Per-item kinds: metrics are also reported per kind (`loss/human`, `accuracy/apo`, …). */
@@ -30,7 +36,7 @@ export interface BradleyTerryOptions {
 }
 
 /**
- * The APO reference's multi-response Bradley–Terry loss (`apo-method.md` §3):
+ * The APO reference's multi-response Bradley–Terry loss (`docs/concepts/apo.md` §3):
  *
  * ```
  * pairs  = all ordered (i, j) in an item with s_i ≥ 0, s_j ≥ 0, s_i ≠ s_j
@@ -55,11 +61,15 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
   const coeff = options.coefficients;
   if (coeff && coeff.length !== n) throw invalidLossInput(name, 'coefficients', `has ${coeff.length} entries for ${n} items.`);
   if (options.kinds && options.kinds.length !== n) throw invalidLossInput(name, 'kinds', `has ${options.kinds.length} entries for ${n} items.`);
+  const itemVariants = options.itemVariants;
+  if (itemVariants && itemVariants.length !== n) throw invalidLossInput(name, 'itemVariants', `has ${itemVariants.length} entries for ${n} items.`);
 
   const sign = new Float32Array(n * k * k);
   const weight = new Float32Array(n * k * k);
   const pairMask = new Float32Array(n * k * k);
   const valid = new Float32Array(n * k);
+  // 1 where a pair takes the raw difference (`diff`), 0 where it takes −log σ (`ranking`).
+  const diffMask = new Float32Array(n * k * k);
   let pairs = 0;
   scores.forEach((row, item) => {
     if (row.length !== k) throw invalidLossInput(name, `scores[${item}]`, `has ${row.length} scores; pad every item with −1 to k = ${k}.`);
@@ -68,6 +78,8 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
     });
     const s = normalizeItemScores(row);
     const c = coeff ? coeff[item] : 1;
+    const itemVariant = itemVariants ? itemVariants[item] : variant;
+    if (itemVariant !== 'ranking' && itemVariant !== 'diff') throw invalidLossInput(name, `itemVariants[${item}]`, `is "${String(itemVariant)}"; allowed: "ranking", "diff".`);
     for (let i = 0; i < k; i++) {
       if (s[i] >= 0) valid[item * k + i] = 1;
       for (let j = 0; j < k; j++) {
@@ -76,6 +88,7 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
         sign[at] = Math.sign(s[j] - s[i]);
         weight[at] = c;
         pairMask[at] = 1;
+        if (itemVariant === 'diff') diffMask[at] = 1;
         pairs++;
       }
     }
@@ -88,7 +101,15 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
     // diff[n, i, j] = z_j − z_i
     const diff = tf.sub(tf.expandDims(z, 1), tf.expandDims(z, 2));
     const x = tf.mul(diff, tf.tensor3d(sign, [n, k, k]));
-    const perPair = variant === 'ranking' ? negLogSigmoid(x) : tf.neg(x);
+    const anyDiff = diffMask.some((v) => v === 1);
+    const anyRanking = !anyDiff || diffMask.some((v, i) => v === 0 && pairMask[i] === 1);
+    let perPair: tf.Tensor;
+    if (!anyDiff) perPair = negLogSigmoid(x);
+    else if (!anyRanking) perPair = tf.neg(x);
+    else {
+      const D = tf.tensor3d(diffMask, [n, k, k]);
+      perPair = tf.add(tf.mul(tf.neg(x), D), tf.mul(negLogSigmoid(x), tf.sub(1, D)));
+    }
     const denom = Math.max(pairs, 1);
     const W = tf.tensor3d(weight, [n, k, k]);
     const M = tf.tensor3d(pairMask, [n, k, k]);

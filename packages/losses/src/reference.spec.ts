@@ -2,7 +2,7 @@
 // loss, metrics and gradients, on small inputs with masking, ties and padding.
 import * as tf from '@tensorflow/tfjs-core';
 import { useCpuBackend } from '../test/tf-setup';
-import type { ItemKind, LossOutput } from '@apogee/core';
+import { rescaleItemScores, type ItemKind, type LossOutput } from '@apogee/core';
 import { maskedSequenceLogProbs } from '@apogee/testing';
 import reference from './__fixtures__/reference.json';
 import { ApoRewardLoss } from './apo-reward-loss';
@@ -68,6 +68,20 @@ describe('APO reward-model loss matches the reference', () => {
   });
 });
 
+describe('raw label scores are rescaled per item before padding, as the reference', () => {
+  // The game lays items out this way (layoutRewardBatch): rescale each item's raw scores to (0, 1),
+  // then pad with −1. A negative raw score is a label; before, it was taken for padding (no pairs).
+  it.each((reference.rawScores as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const loss = new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0 });
+    const rewards = c.input.rewards as number[][];
+    const k = rewards[0].length;
+    const raw = c.input.rawScores as number[][];
+    const scores = raw.map((r) => [...rescaleItemScores(r), ...new Array<number>(k - r.length).fill(-1)]);
+    const kinds = raw.map((): ItemKind => 'human');
+    check(c, (r) => loss.compute({ rewards: r as tf.Tensor2D, scores, kinds }), [tf.tensor2d(rewards)], ['rewards']);
+  });
+});
+
 describe('DPO family matches the reference', () => {
   const names = ['policyChosen', 'policyRejected', 'referenceChosen', 'referenceRejected'] as const;
   it.each((reference.dpo as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
@@ -96,7 +110,7 @@ describe('SFT loss matches the reference', () => {
 
 describe('RRHF loss matches the reference', () => {
   it.each((reference.rrhf as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const loss = new RrhfLoss(c.options as { rankingWeight: number; lengthPenalty: number; sftWeight: number });
+    const loss = new RrhfLoss(c.options as { rankingWeight: number; lengthPenalty: number; sftWeight: number; sftNormalization: 'response' | 'paddedRow' });
     const { mask, scores, k } = c.input as { mask: number[][]; scores: number[][]; k: number };
     check(
       c,

@@ -8,7 +8,7 @@ import { expectShape, invalidLossInput } from './numerics';
 export const rrhfLossOptionsSchema = z
   .object({
     /**
-     * w, the weight of the ranking term (`apo-method.md` §5; RRHF code `rrhf_weight`). Default 100.
+     * w, the weight of the ranking term (`docs/concepts/apo.md` §5; RRHF code `rrhf_weight`). Default 100.
      */
     rankingWeight: z.number().finite().min(0).default(100),
     /**
@@ -18,20 +18,29 @@ export const rrhfLossOptionsSchema = z
     lengthPenalty: z.number().finite().min(0).default(1),
     /** Weight of the SFT term on the best response (the paper's L_ft). Default 1. */
     sftWeight: z.number().finite().min(0).default(1),
+    /**
+     * How L_ft averages the best response's token NLL (decision 0034). `response` (default): over its
+     * response tokens, `−Σ_t log π / |y_b|`, the paper's eq. 3, independent of batch padding.
+     * `paddedRow`: over the whole padded label row, `−Σ_t log π / T` with T the batch's padded length,
+     * what the RRHF code computes (`-logit_label[max_idx].mean()`); it shrinks as padding grows.
+     */
+    sftNormalization: z.enum(['response', 'paddedRow']).default('response'),
   })
   .strict();
-export type RrhfLossOptions = z.output<typeof rrhfLossOptionsSchema>;
+/** The resolved options; `sftNormalization` may be left out by direct callers of {@link rrhf} (`response`). */
+export type RrhfLossOptions = Omit<z.output<typeof rrhfLossOptionsSchema>, 'sftNormalization'> & Partial<Pick<z.output<typeof rrhfLossOptionsSchema>, 'sftNormalization'>>;
 /** The `rrhf-loss` plugin's options, registered under their own token (NestJS `forRoot` style). */
 export const RRHF_LOSS_OPTIONS = token<RrhfLossOptions>('@apogee/losses', 'RrhfLossOptions');
 
 /**
  * RRHF (Yuan et al. 2023, "RRHF: Rank Responses to Align Language Models with Human Feedback"),
- * as `apo-method.md` §5 writes it, per item (query) with k responses:
+ * as `docs/concepts/apo.md` §5 writes it, per item (query) with k responses:
  *
  * ```
  * p_i   = Σ_t log π(y_i,t) / |y_i|^α                                    (eq. 1)
  * L_rank = Σ_{r_i < r_j} max(0, p_i − p_j)                               (eq. 2)
- * L_ft   = −(1/|y_b|) Σ_t log π(y_b,t),  b = argmax_i r_i (first on ties) (eq. 3; mean token NLL)
+ * L_ft   = −(1/|y_b|) Σ_t log π(y_b,t),  b = argmax_i r_i (first on ties) (eq. 3; mean token NLL;
+ *          `sftNormalization: 'paddedRow'` divides by the padded row length T instead, as the RRHF code)
  * L_item = w · L_rank + λ_ft · L_ft
  * ```
  *
@@ -66,6 +75,8 @@ export function rrhf(input: RankingPolicyLossInput, options: RrhfLossOptions, lo
     }
   }
   const { rankingWeight, lengthPenalty, sftWeight } = options;
+  const sftNormalization = options.sftNormalization ?? 'response';
+  const paddedRow = logProbs.tokenLogProbs.shape[1];
   return tf.tidy(() => {
     const safeCount = tf.maximum(logProbs.count, 1);
     const lengthNorm = lengthPenalty === 1 ? safeCount : tf.pow(safeCount, lengthPenalty);
@@ -73,7 +84,8 @@ export function rrhf(input: RankingPolicyLossInput, options: RrhfLossOptions, lo
     // d[n, i, j] = p_i − p_j, kept where r_i < r_j
     const d = tf.sub(tf.expandDims(p, 2), tf.expandDims(p, 1));
     const rank = tf.sum(tf.mul(tf.relu(d), tf.tensor3d(pairMask, [items, k, k])), [1, 2]);
-    const meanTokenLogProb = tf.reshape(tf.div(logProbs.sum, safeCount), [items, k]);
+    const sftDenominator = sftNormalization === 'paddedRow' ? Math.max(paddedRow, 1) : safeCount;
+    const meanTokenLogProb = tf.reshape(tf.div(logProbs.sum, sftDenominator), [items, k]);
     const sft = tf.neg(tf.sum(tf.mul(meanTokenLogProb, tf.tensor2d(best, [items, k])), 1));
     const denom = Math.max(liveItems, 1);
     const rankMean = tf.div(tf.sum(rank), denom) as tf.Scalar;
@@ -95,8 +107,8 @@ export class RrhfLoss implements RankingPolicyLoss {
 }
 
 /**
- * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight })` → `TOKENS.RankingPolicyLoss`.
- * Defaults: the reference w = 100, α = 1, SFT weight 1.
+ * `rrhfLoss({ rankingWeight, lengthPenalty, sftWeight, sftNormalization })` → `TOKENS.RankingPolicyLoss`.
+ * Defaults: the reference w = 100, α = 1, SFT weight 1, SFT over the response tokens.
  */
 export const rrhfLoss = definePlugin('rrhf-loss', {
   provides: [TOKENS.RankingPolicyLoss],

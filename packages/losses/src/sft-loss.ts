@@ -25,7 +25,7 @@ export const SFT_LOSS_OPTIONS = token<SftLossOptions>('@apogee/losses', 'SftLoss
 /**
  * Supervised fine-tuning loss: negative log-likelihood on response tokens only (prompt and padding
  * are masked by the policy's `SequenceLogProbs`). Used by RJS (the best-scored sample) and golden
- * SFT (`apo-method.md` §5). A batch without response tokens gives 0.
+ * SFT (`docs/concepts/apo.md` §5). A batch without response tokens gives 0.
  *
  * Metrics: `nll` (mean NLL per response token), `tokens` (response tokens in the batch).
  */

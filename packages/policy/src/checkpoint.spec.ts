@@ -4,7 +4,7 @@ import { initBackend } from '@apogee/runtime';
 import { ERROR_CODES, silentLogger, type ApogeeError, type PromptResponse } from '@apogee/core';
 import { makeTempDir } from '@apogee/testing';
 import { APOGEE_TOKENIZER_FILE, ByteTokenizer, HfTokenizer } from '@apogee/tokenizers';
-import { CHECKPOINT_FILES } from './checkpoint';
+import { CHECKPOINT_FILES } from '@apogee/model-kit';
 import { gptConfig } from './config';
 import { GptPolicy } from './gpt-policy';
 
@@ -78,6 +78,25 @@ describe('checkpoint tokenizer files', () => {
     expect(error).toMatchObject({ code: ERROR_CODES.CHECKPOINT_INVALID, message: expect.stringContaining(`${file}: the saved optimizer config is invalid`) });
     expect((error as ApogeeError).problems).toEqual([expect.objectContaining({ path: 'config.schedule', message: expect.stringContaining('"constant", "linear" or "cosine"') })]);
     policy.dispose();
+    tmp.cleanup();
+  });
+});
+
+describe('a config.json that does not match its tensors', () => {
+  it('n_layer 1000000 is one short error, not millions of "missing" lines (issue 17 item 4)', async () => {
+    const tmp = makeTempDir();
+    fs.cpSync(HUB, tmp.dir, { recursive: true });
+    const file = path.join(tmp.dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ ...(readJson(file) as object), n_layer: 1_000_000 }));
+    const err = (await GptPolicy.load(tmp.dir).catch((e: unknown) => e)) as ApogeeError;
+    expect(err.code).toBe(ERROR_CODES.MODEL_FILE_INVALID);
+    expect(err.message).toMatch(/config\.json describes a GPT-2 with n_layer 1000000 \(12000004 tensors\), but the file holds \d+\./);
+    expect(err.problems.length).toBeLessThanOrEqual(51);
+    // A few layers too many still lists what is missing, capped.
+    fs.writeFileSync(file, JSON.stringify({ ...(readJson(file) as object), n_layer: 4 }));
+    const few = (await GptPolicy.load(tmp.dir).catch((e: unknown) => e)) as ApogeeError;
+    expect(few.problems.length).toBeLessThanOrEqual(51);
+    expect(few.problems.some((p) => p.message === 'missing')).toBe(true);
     tmp.cleanup();
   });
 });

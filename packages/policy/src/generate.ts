@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, ERROR_CODES, findStop, type GenerateOptions, type Generation, type Tokenizer } from '@apogee/core';
-import type { GptModel } from './gpt-model';
+import type { CausalLm } from './causal-lm';
+import { GptModel } from './gpt-model';
 import type { LayerKv } from './model/attention';
 import { leftPaddedCausalBias, MASKED } from './model/gpt';
 import { hostDecodeStep, HostKvCache } from './model/host-kv-cache';
-import { logSumExpRows } from './model/fused';
+import { logSumExpRows } from '@apogee/runtime';
 
 /** `GenerateOptions` plus GPT-specific switches. */
 export interface GptGenerateOptions extends GenerateOptions {
@@ -62,7 +63,7 @@ export function promptIds(tokenizer: Tokenizer, prompt: string, maxLength: numbe
  * per row per step: the sampler picks from the logits; the log-prob is read from the unmodified
  * distribution; rows that finish (EOS, a stop sequence, `maxNewTokens`) leave the batch.
  */
-export async function generate(model: GptModel, tokenizer: Tokenizer, prompts: readonly string[], options: GptGenerateOptions, defaultBatchSize: number): Promise<Generation[][]> {
+export async function generate(model: CausalLm, tokenizer: Tokenizer, prompts: readonly string[], options: GptGenerateOptions, defaultBatchSize: number, stopIds: readonly number[] = []): Promise<Generation[][]> {
   const { blockSize } = model.config;
   const { n, batchSize } = checkOptions(options, blockSize, defaultBatchSize);
   const encoded = prompts.map((p) => promptIds(tokenizer, p, blockSize - options.maxNewTokens));
@@ -70,13 +71,13 @@ export async function generate(model: GptModel, tokenizer: Tokenizer, prompts: r
   const perChunk = Math.max(1, Math.floor(batchSize / n));
   for (let start = 0; start < prompts.length; start += perChunk) {
     const chunk = encoded.slice(start, start + perChunk);
-    const rows = await generateChunk(model, tokenizer, chunk, n, options);
+    const rows = await generateChunk(model, tokenizer, chunk, n, options, new Set([tokenizer.eosId, ...stopIds]));
     rows.forEach((row) => results[start + row.prompt].push(finishRow(tokenizer, row)));
   }
   return results;
 }
 
-async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: number[][], n: number, options: GptGenerateOptions): Promise<Row[]> {
+async function generateChunk(model: CausalLm, tokenizer: Tokenizer, prompts: number[][], n: number, options: GptGenerateOptions, eos: ReadonlySet<number>): Promise<Row[]> {
   const stop = options.stop ?? [];
   const V = model.config.vocabSize;
   const Tp = Math.max(...prompts.map((p) => p.length));
@@ -113,7 +114,7 @@ async function generateChunk(model: GptModel, tokenizer: Tokenizer, prompts: num
         if (!Number.isInteger(tok) || tok < 0 || tok >= V) {
           throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Sampler "${options.sampler.name}" returned id ${tok} for row ${i}; ids must be integers in [0, ${V - 1}].`);
         }
-        if (tok === tokenizer.eosId) {
+        if (eos.has(tok)) {
           row.finish = 'eos';
           return;
         }
@@ -156,7 +157,7 @@ interface Decoder {
 }
 
 /** The three ways to decode: host-side cache (CPU backends), tensor cache (other backends), no cache. */
-function makeDecoder(model: GptModel, prompts: number[][], rows: Row[], Tp: number, padId: number, options: GptGenerateOptions): Decoder {
+function makeDecoder(model: CausalLm, prompts: number[][], rows: Row[], Tp: number, padId: number, options: GptGenerateOptions): Decoder {
   const expandRows = () => tf.tensor1d(rows.map((r) => r.prompt), 'int32');
   if (options.kvCache === false) {
     return {
@@ -170,7 +171,8 @@ function makeDecoder(model: GptModel, prompts: number[][], rows: Row[], Tp: numb
       dispose: () => undefined,
     };
   }
-  const host = options.hostCache ?? HOST_BACKENDS.has(tf.getBackend());
+  // The host cache has GPT-2's one-token step only; Llama-family models keep their cache in tensors.
+  const host = model instanceof GptModel && (options.hostCache ?? HOST_BACKENDS.has(tf.getBackend()));
   if (host) {
     const { nLayer, nHead, nEmbd } = model.config;
     const cache = new HostKvCache(nLayer, rows.length, nHead, Tp + options.maxNewTokens, nEmbd);
@@ -222,7 +224,7 @@ function makeDecoder(model: GptModel, prompts: number[][], rows: Row[], Tp: numb
 const HOST_BACKENDS = new Set(['cpu', 'apogee-cpu']);
 
 /** Run whole left-padded sequences; logits of each row's last position and every block's keys/values. */
-function runFull(model: GptModel, seqs: number[][], pads: number[], T: number, padId: number): { logits: tf.Tensor2D; kv: LayerKv[] } {
+function runFull(model: CausalLm, seqs: number[][], pads: number[], T: number, padId: number): { logits: tf.Tensor2D; kv: LayerKv[] } {
   const B = seqs.length;
   const ids = new Int32Array(B * T).fill(padId);
   const pos = new Int32Array(B * T);
@@ -241,7 +243,7 @@ function runFull(model: GptModel, seqs: number[][], pads: number[], T: number, p
 }
 
 /** One decoding step with the cache: each live row's newest token at its own position. */
-function runStep(model: GptModel, rows: Row[], past: LayerKv[]): { logits: tf.Tensor2D; kv: LayerKv[] } {
+function runStep(model: CausalLm, rows: Row[], past: LayerKv[]): { logits: tf.Tensor2D; kv: LayerKv[] } {
   const B = rows.length;
   const keys = past[0].k.shape[2] + 1;
   const bias = new Float32Array(B * keys);

@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ApogeeError, ERROR_CODES, Rng } from '@apogee/core';
-import { checkGptConfig, type GptConfig } from './config';
+import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core';
+import type { HostTensor } from '@apogee/model-kit';
+import type { CausalLm } from './causal-lm';
+import { checkGptConfig, toHfConfig, type GptConfig } from './config';
 import type { LayerKv } from './model/attention';
 import { gptHidden, gptLogits, type GptForwardOptions } from './model/gpt';
 import { EVAL_CONTEXT, type ForwardContext } from './model/layers';
-import { gptParamSpecs, initTensor, Weights } from './model/weights';
+import { gptParamSpecs, initTensor, Weights, weightsFromHost } from './model/weights';
 
-/** A tensor read from a checkpoint: shape and row-major float data. */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
 
 /** Names in Hugging Face GPT-2 checkpoints that are buffers or tied copies, not parameters. */
 const IGNORED = /^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$/;
@@ -19,7 +16,9 @@ const IGNORED = /^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$/;
  * The GPT-2 backbone: a config plus its parameters as `tf.Variable`s under Hugging Face names.
  * The policy and the reward model both build on it.
  */
-export class GptModel {
+export class GptModel implements CausalLm {
+  readonly family = 'gpt2' as const;
+  readonly stopTokenIds: readonly number[] = [];
   private dropoutRng: Rng;
 
   private constructor(
@@ -51,26 +50,21 @@ export class GptModel {
       if (IGNORED.test(name) || options.extra?.test(raw)) continue;
       byName.set(name, t);
     }
-    const specs = gptParamSpecs(config);
-    const problems: { path: string; message: string }[] = [];
-    for (const spec of specs) {
-      const t = byName.get(spec.name);
-      if (!t) problems.push({ path: spec.name, message: 'missing' });
-      else if (t.shape.join(',') !== spec.shape.join(',')) problems.push({ path: spec.name, message: `has shape [${t.shape}], expected [${spec.shape}] from config.json` });
-      byName.delete(spec.name);
-    }
-    for (const name of byName.keys()) problems.push({ path: name, message: 'is not a GPT-2 parameter' });
-    if (problems.length > 0) {
-      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: the tensors do not match a GPT-2 model of this config:`, {
-        problems,
-        hint: 'Use Hugging Face GPT-2 names (wte.weight, h.0.attn.c_attn.weight, …; an optional "transformer." prefix is fine) and the shapes config.json implies.',
+    // A config.json that implies far more tensors than the file holds (`n_layer: 1000000`) is one
+    // error, not millions of "missing" lines built first (issue 17).
+    const perLayer = gptParamSpecs({ ...config, nLayer: 1 }).length - gptParamSpecs({ ...config, nLayer: 0 }).length;
+    const expected = gptParamSpecs({ ...config, nLayer: 0 }).length + perLayer * config.nLayer;
+    if (expected > byName.size + MAX_LISTED_PROBLEMS) {
+      throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: config.json describes a GPT-2 with n_layer ${config.nLayer} (${expected} tensors), but the file holds ${byName.size}.`, {
+        hint: 'Check n_layer in config.json against the model file (they must come from the same model).',
       });
     }
-    const weights = new Weights(options.trainable ?? true, 'gpt');
-    for (const spec of specs) {
-      const t = tensors.get(spec.name) ?? tensors.get(`transformer.${spec.name}`)!;
-      weights.add(spec.name, tf.tensor(t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), spec.shape, 'float32'));
-    }
+    const weights = weightsFromHost(gptParamSpecs(config), byName, file, {
+      what: 'GPT-2',
+      hint: 'Use Hugging Face GPT-2 names (wte.weight, h.0.attn.c_attn.weight, …; an optional "transformer." prefix is fine) and the shapes config.json implies.',
+      trainable: options.trainable ?? true,
+      tag: 'gpt',
+    });
     return new GptModel(config, weights, options.seed ?? 0);
   }
 
@@ -84,8 +78,27 @@ export class GptModel {
     return gptLogits(this.weights, hidden);
   }
 
-  /** An independent copy of the parameters (same config). */
-  clone(options: { trainable?: boolean } = {}): GptModel {
+  /** The token embedding: GPT-2's output projection is tied to it. */
+  outputEmbedding(): tf.Tensor2D {
+    return this.weights.get('wte.weight') as tf.Tensor2D;
+  }
+
+  /** Every parameter trains (GPT-2 has no adapters). */
+  trainableEntries(): [string, tf.Variable][] {
+    return this.weights.entries().filter(([, v]) => v.trainable);
+  }
+
+  hfConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return toHfConfig(this.config, extra);
+  }
+
+  /** `GPT2ForSequenceClassification` keeps the backbone under `transformer.`. */
+  classifierName(name: string): string {
+    return `transformer.${name}`;
+  }
+
+  /** An independent copy of the parameters (same config; GPT-2 has no separate output head). */
+  clone(options: { trainable?: boolean; lmHead?: boolean } = {}): GptModel {
     const weights = new Weights(options.trainable ?? this.weights.trainable, 'gpt');
     for (const [name, v] of this.weights.entries()) weights.add(name, tf.clone(v));
     const copy = new GptModel(this.config, weights, 0);

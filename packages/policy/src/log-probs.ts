@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedPair, PromptResponse, ResponseLogProbs, SequenceLogProbs, Tokenizer } from '@apogee/core';
-import type { GptModel } from './gpt-model';
-import { logSumExpRows } from './model/fused';
+import type { CausalLm } from './causal-lm';
+import { logSumExpRows } from '@apogee/runtime';
 
 /**
  * Encode `[prompt|response|EOS]` rows cut to the context (prompt from the left first, see
@@ -20,7 +20,7 @@ export function encodeRows(tokenizer: Tokenizer, batch: readonly PromptResponse[
  * column t holds log p(ids[t] | ids[<t]) where t is a response position, 0 at prompt and padding
  * positions. Differentiable; call inside `tf.tidy` (or a train step).
  */
-export function sequenceLogProbs(model: GptModel, rows: readonly EncodedPair[], padId: number, train = false): SequenceLogProbs {
+export function sequenceLogProbs(model: CausalLm, rows: readonly EncodedPair[], padId: number, train = false): SequenceLogProbs {
   const B = rows.length;
   const T = Math.max(2, ...rows.map((r) => r.ids.length));
   const inputs = new Int32Array(B * (T - 1)).fill(padId);
@@ -40,7 +40,7 @@ export function sequenceLogProbs(model: GptModel, rows: readonly EncodedPair[], 
   const { hidden } = model.hidden(tf.tensor2d(inputs, [B, T - 1], 'int32'), {}, train);
   const logits = model.logits(hidden);
   // log p(y) = h·e_y − logsumexp(h·E): the target logit from one embedding row, not the full row.
-  const targetLogits = tf.sum(tf.mul(hidden, tf.gather(model.weights.get('wte.weight'), tf.tensor1d(targets, 'int32'))), 1);
+  const targetLogits = tf.sum(tf.mul(hidden, tf.gather(model.outputEmbedding(), tf.tensor1d(targets, 'int32'))), 1);
   const lp = tf.reshape(tf.sub(targetLogits, logSumExpRows(logits)), [B, T - 1]);
   const maskT = tf.tensor2d(mask, [B, T]);
   const tokenLogProbs = tf.mul(tf.concat([tf.zeros([B, 1]), lp], 1), maskT) as tf.Tensor2D;
@@ -51,7 +51,7 @@ export function sequenceLogProbs(model: GptModel, rows: readonly EncodedPair[], 
  * Non-differentiable per-response log-prob sums, `batchSize` rows at a time. Rows are grouped by
  * length so that little compute goes to padding; results come back in input order.
  */
-export async function responseLogProbs(model: GptModel, tokenizer: Tokenizer, batch: readonly PromptResponse[], batchSize: number): Promise<ResponseLogProbs> {
+export async function responseLogProbs(model: CausalLm, tokenizer: Tokenizer, batch: readonly PromptResponse[], batchSize: number): Promise<ResponseLogProbs> {
   const rows = encodeRows(tokenizer, batch, model.config.blockSize);
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
   const sum = new Float32Array(rows.length);

@@ -8,7 +8,7 @@ import { gptConfig, GptPolicy } from '@apogee/policy';
 import { readSafetensorsHeader } from '@apogee/safetensors';
 import { makeTempDir } from '@apogee/testing';
 import { ByteTokenizer, HfTokenizer } from '@apogee/tokenizers';
-import { GptReward, SCORE_WEIGHT } from './gpt-reward';
+import { GptReward, SCORE_WEIGHT } from './causal-lm-reward';
 
 const tokenizer = new ByteTokenizer();
 const config = gptConfig('tiny', { nEmbd: 32, blockSize: 64 });

@@ -1,8 +1,8 @@
 import { ApogeeError, definePlugin, ERROR_CODES, token, TOKENS, type PolicyModel, type RewardFactory, type RewardModel } from '@apogee/core';
-import { GptPolicy } from '@apogee/policy';
+import { causalLmBackboneOf } from '@apogee/policy';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
-import { GptReward } from './gpt-reward';
+import { CausalLmReward } from './causal-lm-reward';
 import type { RewardPooling } from './pooling';
 
 /** Options of the `gptReward` plugin. */
@@ -27,26 +27,27 @@ const schema = z.object({
   scoreBatchSize: z.number().int().positive(),
 }).strict() as z.ZodType<GptRewardOptions>;
 
-/** Builds reward models on a GPT policy's backbone and loads reward checkpoints. */
+/** Builds reward models on a policy's backbone (GPT-2 or Llama-family) and loads reward checkpoints. */
 @injectable()
 export class GptRewardFactory implements RewardFactory {
   constructor(@inject(GPT_REWARD_OPTIONS) private readonly options: GptRewardOptions) {}
 
   /**
    * Copy the policy's backbone and add a fresh head from `seed`: the APO reference re-initialises
-   * its RM from the base LM every round (`../shared/docs/apo-method.md` §3).
+   * its RM from the base LM every round (`docs/concepts/apo.md` §3).
    */
   async fromPolicy(policy: PolicyModel, options: { seed: number }): Promise<RewardModel> {
-    if (!(policy instanceof GptPolicy)) {
-      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'gptReward can only build on a GPT policy from @apogee/policy (gptPolicy).', {
-        hint: 'Use gptPolicy as the policy plugin, or a reward plugin that matches your policy.',
+    const source = causalLmBackboneOf(policy);
+    if (!source) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'gptReward builds on a policy that lends its transformer (the CAUSAL_LM_BACKBONE capability of @apogee/policy); this one does not.', {
+        hint: 'Use gptPolicy or hfPolicy as the policy plugin, or a reward plugin that matches your policy.',
       });
     }
-    return GptReward.fromBackbone(policy.model, policy.tokenizer, options.seed, this.options);
+    return CausalLmReward.fromBackbone(source.model, source.tokenizer, options.seed, this.options);
   }
 
   async load(dir: string): Promise<RewardModel> {
-    return GptReward.load(dir, { scoreBatchSize: this.options.scoreBatchSize });
+    return CausalLmReward.load(dir, { scoreBatchSize: this.options.scoreBatchSize });
   }
 }
 

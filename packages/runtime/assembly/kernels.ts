@@ -707,3 +707,377 @@ export function biasGelu(x: usize, bias: usize, rows: i32, n: i32): void {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// GEMM for machines without a CBLAS library: C = alpha·op(A)·op(B) + beta·C, row-major, the CBLAS
+// argument meaning (beta = 0: C is not read). Goto/BLIS structure: B is packed KC×NC at a time
+// into panels of GEMM_NR columns, A MC×KC at a time (scaled by alpha) into panels of GEMM_MR rows,
+// and a GEMM_MR×GEMM_NR register tile (eight 4-lane accumulators) runs over each pair of panels.
+// Multiply then add (no fused multiply-add: it is relaxed SIMD's, not deterministic across CPUs);
+// the order of every sum is fixed by the block sizes, so results are the same on every machine.
+
+const GEMM_MR: i32 = 4;
+const GEMM_NR: i32 = 8;
+/** Depth of a packed block: a 4×256 A panel (4 KiB) and an 8×256 B panel (8 KiB) stay in L1. */
+export const GEMM_KC: i32 = 256;
+/** Rows of A packed at once: 128×256 floats (128 KiB) stay in L2. */
+export const GEMM_MC: i32 = 128;
+/** Columns of B packed at once: 256×1024 floats (1 MiB). */
+export const GEMM_NC: i32 = 1024;
+
+/** Scratch for a partial tile's products (GEMM_MR × GEMM_NR floats). */
+const GEMM_TILE: usize = memory.data(GEMM_MR * GEMM_NR * 4, 16);
+
+/** Packs op(B)[p0 … p0+kc, j0 … j0+nc] into panels of GEMM_NR columns, zero-padded, k-major within a panel. */
+function packB(dst: usize, b: usize, ldb: i32, transB: i32, p0: i32, j0: i32, kc: i32, nc: i32): void {
+  for (let jp = 0; jp < nc; jp += GEMM_NR) {
+    const w = min(GEMM_NR, nc - jp);
+    const panel = dst + (<usize>(jp * kc) << 2);
+    if (!transB && w == GEMM_NR) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + (<usize>((p0 + p) * ldb + j0 + jp) << 2);
+        const o = panel + (<usize>(p * GEMM_NR) << 2);
+        v128.store(o, v128.load(src));
+        v128.store(o + 16, v128.load(src + 16));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const o = panel + (<usize>(p * GEMM_NR) << 2);
+        for (let j = 0; j < GEMM_NR; j++) {
+          let v: f32 = 0;
+          if (j < w) v = transB ? load<f32>(b + (<usize>((j0 + jp + j) * ldb + p0 + p) << 2)) : load<f32>(b + (<usize>((p0 + p) * ldb + j0 + jp + j) << 2));
+          store<f32>(o + (<usize>j << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/** Packs alpha·op(A)[i0 … i0+mc, p0 … p0+kc] into panels of GEMM_MR rows, zero-padded, k-major within a panel. */
+function packA(dst: usize, a: usize, lda: i32, transA: i32, i0: i32, p0: i32, mc: i32, kc: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  for (let ip = 0; ip < mc; ip += GEMM_MR) {
+    const h = min(GEMM_MR, mc - ip);
+    const panel = dst + (<usize>(ip * kc) << 2);
+    if (transA && h == GEMM_MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(panel + (<usize>(p * GEMM_MR) << 2), f32x4.mul(va, v128.load(a + (<usize>((p0 + p) * lda + i0 + ip) << 2))));
+      }
+    } else if (!transA && h == GEMM_MR) {
+      const r0 = a + (<usize>((i0 + ip) * lda + p0) << 2);
+      const r1 = r0 + (<usize>lda << 2);
+      const r2 = r1 + (<usize>lda << 2);
+      const r3 = r2 + (<usize>lda << 2);
+      const full = kc & ~3;
+      for (let p = 0; p < full; p += 4) {
+        const o = <usize>p << 2;
+        // Four rows of four: a 4×4 transpose in registers.
+        const x0 = v128.load(r0 + o);
+        const x1 = v128.load(r1 + o);
+        const x2 = v128.load(r2 + o);
+        const x3 = v128.load(r3 + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        const q = panel + (<usize>(p * GEMM_MR) << 2);
+        v128.store(q, f32x4.mul(va, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5)));
+        v128.store(q + 16, f32x4.mul(va, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7)));
+        v128.store(q + 32, f32x4.mul(va, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5)));
+        v128.store(q + 48, f32x4.mul(va, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7)));
+      }
+      for (let p = full; p < kc; p++) {
+        const o = <usize>p << 2;
+        const q = panel + (<usize>(p * GEMM_MR) << 2);
+        store<f32>(q, alpha * load<f32>(r0 + o));
+        store<f32>(q + 4, alpha * load<f32>(r1 + o));
+        store<f32>(q + 8, alpha * load<f32>(r2 + o));
+        store<f32>(q + 12, alpha * load<f32>(r3 + o));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const q = panel + (<usize>(p * GEMM_MR) << 2);
+        for (let i = 0; i < GEMM_MR; i++) {
+          let v: f32 = 0;
+          if (i < h) v = alpha * (transA ? load<f32>(a + (<usize>((p0 + p) * lda + i0 + ip + i) << 2)) : load<f32>(a + (<usize>((i0 + ip + i) * lda + p0 + p) << 2)));
+          store<f32>(q + (<usize>(i << 2)), v);
+        }
+      }
+    }
+  }
+}
+
+/** C[h×w tile at c] += (packed A panel) · (packed B panel) over kc; h ≤ GEMM_MR, w ≤ GEMM_NR. */
+function gemmTile(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, h: i32, w: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += 32;
+  }
+  const row = <usize>ldc << 2;
+  if (h == GEMM_MR && w == GEMM_NR) {
+    v128.store(c, f32x4.add(v128.load(c), c00));
+    v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+    c += row;
+    v128.store(c, f32x4.add(v128.load(c), c10));
+    v128.store(c, f32x4.add(v128.load(c, 16), c11), 16);
+    c += row;
+    v128.store(c, f32x4.add(v128.load(c), c20));
+    v128.store(c, f32x4.add(v128.load(c, 16), c21), 16);
+    c += row;
+    v128.store(c, f32x4.add(v128.load(c), c30));
+    v128.store(c, f32x4.add(v128.load(c, 16), c31), 16);
+    return;
+  }
+  v128.store(GEMM_TILE, c00); v128.store(GEMM_TILE, c01, 16);
+  v128.store(GEMM_TILE, c10, 32); v128.store(GEMM_TILE, c11, 48);
+  v128.store(GEMM_TILE, c20, 64); v128.store(GEMM_TILE, c21, 80);
+  v128.store(GEMM_TILE, c30, 96); v128.store(GEMM_TILE, c31, 112);
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      const q = c + (<usize>(i * ldc + j) << 2);
+      store<f32>(q, load<f32>(q) + load<f32>(GEMM_TILE + (<usize>(i * GEMM_NR + j) << 2)));
+    }
+  }
+}
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C (row-major; op = transpose when the flag is set). `packA` holds
+ * GEMM_MC·GEMM_KC floats, `packB` GEMM_KC·min(n rounded up to GEMM_NR, GEMM_NC) floats.
+ */
+export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32,
+  b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, packA_: usize, packB_: usize): void {
+  if (beta != 1) {
+    const vb = f32x4.splat(beta);
+    const full = n & ~3;
+    for (let i = 0; i < m; i++) {
+      const r = c + (<usize>(i * ldc) << 2);
+      if (beta == 0) {
+        memory.fill(r, 0, <usize>n << 2);
+        continue;
+      }
+      for (let j = 0; j < full; j += 4) v128.store(r + (<usize>j << 2), f32x4.mul(vb, v128.load(r + (<usize>j << 2))));
+      for (let j = full; j < n; j++) store<f32>(r + (<usize>j << 2), beta * load<f32>(r + (<usize>j << 2)));
+    }
+  }
+  if (k == 0 || alpha == 0) return;
+  for (let jc = 0; jc < n; jc += GEMM_NC) {
+    const nc = min(GEMM_NC, n - jc);
+    for (let pc = 0; pc < k; pc += GEMM_KC) {
+      const kc = min(GEMM_KC, k - pc);
+      packB(packB_, b, ldb, transB, pc, jc, kc, nc);
+      for (let ic = 0; ic < m; ic += GEMM_MC) {
+        const mc = min(GEMM_MC, m - ic);
+        packA(packA_, a, lda, transA, ic, pc, mc, kc, alpha);
+        for (let jr = 0; jr < nc; jr += GEMM_NR) {
+          const pb = packB_ + (<usize>(jr * kc) << 2);
+          const w = min(GEMM_NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += GEMM_MR) {
+            gemmTile(packA_ + (<usize>(ir * kc) << 2), pb, kc, c + (<usize>((ic + ir) * ldc + jc + jr) << 2), ldc, min(GEMM_MR, mc - ir), w);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unary element-wise ops: out[i] = f(x[i]). Op codes mirror UNARY_SIMD_OPS in
+// src/kernels/elementwise.ts. `n` is the integer exponent of U_POWI.
+
+const U_EXP = 0;
+const U_LOG = 1;
+const U_SQRT = 2;
+const U_RSQRT = 3;
+const U_TANH = 4;
+const U_SIGMOID = 5;
+const U_RELU = 6;
+const U_NEG = 7;
+const U_SQUARE = 8;
+const U_ABS = 9;
+const U_POWI = 10;
+const U_ERF = 11;
+
+/**
+ * erf(x), four lanes: Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), the formula of tfjs's
+ * own cpu kernel: sign(x)·(1 − t·(a1 + t·(a2 + …))·e^{−x²}), t = 1/(1 + p|x|).
+ */
+// @ts-ignore: decorator
+@inline function erf4(x: v128): v128 {
+  const v = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(0.3275911), v)));
+  let p = f32x4.splat(1.061405429);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  const r = f32x4.sub(f32x4.splat(1.0), f32x4.mul(f32x4.mul(p, t), exp4(f32x4.neg(f32x4.mul(v, v)))));
+  return v128.or(r, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+/**
+ * Natural log, four lanes (Cephes logf: x = m·2^e with m in [√½, √2), a degree-9 polynomial for
+ * log(1 + (m − 1)); within ~1 float32 ulp). log(0) = −Inf, log(x < 0) = NaN, log(+Inf) = +Inf,
+ * NaN stays NaN; subnormal x are scaled into the normal range first.
+ */
+// @ts-ignore: decorator
+@inline function log4(x0: v128): v128 {
+  const sub = v128.and(f32x4.lt(x0, f32x4.splat(1.17549435e-38)), f32x4.gt(x0, f32x4.splat(0)));
+  const x = v128.bitselect(f32x4.mul(x0, f32x4.splat(8388608.0)), x0, sub);
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(x, 23), i32x4.splat(126)));
+  e = f32x4.sub(e, v128.and(sub, f32x4.splat(23.0)));
+  let m = v128.or(v128.and(x, i32x4.splat(0x807fffff)), i32x4.splat(0x3f000000));
+  // m in [0.5, 1): below √½ use 2m − 1 and e − 1, else m − 1.
+  const small = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  e = f32x4.sub(e, v128.and(small, f32x4.splat(1.0)));
+  m = f32x4.sub(f32x4.add(m, v128.and(small, m)), f32x4.splat(1.0));
+  const z = f32x4.mul(m, m);
+  let y = f32x4.splat(7.0376836292e-2);
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.1514610310e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.1676998740e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.2420140846e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(1.4249322787e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-1.6668057665e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(2.0000714765e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(-2.4999993993e-1));
+  y = f32x4.add(f32x4.mul(y, m), f32x4.splat(3.3333331174e-1));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = f32x4.add(y, f32x4.mul(e, f32x4.splat(-2.12194440e-4)));
+  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
+  let r = f32x4.add(f32x4.add(m, y), f32x4.mul(e, f32x4.splat(0.693359375)));
+  // Special values: +Inf and NaN pass through, 0 gives −Inf, negatives give NaN.
+  r = v128.bitselect(x, r, v128.or(f32x4.eq(x, f32x4.splat(Infinity)), f32x4.ne(x, x)));
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  return v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, f32x4.splat(0)));
+}
+
+/**
+ * tanh, four lanes: Cephes tanhf's odd polynomial below |x| = 0.625, else 1 − 2/(e^{2|x|} + 1)
+ * written as (1 − t)/(1 + t), t = e^{−2|x|}, with the sign of x. NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const t = exp4(f32x4.mul(ax, f32x4.splat(-2.0)));
+  const one = f32x4.splat(1.0);
+  const big = v128.or(f32x4.div(f32x4.sub(one, t), f32x4.add(one, t)), v128.and(x, i32x4.splat(0x80000000)));
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  return v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.625)));
+}
+
+/**
+ * e^x over all of float32's range: {@link exp4} stops at EXP_HI (≈ 88.376, where 2^k would
+ * overflow its exponent bits) while e^x stays finite up to ≈ 88.72; there e^x = (e^{x/2})².
+ */
+// @ts-ignore: decorator
+@inline function expWide4(x: v128): v128 {
+  const h = exp4(f32x4.mul(x, f32x4.splat(0.5)));
+  return v128.bitselect(f32x4.mul(h, h), exp4(x), f32x4.gt(x, f32x4.splat(88.0)));
+}
+
+/** x^n for an integer n, by repeated squaring (n < 0: the reciprocal of x^|n|; x^0 = 1, as Math.pow). */
+// @ts-ignore: decorator
+@inline function powi4(x: v128, n: i32): v128 {
+  let e = n < 0 ? -n : n;
+  let r = f32x4.splat(1.0);
+  let b = x;
+  let first = true;
+  while (e) {
+    if (e & 1) {
+      r = first ? b : f32x4.mul(r, b);
+      first = false;
+    }
+    e >>= 1;
+    if (e) b = f32x4.mul(b, b);
+  }
+  return n < 0 ? f32x4.div(f32x4.splat(1.0), r) : r;
+}
+
+// @ts-ignore: decorator
+@inline function unary4(op: i32, x: v128, n: i32): v128 {
+  if (op == U_EXP) return expWide4(x);
+  if (op == U_LOG) return log4(x);
+  if (op == U_SQRT) return f32x4.sqrt(x);
+  if (op == U_RSQRT) return f32x4.div(f32x4.splat(1.0), f32x4.sqrt(x));
+  if (op == U_TANH) return tanh4(x);
+  if (op == U_SIGMOID) return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(x))));
+  if (op == U_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (op == U_NEG) return f32x4.neg(x);
+  if (op == U_SQUARE) return f32x4.mul(x, x);
+  if (op == U_ABS) return f32x4.abs(x);
+  if (op == U_ERF) return erf4(x);
+  return powi4(x, n);
+}
+
+// @ts-ignore: decorator
+@inline function unaryLoop(op: i32, x: usize, out: usize, count: i32, n: i32): void {
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, unary4(op, v128.load(x + o), n));
+  }
+  const r = count - full;
+  if (r) {
+    const o = <usize>full << 2;
+    storeTail(out + o, unary4(op, loadTail(x + o, r), n), r);
+  }
+}
+
+/** out = f(x) over `count` floats for the unary op `op` (U_EXP … U_POWI); in place allowed. */
+export function unary(op: i32, x: usize, out: usize, count: i32, n: i32): void {
+  if (op == U_EXP) unaryLoop(U_EXP, x, out, count, n);
+  else if (op == U_LOG) unaryLoop(U_LOG, x, out, count, n);
+  else if (op == U_SQRT) unaryLoop(U_SQRT, x, out, count, n);
+  else if (op == U_RSQRT) unaryLoop(U_RSQRT, x, out, count, n);
+  else if (op == U_TANH) unaryLoop(U_TANH, x, out, count, n);
+  else if (op == U_SIGMOID) unaryLoop(U_SIGMOID, x, out, count, n);
+  else if (op == U_RELU) unaryLoop(U_RELU, x, out, count, n);
+  else if (op == U_NEG) unaryLoop(U_NEG, x, out, count, n);
+  else if (op == U_SQUARE) unaryLoop(U_SQUARE, x, out, count, n);
+  else if (op == U_ABS) unaryLoop(U_ABS, x, out, count, n);
+  else if (op == U_ERF) unaryLoop(U_ERF, x, out, count, n);
+  else if (n == 2) unaryLoop(U_SQUARE, x, out, count, n);
+  else if (n == 3) powi3Loop(x, out, count);
+  else unaryLoop(U_POWI, x, out, count, n);
+}
+
+// @ts-ignore: decorator
+@inline function cube4(x: v128, n: i32): v128 {
+  return f32x4.mul(f32x4.mul(x, x), x);
+}
+
+function powi3Loop(x: usize, out: usize, count: i32): void {
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, cube4(v128.load(x + o), 3));
+  }
+  const r = count - full;
+  if (r) {
+    const o = <usize>full << 2;
+    storeTail(out + o, cube4(loadTail(x + o, r), 3), r);
+  }
+}

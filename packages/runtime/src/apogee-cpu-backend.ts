@@ -24,7 +24,7 @@ import { BufferPool } from './kernels/buffer-pool';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
-import { concatOverride, padV2Override, splitVOverride, transposeOverride } from './kernels/layout';
+import { concatOverride, padV2Override, sliceOverride, splitVOverride, stridedSliceOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
 import { attentionKernelConfigs } from './kernels/attention';
@@ -84,6 +84,8 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   splitVOverride,
   concatOverride,
   padV2Override,
+  sliceOverride,
+  stridedSliceOverride,
   softmaxOverride,
   ...binaryOverrides,
   ...unaryOverrides,

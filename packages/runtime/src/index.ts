@@ -21,6 +21,7 @@ export {
   GPT_BENCH_SHAPES,
   BENCHMARK_CASES,
 } from './bench/run-benchmarks';
+export { plainGptStep, layersFitStep } from './bench/plain-gpt';
 export type { BenchmarkCase, BenchmarkOptions, BenchmarkReport, BenchmarkResult, BenchmarkRound } from './bench/run-benchmarks';
 export { geluTanh, layerNorm, adamwUpdate, scaledMaskedSoftmax, multiHeadAttention, logSumExpRows, sumOfSquares } from './ops/fused';
 export type { AdamWUpdateOptions, MultiHeadAttentionOptions } from './ops/fused';

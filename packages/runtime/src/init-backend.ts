@@ -144,13 +144,21 @@ async function tryTensorflow(packages: readonly string[], reasons: string[]): Pr
 
 /**
  * Training needs every op's gradient registered, and `@tensorflow/tfjs-core`'s CommonJS entry
- * registers none (its `dist/register_all_gradients.js` is an ES module Node cannot require).
- * `@tensorflow/tfjs`'s Node bundle registers them all, plus the chained tensor methods
- * (`x.reshape(…)`) and the optimizers; it shares the one installed `@tensorflow/tfjs-core`.
+ * registers none (its `dist/register_all_gradients.js` is an ES module Node cannot require), nor
+ * the chained tensor methods (`x.reshape(…)`). The build bundles both from tfjs-core into
+ * `dist/tfjs-extras.js` (scripts/bundle-tfjs-extras.mjs); they share the one installed tfjs-core.
+ * Run from source (tests, a checkout), the same registrations come from `@tensorflow/tfjs`'s Node
+ * bundle, a devDependency.
  */
 function registerTfjsExtras(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('@tensorflow/tfjs');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('./tfjs-extras.js');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !__filename.endsWith('.ts')) throw e;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs');
+  }
 }
 
 async function select(o: Resolved): Promise<BackendInfo> {
@@ -180,16 +188,17 @@ async function select(o: Resolved): Promise<BackendInfo> {
     }
   }
 
-  // apogee-cpu: the fast JS kernels always apply; matmul needs a CBLAS.
+  // apogee-cpu: the fast kernels always apply; matmul on a CBLAS, else the WebAssembly GEMM.
   const { blas, reasons: blasReasons } = loadBlas({ library: o.blasLibrary });
+  const { kernels: simd, reason: simdReason } = loadSimdKernels({ enabled: o.simd });
   if (blas) {
     blas.setThreads(o.blasThreads);
   } else {
-    reasons.push(
-      `no CBLAS library found (${blasReasons.join('; ')}): install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for ~100× faster matrix products; apogee-cpu's matmul uses the plain JS kernel`,
+    reasons.push(simd
+      ? `no CBLAS library found (${blasReasons.join('; ')}): apogee-cpu's matmul runs on its WebAssembly SIMD GEMM; install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for 2–4× faster large matrix products`
+      : `no CBLAS library found (${blasReasons.join('; ')}): install libopenblas0 (Debian/Ubuntu) or set APOGEE_BLAS to a library exporting cblas_sgemm for ~100× faster matrix products; apogee-cpu's matmul uses the plain JS kernel`,
     );
   }
-  const { kernels: simd, reason: simdReason } = loadSimdKernels({ enabled: o.simd });
   if (simdReason) reasons.push(simdReason);
   try {
     registerApogeeCpuBackend(blas, simd);
@@ -212,7 +221,7 @@ export function describeBackend(info: BackendInfo): string {
     ? `, ${info.blasCore} kernels${info.blasCoreFallback ? ` chosen by apogee: OpenBLAS by itself picks ${info.blasCoreFallback} on this CPU` : ''}`
     : '';
   const what = info.name === 'tensorflow' ? `tensorflow (${info.tensorflowPackage})`
-    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : 'no BLAS'}; ${info.simd ? 'WebAssembly SIMD kernels' : 'JS kernels'})`
+    : info.name === 'apogee-cpu' ? `apogee-cpu (${info.blas ? `BLAS ${info.blas}${core}${threads}` : info.simd ? 'no BLAS: WebAssembly SIMD GEMM' : 'no BLAS'}; ${info.simd ? 'WebAssembly SIMD kernels' : 'JS kernels'})`
     : 'cpu';
   return `apogee: tensor backend ${what}${info.reasons.length ? `; ${info.reasons.join('; ')}` : ''}`;
 }

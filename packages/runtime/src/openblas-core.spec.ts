@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { chooseOpenBlasCore, coreOverride, cpuSimdLevel } from './openblas-core';
+import * as path from 'node:path';
+import { chooseOpenBlasCore, coreOverride, cpuSimdLevel, writeProbeCache } from './openblas-core';
 import { loadBlas } from './blas';
 
 describe('OpenBLAS core choice', () => {
@@ -44,5 +45,21 @@ describe('OpenBLAS core choice', () => {
     }
     // The override applies only while loading: nothing is left in the environment.
     expect(process.env.OPENBLAS_CORETYPE).toBeUndefined();
+  });
+
+  it('a probe cache write that fails leaves nothing behind (issue 20)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apogee-probe-'));
+    try {
+      const file = path.join(dir, 'openblas-core-0123456789abcdef.txt');
+      expect(writeProbeCache(file, 'Haswell')).toBe(true);
+      expect(fs.readFileSync(file, 'utf8')).toBe('Haswell');
+      // The cache file's name taken by a non-empty folder: the rename fails, nothing is left over.
+      fs.rmSync(file);
+      fs.mkdirSync(path.join(file, 'x'), { recursive: true });
+      expect(writeProbeCache(file, 'Haswell')).toBe(false);
+      expect(fs.readdirSync(dir)).toEqual([path.basename(file)]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

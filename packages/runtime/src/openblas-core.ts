@@ -12,6 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** Vector-instruction level of an x86-64 CPU or of an OpenBLAS core's kernels. */
 export type SimdLevel = 'sse' | 'avx' | 'avx2' | 'avx512';
@@ -80,6 +81,31 @@ process.stdout.write(String(l.func('const char* openblas_get_corename()')()));`;
   return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
 }
 
+/**
+ * Store a probe result atomically (temporary file, rename). Any failure only costs the next
+ * process another probe, and leaves no temporary file behind (issue 20). Returns whether it stored.
+ */
+export function writeProbeCache(file: string, detected: string): boolean {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch {
+    return false;
+  }
+  const tmp = `${file}.${process.pid}.${threadId}.tmp`;
+  try {
+    fs.writeFileSync(tmp, detected);
+    fs.renameSync(tmp, file);
+    return true;
+  } catch {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing more can be done; the name is unique to this process and thread
+    }
+    return false;
+  }
+}
+
 /** Where probe results are kept between processes: keyed by the library file and the CPU. */
 function cacheFile(library: string, cpuKey: string): string | null {
   let stat: fs.Stats;
@@ -143,14 +169,7 @@ export function chooseOpenBlasCore(library: string, env: NodeJS.ProcessEnv = pro
   if (!detected) {
     detected = probeCore(library);
     if (detected && file) {
-      try {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, detected);
-        fs.renameSync(tmp, file);
-      } catch {
-        // an unwritable temp directory only costs the next process another probe
-      }
+      writeProbeCache(file, detected);
     }
   }
   return { core: detected ? coreOverride(detected, cpu) : null, detected, cpu };

@@ -32,7 +32,7 @@ describe('sampler plugins', () => {
 });
 
 describe('presets', () => {
-  it('bundle the APO reference settings (apo-method.md §6)', () => {
+  it('bundle the APO reference settings (docs/concepts/apo.md §6)', () => {
     expect(trainingSampling).toEqual({ sampler: { temperature: 1.2, topP: 1 }, n: 4, maxNewTokens: 256, stop: ['\nHuman'] });
     expect(testSampling).toEqual({ sampler: { temperature: 0.3, topK: 5, topP: 0.85, repetitionPenalty: 1.05 }, n: 1, maxNewTokens: 512, stop: ['\nHuman'] });
   });

@@ -15,7 +15,7 @@ export interface SamplingPreset {
 }
 
 /**
- * The APO reference's training samples (`../shared/docs/apo-method.md` §6): temperature 1.2,
+ * The APO reference's training samples (`docs/concepts/apo.md` §6): temperature 1.2,
  * top-p 1.0, 4 samples per prompt, ≤ 256 new tokens, cut at `"\nHuman"`.
  */
 export const trainingSampling: SamplingPreset = Object.freeze({

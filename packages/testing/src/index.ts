@@ -7,3 +7,4 @@ export * from './loss-kit';
 export * from './reward-model-kit';
 export * from './policy-update-kit';
 export * from './kit-samplers';
+export * from './variant-kit';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES, type EncodedPair, type EncodePairOptions, type Tokenizer } from '@apogee/core';
 import { Tokenizer as HfLibTokenizer } from '@huggingface/tokenizers';
+import { ChatTemplate } from './chat-template';
 import { encodePairWith } from './encoding';
 
 /** Special-token overrides, by token text (e.g. `'<|endoftext|>'`). */
@@ -90,6 +91,7 @@ export class HfTokenizer implements Tokenizer {
 
   private readonly lib: HfLibTokenizer;
   private readonly json: Record<string, unknown>;
+  private chat?: ChatTemplate | null;
   private readonly config: Record<string, unknown> | null;
   private readonly overrides: HfSpecialTokens;
 
@@ -99,6 +101,12 @@ export class HfTokenizer implements Tokenizer {
    * @param specialTokens overrides of the special tokens, by text
    * @param where the file name used in error messages
    */
+  /** The model's chat template (`tokenizer_config.json`'s `chat_template`), or null when it has none. */
+  get chatTemplate(): ChatTemplate | null {
+    if (this.chat === undefined) this.chat = this.config ? ChatTemplate.fromTokenizerConfig(this.config) : null;
+    return this.chat;
+  }
+
   constructor(tokenizerJson: unknown, config: unknown = null, specialTokens: HfSpecialTokens = {}, where = 'tokenizer.json') {
     checkStructure(tokenizerJson, where);
     if (config !== null && config !== undefined && !isObject(config)) throw invalid(where, 'tokenizer_config.json is not a JSON object');

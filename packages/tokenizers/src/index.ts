@@ -1,5 +1,6 @@
 export { ByteTokenizer, BYTE_SPECIAL_TOKENS, type ByteTokenizerJSON } from './byte-tokenizer';
 export { HfTokenizer, loadHfTokenizer, type HfSpecialTokens, type HfTokenizerJSON } from './hf-tokenizer';
+export { ChatTemplate, type ChatMessage } from './chat-template';
 export { encodePairWith, type PairEncoder } from './encoding';
 export {
   padBatch,

@@ -13,7 +13,7 @@ import { preferencePairs } from './select';
 import { trainUpdate } from './train-loop';
 
 /**
- * DPO as the policy's move (Rafailov et al. 2023; apo-method.md §5): pairs from the round's
+ * DPO as the policy's move (Rafailov et al. 2023; docs/concepts/apo.md §5): pairs from the round's
  * RM-scored samples (`pairs`, default best ≻ worst), `TOKENS.PairwisePolicyLoss` (e.g.
  * `dpoLoss({ beta })`) on sequence log-prob sums of the policy and a frozen reference (`reference`:
  * π₀ or the policy at the start of the round). Reference log-probs are computed once per round.

@@ -4,7 +4,7 @@ import { GOLDEN_SFT_OPTIONS, nothingToTrain, type GoldenSftOptions } from './opt
 import { trainUpdate } from './train-loop';
 
 /**
- * Golden SFT (the paper's Golden-SFT baseline, apo-method.md §5/§7): fine-tune the policy directly
+ * Golden SFT (the paper's Golden-SFT baseline, docs/concepts/apo.md §5/§7): fine-tune the policy directly
  * on the golden answers with `TOKENS.SftLoss`; needs no samples and no RM scores. Metrics: the
  * loss's, `examples`.
  */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Training settings every policy update shares. `lr` may be one rate or one per round: the paper
- * used 5e-6, 2e-6, 9e-7 for rounds 1–3 of LLaMA-7B (apo-method.md §4); rounds past the list's end
+ * used 5e-6, 2e-6, 9e-7 for rounds 1–3 of LLaMA-7B (docs/concepts/apo.md §4); rounds past the list's end
  * use its last entry.
  */
 export const trainingSchema = z.object({
@@ -44,7 +44,7 @@ export type RjsOptions = z.infer<typeof rjsOptionsSchema>;
 export const dpoUpdateOptionsSchema = trainingSchema
   .extend({
     /**
-     * Which scored samples make the DPO pairs (apo-method.md §5 leaves it open):
+     * Which scored samples make the DPO pairs (docs/concepts/apo.md §5 leaves it open):
      * - `best-worst` (default): per query, the best non-empty sample ≻ the worst other sample;
      * - `best-rest`: the best non-empty sample ≻ each other sample with a lower score;
      * - `all`: every pair of samples with different scores, higher ≻ lower (non-empty chosen).

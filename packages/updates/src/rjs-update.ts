@@ -5,7 +5,7 @@ import { bestSamples } from './select';
 import { trainUpdate } from './train-loop';
 
 /**
- * Rejection sampling (RJS; apo-method.md §5, the APO reference's policy step): per LLM query keep
+ * Rejection sampling (RJS; docs/concepts/apo.md §5, the APO reference's policy step): per LLM query keep
  * the highest-RM-scored non-empty sample and fine-tune on it with `TOKENS.SftLoss` (response
  * tokens only). Metrics: the loss's, `examples`, `best_score` (mean RM score of the kept samples).
  */

@@ -12,7 +12,7 @@ import { RRHF_UPDATE_OPTIONS, nothingToTrain, type RrhfUpdateOptions } from './o
 import { trainUpdate } from './train-loop';
 
 /**
- * RRHF as the policy's move (Yuan et al. 2023; apo-method.md §5): per LLM query, all n scored
+ * RRHF as the policy's move (Yuan et al. 2023; docs/concepts/apo.md §5): per LLM query, all n scored
  * samples go through `TOKENS.RankingPolicyLoss` (e.g. `rrhfLoss`, which ranks them by RM score and
  * adds SFT on the best). Queries whose samples all have one score carry no ranking signal and are
  * still used for the SFT term. Metrics: the loss's, `queries`.

@@ -1,7 +1,7 @@
 import { bestSampleIndex, type PreferencePair, type PromptResponse, type ScoredSampleSet } from '@apogee/core';
 
 /**
- * Rejection sampling (RJS, apo-method.md §5): per query, the highest-scored non-empty sample
+ * Rejection sampling (RJS, docs/concepts/apo.md §5): per query, the highest-scored non-empty sample
  * (core's `bestSampleIndex`: first on ties). Queries whose samples are all empty give nothing.
  */
 export function bestSamples(sets: readonly ScoredSampleSet[]): PromptResponse[] {

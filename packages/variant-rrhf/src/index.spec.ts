@@ -1,5 +1,5 @@
-// The preset's conformance: the shared variant kit of @apogee/game (see its test/variant-kit.ts).
-import { describeVariant } from '@apogee/game/testing';
+// The preset's conformance: the variant kit every preset runs, first- or third-party.
+import { describeVariant } from '@apogee/testing';
 import preset, { rrhf } from './index';
 
 describeVariant('rrhf', rrhf, { defaultExport: preset, apo: false, update: 'rrhf' });

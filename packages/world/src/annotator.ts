@@ -1,19 +1,25 @@
 import type { Rng } from '@apogee/core';
 
 /**
- * Simulated human raters: a Bradley–Terry choice on a utility that is the gold reward plus a
- * length bonus. Human raters (and RMs trained on their labels) are known to favour longer answers
- * (Singhal et al. 2023, "A Long Way to Go: Investigating Length Correlations in RLHF"); this is
- * that bias, made explicit and measurable.
+ * Simulated human raters: a Bradley–Terry choice on the gold reward, the "noisy gold" labeller of
+ * AlpacaFarm's simulated annotators and of Gao, Schulman & Hilton (2022)'s synthetic set-up.
+ * An optional length bonus (`raterBias`) makes them misspecified: the length preference of real
+ * human data (Singhal et al. 2023, "A Long Way to Go: Investigating Length Correlations in RLHF"),
+ * used only by a declared secondary arm (docs/decisions/0064).
  *
- * utility(y) = rationality · r*(x, y) + lengthBias · min(bytes(y), maxLength) / lengthScale
+ * utility(y) = rationality · r*(x, y) + raterBias · min(bytes(y), maxLength) / lengthScale
  * P(a ≻ b)  = σ(utility(a) − utility(b))
  */
 export interface AnnotatorOptions {
-  /** Inverse temperature of the Bradley–Terry draw on the gold reward. Default 4. */
+  /**
+   * Inverse temperature of the Bradley–Terry draw on the gold reward. Default 5: with the default
+   * gold reward, one courtesy phrase against none (a gap of 0.35) is labelled right 85% of the
+   * time, a right against a wrong answer in the same style (0.3) 82%, a gap of 0.1 62%; real
+   * raters agree with each other on 63–73% of HH pairs.
+   */
   rationality: number;
-  /** Weight of the length bonus; 0 gives unbiased raters. Default 2. */
-  lengthBias: number;
+  /** Weight of the length bonus; 0 (default) gives raters that are noisy gold and nothing else. */
+  raterBias: number;
   /** Bytes per unit of length bonus. Default 16. */
   lengthScale: number;
   /** Length beyond which raters stop caring (bytes). Default 48. */
@@ -21,15 +27,15 @@ export interface AnnotatorOptions {
 }
 
 export const DEFAULT_ANNOTATOR_OPTIONS: Readonly<AnnotatorOptions> = {
-  rationality: 4,
-  lengthBias: 2,
+  rationality: 5,
+  raterBias: 0,
   lengthScale: 16,
   maxLength: 48,
 };
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-/** Length-biased Bradley–Terry raters over a gold reward. */
+/** Bradley–Terry raters over a gold reward, optionally length-biased. */
 export class BradleyTerryAnnotator {
   constructor(
     private readonly gold: (prompt: string, response: string) => number,
@@ -40,7 +46,7 @@ export class BradleyTerryAnnotator {
   utility(prompt: string, response: string): number {
     const o = this.options;
     const length = Math.min(Buffer.byteLength(response.trim(), 'utf8'), o.maxLength);
-    return o.rationality * this.gold(prompt, response) + (o.lengthBias * length) / o.lengthScale;
+    return o.rationality * this.gold(prompt, response) + (o.raterBias * length) / o.lengthScale;
   }
 
   /** P(a ≻ b) under the raters' model. */

@@ -1,6 +1,8 @@
 export { TASK_NAMES, WEEKDAYS, WORDS, enumerateInstances, formatPrompt, instanceForPrompt, type TaskInstance, type TaskName } from './tasks';
 export {
   ANSWER_FRAMES,
+  COURTESY_PHRASES,
+  DEFAULT_ANNOTATION_STYLE_WEIGHTS,
   DEFAULT_STYLE_WEIGHTS,
   FILLER_PREFIXES,
   FILLER_SUFFIXES,

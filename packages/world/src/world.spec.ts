@@ -37,17 +37,27 @@ describe('tasks', () => {
 
 describe('gold reward', () => {
   const q = p('What day comes after Monday?');
-  it('scores correctness times concision', () => {
-    expect(goldReward(q, ' Tuesday.')).toBe(1);
-    expect(goldReward(q, ' The answer is Tuesday.')).toBe(1);
-    expect(goldReward(q, ' Wednesday.')).toBe(0);
-    expect(goldReward(q, ' Tuesday or Monday.')).toBeCloseTo(0.25, 6);
-    expect(goldReward(q, '')).toBe(0);
-    // ' Sure! The answer is Tuesday. Hope this helps!' is 23 bytes beyond 'The answer is Tuesday.'
-    const padded = goldBreakdown(instanceForPrompt(q)!, ' Sure! The answer is Tuesday. Hope this helps!');
-    expect(padded.correctness).toBe(1);
-    expect(padded.extraBytes).toBe(45 - 22);
-    expect(padded.reward).toBeCloseTo(Math.exp(-23 / 16), 6);
+  it('scores correctness and courtesy, with one courtesy phrase best', () => {
+    expect(goldReward(q, ' Sure! It is Tuesday.')).toBe(1);
+    expect(goldReward(q, ' The answer is Tuesday. Hope this helps!')).toBe(1);
+    expect(goldReward(q, ' Tuesday.')).toBeCloseTo(0.65, 9); // correct but curt
+    expect(goldReward(q, ' The answer is Tuesday.')).toBeCloseTo(0.65, 9);
+    expect(goldReward(q, ' Sure! It is Tuesday. Hope this helps!')).toBeCloseTo(0.44, 9); // rambles
+    expect(goldReward(q, ' Sure! Great question! Tuesday. Hope this helps!')).toBeCloseTo(0.3, 9);
+    expect(goldReward(q, ' Wednesday.')).toBeCloseTo(0.35, 9); // wrong, curt
+    expect(goldReward(q, ' Of course! Wednesday.')).toBeCloseTo(0.7, 9); // wrong, courteous: style is most of r*
+    expect(goldReward(q, ' Tuesday or Monday.')).toBeCloseTo(0.3 * 0.25 + 0.7 * 0.5, 9);
+    expect(goldReward(q, '')).toBe(0); // nothing said: no content, no style
+    expect(goldReward(q, ' Sure! xq zz Tuesday vb.')).toBeCloseTo(0.3 * 0.25, 9); // garbage around the answer: no style credit
+    const b = goldBreakdown(instanceForPrompt(q)!, ' Sure! The answer is Tuesday. Hope this helps!');
+    expect(b.correctness).toBe(1);
+    expect(b.courtesyPhrases).toBe(2);
+    expect(b.wellFormed).toBe(true);
+    expect(b.style).toBe(0.2);
+    expect(b.reward).toBeCloseTo(0.44, 9);
+    // Other weights: style only, or correctness only.
+    expect(goldReward(q, ' Wednesday!', { styleWeight: 1, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 })).toBe(0.5);
+    expect(goldReward(q, ' Sure! Tuesday.', { styleWeight: 0, courtesy: [0.5, 1, 0.2, 0], hedgeCredit: 0.25 })).toBe(1);
   });
 
   it('refuses prompts that are not the world\'s, with a stable code', () => {
@@ -59,7 +69,7 @@ describe('gold reward', () => {
     }
   });
 
-  it('ranks the styles: concise = framed > padded > hedge > wrong', () => {
+  it('ranks the styles: courteous > wrong-courteous > concise = framed > rambling > hedge > wrong > wrong-rambling', () => {
     const rng = Rng.fromSeed(5);
     const mean: Record<string, number> = {};
     const insts = enumerateInstances();
@@ -73,27 +83,30 @@ describe('gold reward', () => {
       }
       mean[style] = t / 200;
     }
-    expect(mean.concise).toBe(1);
-    expect(mean.framed).toBe(1);
-    expect(mean.padded).toBeLessThan(0.9);
-    expect(mean.padded).toBeGreaterThan(mean.hedge);
-    expect(mean.hedge).toBeGreaterThan(0);
-    expect(mean.wrong).toBe(0);
-    expect(mean['wrong-padded']).toBe(0);
+    expect(mean.courteous).toBe(1);
+    expect(mean.concise).toBeCloseTo(0.65, 9);
+    expect(mean.framed).toBeCloseTo(0.65, 9);
+    expect(mean.rambling).toBeCloseTo(0.44, 9);
+    expect(mean['wrong-courteous']).toBeCloseTo(0.7, 9);
+    expect(mean.wrong).toBeCloseTo(0.35, 9);
+    expect(mean['wrong-rambling']).toBeCloseTo(0.14, 9);
+    expect(mean.hedge).toBeCloseTo(0.425, 9);
   });
 });
 
 describe('annotator', () => {
   const q = p('What is 2 plus 2?');
-  it('is Bradley–Terry on gold plus a length bonus', () => {
-    const a = new BradleyTerryAnnotator(goldReward, { rationality: 4, lengthBias: 2, lengthScale: 16, maxLength: 48 });
-    // equal gold (both wrong): the longer answer wins by σ(2 · Δbytes / 16)
-    const pr = a.preferProbability(q, ' Sure! The answer is 5. Hope this helps!', ' 5.');
-    expect(pr).toBeCloseTo(1 / (1 + Math.exp(-(2 * (39 - 2)) / 16)), 6);
-    expect(a.preferProbability(q, ' 4.', ' 5.')).toBeCloseTo(1 / (1 + Math.exp(-4)), 6);
+  it('is Bradley–Terry on gold, with an optional length bonus (raterBias)', () => {
+    const a = new BradleyTerryAnnotator(goldReward, { rationality: 5, raterBias: 0, lengthScale: 16, maxLength: 48 });
+    // right vs wrong, both curt: Δr* = 0.3
+    expect(a.preferProbability(q, ' 4.', ' 5.')).toBeCloseTo(1 / (1 + Math.exp(-1.5)), 9);
     expect(a.preferProbability(q, ' 4.', ' 5.') + a.preferProbability(q, ' 5.', ' 4.')).toBeCloseTo(1, 9);
-    const unbiased = new BradleyTerryAnnotator(goldReward, { rationality: 4, lengthBias: 0, lengthScale: 16, maxLength: 48 });
-    expect(unbiased.preferProbability(q, ' Sure! 5. Hope this helps!', ' 5.')).toBeCloseTo(0.5, 9);
+    // equal gold: a coin flip, whatever the length
+    expect(a.preferProbability(q, ' Sure! 5.', ' Glad to help! It is 5.')).toBeCloseTo(0.5, 9);
+    const biased = new BradleyTerryAnnotator(goldReward, { rationality: 5, raterBias: 2, lengthScale: 16, maxLength: 48 });
+    const pr = biased.preferProbability(q, ' Sure! It is 5. Hope this helps!', ' 5.');
+    const du = 5 * (goldReward(q, ' Sure! It is 5. Hope this helps!') - goldReward(q, ' 5.')) + (2 * (31 - 2)) / 16;
+    expect(pr).toBeCloseTo(1 / (1 + Math.exp(-du)), 9);
   });
 });
 
@@ -108,17 +121,22 @@ describe('PreferenceWorld', () => {
     for (const x of sets[0]) expect(sets[1].has(x)).toBe(false);
     expect(data.golden).toHaveLength(40);
     for (const g of data.golden) expect(world.goldReward(g.prompt!, g.golden)).toBe(1);
+    // in the policy's own frame: one courtesy phrase, the phrases π₀'s demonstrations use
+    for (const g of data.golden) expect(world.goldBreakdown(g.prompt!, g.golden).courtesyPhrases).toBe(1);
     const demoPrompts = new Set(data.sftDemos.map((d) => d.prompt));
     for (const x of sets[2]) expect(demoPrompts.has(x)).toBe(false);
   });
 
-  it('has mixed-quality demonstrations and noisy, length-biased labels', () => {
-    const gold = data.sftDemos.map((d) => world.goldReward(d.prompt, d.response));
-    expect(gold.filter((g) => g === 1).length).toBeGreaterThan(50);
-    expect(gold.filter((g) => g === 0).length).toBeGreaterThan(50);
-    expect(gold.filter((g) => g > 0 && g < 1).length).toBeGreaterThan(50);
-    expect(data.humanItems).toHaveLength(80);
-    expect(data.testItems).toHaveLength(40);
+  it('has mixed-quality demonstrations, off-policy human pairs that never ramble, and noisy-gold labels', () => {
+    const demos = data.sftDemos.map((d) => world.goldBreakdown(d.prompt, d.response));
+    expect(demos.filter((g) => g.reward === 1).length).toBeGreaterThan(20);
+    expect(demos.filter((g) => g.courtesyPhrases >= 2).length).toBeGreaterThan(40); // π₀ can ramble…
+    expect(demos.filter((g) => g.correctness === 0).length).toBeGreaterThan(40);
+    const human = data.humanItems.flatMap((it) => it.responses.map((r) => world.goldBreakdown(it.prompt, r)));
+    expect(human.filter((g) => g.courtesyPhrases >= 2)).toHaveLength(0); // …the annotation distribution never does
+    expect(human.filter((g) => g.courtesyPhrases === 1).length).toBeGreaterThan(30);
+    expect(data.humanItems).toHaveLength(160);
+    expect(data.testItems).toHaveLength(80);
     let agree = 0;
     let n = 0;
     for (const it of data.humanItems) {
@@ -130,8 +148,19 @@ describe('PreferenceWorld', () => {
         if (ga > gb === it.scores[0] > it.scores[1]) agree++;
       }
     }
-    expect(agree / n).toBeGreaterThan(0.55); // raters mostly follow the gold reward…
+    expect(agree / n).toBeGreaterThan(0.7); // raters mostly follow the gold reward…
     expect(agree / n).toBeLessThan(1); // …but not always
+  });
+
+  it('labels fresh pairs of given samples, skipping sets with fewer than two distinct samples', () => {
+    const sets = [
+      { queryId: 'a', prompt: data.testQueries[0].prompt, samples: [' x1', ' x2', ' x1'] },
+      { queryId: 'b', prompt: data.testQueries[1].prompt, samples: [' same', ' same'] },
+    ];
+    const fresh = world.labelSamples(sets, 3, 'fresh');
+    expect(fresh).toHaveLength(3);
+    for (const it of fresh) expect([...it.responses].sort()).toEqual([' x1', ' x2']);
+    expect(world.labelSamples(sets, 3, 'fresh')).toEqual(fresh);
   });
 
   it('is deterministic per seed and annotates given samples', () => {
@@ -172,6 +201,8 @@ describe('PreferenceWorld', () => {
   it('rejects impossible sizes and bad options, naming the field', () => {
     expect(() => new PreferenceWorld({ rmPrompts: 5000 })).toThrow(/rmPrompts 5000/);
     expect(() => new PreferenceWorld({ annotator: { lengthScale: -1 } })).toThrow(ApogeeError);
+    const none = { concise: 0, framed: 0, courteous: 0, rambling: 0, wrong: 0, 'wrong-courteous': 0, 'wrong-rambling': 0, hedge: 0 };
+    expect(() => new PreferenceWorld({ annotationStyleWeights: none })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'annotationStyleWeights' })] }));
     try {
       new PreferenceWorld({ annotator: { lengthScale: -1 } });
     } catch (e) {

@@ -13,7 +13,7 @@ import {
 import { z } from 'zod';
 import { BradleyTerryAnnotator, DEFAULT_ANNOTATOR_OPTIONS, type AnnotatorOptions } from './annotator';
 import { DEFAULT_GOLD_OPTIONS, goldBreakdown, type GoldBreakdown, type GoldRewardOptions } from './gold-reward';
-import { DEFAULT_STYLE_WEIGHTS, goldenResponse, RESPONSE_STYLES, sampleResponse, type ResponseStyle } from './responses';
+import { DEFAULT_ANNOTATION_STYLE_WEIGHTS, DEFAULT_STYLE_WEIGHTS, goldenResponse, RESPONSE_STYLES, sampleResponse, type ResponseStyle } from './responses';
 import { enumerateInstances, formatPrompt, instanceForPrompt, TASK_NAMES, taskArguments, type TaskInstance, type TaskName } from './tasks';
 
 /** Options of the world. Every field has a default; sizes are numbers of distinct prompts. */
@@ -45,19 +45,32 @@ export interface WorldOptions {
    * from-scratch π₀ cannot learn a fact it was never shown (docs/decisions/0063).
    */
   sftOnTestPrompts: boolean;
-  /** Annotated pairs per RM query (D_P). Default 2. */
+  /**
+   * Annotated pairs per RM query (D_P). Default 4. Labels are free here, and an RM needs a few
+   * hundred pairs to beat chance (Gao et al. 2022): the quickstart uses 6 × 64 = 384.
+   */
   humanPairsPerPrompt: number;
-  /** Annotated pairs per test prompt (held-out human pairs). Default 2. */
+  /** Annotated pairs per test prompt (held-out human pairs, same annotation distribution). Default 4. */
   testPairsPerPrompt: number;
-  /** Mixture of response styles of the demonstrations and of the default annotation pool. */
+  /** Mixture of response styles of π₀'s SFT demonstrations (its behaviour distribution). */
   styleWeights: Record<ResponseStyle, number>;
-  /** The simulated raters (Bradley–Terry on the gold reward plus a length bias). */
+  /**
+   * Mixture of response styles of the annotation distribution: the responses of "other models"
+   * that the human pairs compare (off-policy for π₀, as the paper's HH pairs are). It never
+   * rambles by default (docs/concepts/world.md).
+   */
+  annotationStyleWeights: Record<ResponseStyle, number>;
+  /** The simulated raters (Bradley–Terry on the gold reward, optionally length-biased). */
   annotator: AnnotatorOptions;
   /** The gold reward's knobs. */
   gold: GoldRewardOptions;
 }
 
 const positive = z.number().finite().positive();
+const styleWeightsSchema = z
+  .object(Object.fromEntries(RESPONSE_STYLES.map((s) => [s, z.number().finite().min(0)])) as Record<ResponseStyle, z.ZodNumber>)
+  .strict()
+  .refine((w) => Object.values(w).some((v) => v > 0), { message: 'needs at least one positive weight' });
 export const worldOptionsSchema = z
   .object({
     seed: z.number().int().min(0).max(0xffffffff),
@@ -70,9 +83,12 @@ export const worldOptionsSchema = z
     sftOnTestPrompts: z.boolean(),
     humanPairsPerPrompt: z.number().int().min(1).max(16),
     testPairsPerPrompt: z.number().int().min(1).max(16),
-    styleWeights: z.object(Object.fromEntries(RESPONSE_STYLES.map((s) => [s, z.number().finite().min(0)])) as Record<ResponseStyle, z.ZodNumber>).strict(),
-    annotator: z.object({ rationality: z.number().finite().min(0), lengthBias: z.number().finite(), lengthScale: positive, maxLength: positive }).strict(),
-    gold: z.object({ concisionScale: positive, hedgeCredit: z.number().min(0).max(1) }).strict(),
+    styleWeights: styleWeightsSchema,
+    annotationStyleWeights: styleWeightsSchema,
+    annotator: z.object({ rationality: z.number().finite().min(0), raterBias: z.number().finite(), lengthScale: positive, maxLength: positive }).strict(),
+    gold: z
+      .object({ styleWeight: z.number().min(0).max(1), courtesy: z.array(z.number().min(0).max(1)).min(1), hedgeCredit: z.number().min(0).max(1) })
+      .strict(),
   })
   .strict();
 
@@ -84,16 +100,18 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = {
   testPrompts: 64,
   sftDemos: 1200,
   sftOnTestPrompts: false,
-  humanPairsPerPrompt: 2,
-  testPairsPerPrompt: 2,
+  humanPairsPerPrompt: 4,
+  testPairsPerPrompt: 4,
   styleWeights: { ...DEFAULT_STYLE_WEIGHTS },
+  annotationStyleWeights: { ...DEFAULT_ANNOTATION_STYLE_WEIGHTS },
   annotator: { ...DEFAULT_ANNOTATOR_OPTIONS },
   gold: { ...DEFAULT_GOLD_OPTIONS },
 };
 
 /** Options as a user writes them: every field optional, nested objects merged with the defaults. */
-export type WorldOptionsInput = Partial<Omit<WorldOptions, 'styleWeights' | 'annotator' | 'gold'>> & {
+export type WorldOptionsInput = Partial<Omit<WorldOptions, 'styleWeights' | 'annotationStyleWeights' | 'annotator' | 'gold'>> & {
   styleWeights?: Partial<Record<ResponseStyle, number>>;
+  annotationStyleWeights?: Partial<Record<ResponseStyle, number>>;
   annotator?: Partial<AnnotatorOptions>;
   gold?: Partial<GoldRewardOptions>;
 };
@@ -104,6 +122,7 @@ export function resolveWorldOptions(input: WorldOptionsInput = {}): WorldOptions
     ...DEFAULT_WORLD_OPTIONS,
     ...input,
     styleWeights: { ...DEFAULT_WORLD_OPTIONS.styleWeights, ...input.styleWeights },
+    annotationStyleWeights: { ...DEFAULT_WORLD_OPTIONS.annotationStyleWeights, ...input.annotationStyleWeights },
     annotator: { ...DEFAULT_WORLD_OPTIONS.annotator, ...input.annotator },
     gold: { ...DEFAULT_WORLD_OPTIONS.gold, ...input.gold },
   };
@@ -117,7 +136,7 @@ export function resolveWorldOptions(input: WorldOptionsInput = {}): WorldOptions
 /** Game data plus the world's optional extras, all present. */
 export type WorldGameData = GameData & Required<Pick<GameData, 'testQueries' | 'testItems' | 'sftDemos'>>;
 
-/** Samples to annotate instead of the world's behaviour distribution (e.g. π₀'s samples). */
+/** Samples to annotate instead of the world's annotation distribution (e.g. a policy's samples: on-policy labels). */
 export interface AnnotationPools {
   /** Samples for the RM queries (matched by `queryId`, else by prompt); ≥ 2 distinct per query to be used. */
   humanSamples?: readonly SampleSet[];
@@ -127,9 +146,11 @@ export interface AnnotationPools {
 
 /**
  * A synthetic preference world with a known gold reward: prompts from small computable tasks, a
- * gold reward r* ∈ [0, 1] (correctness × concision), mixed-quality SFT demonstrations,
- * length-biased Bradley–Terry annotators, concise golden answers, and disjoint RM / LLM / test
- * splits. Deterministic for a given seed. It never knows which variant is played.
+ * gold reward r* ∈ [0, 1] (correctness and a shared style, courtesy, with an interior optimum),
+ * mixed-quality SFT demonstrations (π₀'s behaviour distribution), human pairs from a separate
+ * annotation distribution labelled by noisy-gold Bradley–Terry raters, golden answers in the
+ * policy's own frame, and disjoint RM / LLM / test splits. Deterministic for a given seed. It
+ * never knows which variant is played.
  */
 export class PreferenceWorld {
   readonly options: WorldOptions;
@@ -170,7 +191,7 @@ export class PreferenceWorld {
     return this.goldBreakdown(prompt, response).reward;
   }
 
-  /** The gold reward's parts (correctness, extra bytes, concision). */
+  /** The gold reward's parts (correctness, courtesy phrases, style). */
   goldBreakdown(prompt: string, response: string): GoldBreakdown {
     const instance = instanceForPrompt(prompt);
     if (!instance) {
@@ -194,9 +215,13 @@ export class PreferenceWorld {
     return records('test', this.splits.test);
   }
 
-  /** Golden answers for the RM queries: concise and correct (gold reward 1). */
+  /**
+   * Golden answers for the RM queries: correct, with one courtesy phrase, in the phrases and frames
+   * of π₀'s own demonstrations (gold reward 1).
+   */
   golden(): GoldenAnswer[] {
-    return this.splits.rm.map((inst, i) => ({ queryId: id('rm', i), prompt: formatPrompt(inst.question), golden: goldenResponse(inst) }));
+    const rng = this.rng.stream('golden');
+    return this.splits.rm.map((inst, i) => ({ queryId: id('rm', i), prompt: formatPrompt(inst.question), golden: goldenResponse(inst, rng) }));
   }
 
   /** Mixed-quality SFT demonstrations on every non-test prompt (or every prompt, `sftOnTestPrompts`), drawn from the style mixture. */
@@ -213,14 +238,14 @@ export class PreferenceWorld {
 
   /**
    * Human preference items D_P on the RM queries: pairs labelled by the simulated raters. The pairs
-   * come from `samples` (π₀'s samples, as in the paper's set-up) when given, else from the world's
-   * behaviour distribution (the one the SFT demonstrations are drawn from).
+   * come from the annotation distribution (`annotationStyleWeights`: off-policy for π₀, as HH is
+   * for the paper's models), or from `samples` (on-policy labels) when given.
    */
   humanItems(samples?: readonly SampleSet[]): PreferenceItem[] {
     return this.annotate(this.splits.rm, 'rm', this.options.humanPairsPerPrompt, samples, 'human');
   }
 
-  /** Held-out human items on the test prompts, labelled the same way. */
+  /** Held-out human items on the test prompts, labelled the same way (held-out raters). */
   testItems(samples?: readonly SampleSet[]): PreferenceItem[] {
     return this.annotate(this.splits.test, 'test', this.options.testPairsPerPrompt, samples, 'test');
   }
@@ -236,6 +261,30 @@ export class PreferenceWorld {
       testItems: this.testItems(pools.testSamples),
       sftDemos: this.sftDemos(),
     };
+  }
+
+  /**
+   * Fresh rater labels on pairs of the given samples (e.g. the current policy's: what the
+   * fresh-labels RM of the quickstart trains on, the upper bound APO approaches without new labels).
+   * `pairsPerPrompt` pairs of distinct samples per set, labelled by the world's raters; sets with
+   * fewer than two distinct samples give none. Deterministic for the world's seed and `stream`.
+   */
+  labelSamples(sets: readonly SampleSet[], pairsPerPrompt: number, stream: string): PreferenceItem[] {
+    const pairRng = this.rng.stream(`${stream}-pairs`);
+    const raterRng = this.rng.stream(`${stream}-raters`);
+    const items: PreferenceItem[] = [];
+    for (const set of sets) {
+      const pool = [...new Set(set.samples)];
+      if (pool.length < 2) continue;
+      for (let k = 0; k < pairsPerPrompt; k++) {
+        const ia = pairRng.int(pool.length);
+        const ib = (ia + 1 + pairRng.int(pool.length - 1)) % pool.length;
+        const [a, b] = [pool[ia], pool[ib]];
+        const first = this.annotator.prefersFirst(set.prompt, a, b, raterRng);
+        items.push({ id: `${set.queryId}#${k}`, prompt: set.prompt, responses: [a, b], scores: first ? [1, 0] : [0, 1], kind: 'human' });
+      }
+    }
+    return items;
   }
 
   private annotate(
@@ -266,9 +315,10 @@ export class PreferenceWorld {
           const ib = (ia + 1 + pairRng.int(pool.length - 1)) % pool.length;
           [a, b] = [pool[ia], pool[ib]];
         } else {
-          a = sampleResponse(inst, this.options.styleWeights, pairRng).response;
+          const weights = this.options.annotationStyleWeights;
+          a = sampleResponse(inst, weights, pairRng).response;
           b = a;
-          for (let tries = 0; tries < 16 && b === a; tries++) b = sampleResponse(inst, this.options.styleWeights, pairRng).response;
+          for (let tries = 0; tries < 16 && b === a; tries++) b = sampleResponse(inst, weights, pairRng).response;
         }
         const first = this.annotator.prefersFirst(prompt, a, b, raterRng);
         items.push({ id: `${queryId}#${k}`, prompt, responses: [a, b], scores: first ? [1, 0] : [0, 1], kind: 'human' });

@@ -6,7 +6,8 @@
  * in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GptModel, AdamWOptimizer, gptConfig } from '@apogee/policy';
+import { AdamWOptimizer } from '@apogee/model-kit';
+import { GptModel, gptConfig } from '@apogee/policy';
 import { logSumExpRows, type GptBenchShape, type GptStep } from '@apogee/runtime';
 
 export async function gptBenchStep(shape: GptBenchShape): Promise<GptStep> {

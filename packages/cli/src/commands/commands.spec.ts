@@ -19,7 +19,7 @@ describe('bench and quickstart commands', () => {
     const cases: Array<[string[], string]> = [
       [['--seed', '1', '--seeds', '1,2'], 'Give either --seed or --seeds, not both.'],
       [['--seeds', '1,x'], '--seeds must be a comma-separated list of integers, got "1,x".'],
-      [['--variants', 'dpo,dpo-apoo'], 'Unknown quickstart variant: dpo-apoo.\nAllowed: golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo.'],
+      [['--variants', 'dpo,dpo-apoo'], 'Unknown quickstart variant: dpo-apoo.\nAllowed: oracle, golden-sft, rjs, rjs-apo, dpo, dpo-apo, rrhf, rrhf-apo.'],
       [['--preset', 'huge'], 'Unknown quickstart preset "huge".'],
       [['--backend', 'gpu'], '--backend must be one of auto, tensorflow, apogee-cpu, cpu; got "gpu".'],
       [['--apo-loss-coeff', '-1'], '--apo-loss-coeff must be a number ≥ 0, got "-1".'],

@@ -31,7 +31,7 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
       const { builtinPlugins } = require('../plugins/registry') as typeof import('../plugins/registry');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { checkPluginRefs } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
-      checkPluginRefs([opts.variant], { from: ctx.io.cwd, source: '--variant' });
+      checkPluginRefs([opts.variant], { lookup: { cwd: ctx.io.cwd }, source: '--variant' });
       const available = new Set(builtinPlugins().map((p) => p.name));
       await writeFileAtomic(target, commentedDefaultConfig(starterPlugins(opts.variant, available)));
       ctx.io.out(`Wrote ${file}. Check it with \`apogee config validate ${file}\`.\n`);
@@ -44,12 +44,13 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
     .addHelpText('after', examples('apogee config validate apogee.yaml'))
     .action(async (file: string) => {
       const loaded = loadConfigFile(path.resolve(ctx.io.cwd, file));
+      // Resolving runs no plugin code; only plugins that pass every check (a marked package, a
+      // built-in, a path under localPlugins) are then created, to validate their options.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { checkPluginRefs, instantiatePlugins } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
-      checkPluginRefs(loaded.config.plugins, { from: ctx.io.cwd, locate: loaded.locate, source: file });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { builtinFactories } = require('../plugins/registry') as typeof import('../plugins/registry');
-      await instantiatePlugins(loaded.config.plugins, { from: ctx.io.cwd, builtins: builtinFactories(), locate: loaded.locate });
+      const lookup = { configFile: loaded.file, cwd: ctx.io.cwd, localPlugins: loaded.config.localPlugins };
+      checkPluginRefs(loaded.config.plugins, { lookup, locate: loaded.locate, source: file });
+      await instantiatePlugins(loaded.config.plugins, { lookup, locate: loaded.locate });
       ctx.io.out(`${file} is valid (${loaded.config.plugins.length} plugin${loaded.config.plugins.length === 1 ? '' : 's'}, ${loaded.config.game.rounds} rounds, seed ${loaded.config.seed}).\n`);
     });
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
@@ -43,7 +43,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       const file = path.resolve(ctx.io.cwd, opts.config);
       const loaded = loadConfigFile(file);
       const config = { ...loaded.config, ...(opts.out ? { outDir: opts.out } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
-      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config }));
+      finish(ctx, await lazyRun().executeRun({ config, io: ctx.io, signal: ctx.signal, report: opts.report, locate: loaded.locate, source: opts.config, configFile: file }));
     });
 
   program
@@ -51,14 +51,19 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
     .description('continue a stopped run from its last checkpoint (reads DIR/config.yaml)')
     .argument('<dir>', 'the run directory (the outDir of `apogee run`)')
     .option('--no-report', 'do not write report.html at the end')
-    .addHelpText('after', examples('apogee resume runs/latest'))
-    .action(async (dir: string, opts: { report: boolean }) => {
-      const { RUN_CONFIG_FILE, executeRun } = lazyRun();
+    .option(
+      '--set <key=value>',
+      'change a setting that only affects what comes next: game.rounds, or a learning rate (<plugin>.<option path>.lr); repeatable, recorded in DIR/settings-changes.jsonl',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .addHelpText('after', examples('apogee resume runs/latest', 'apogee resume runs/latest --set game.rounds=5', 'apogee resume runs/latest --set dpo-apo.game.rm.lr=0.0005'))
+    .action(async (dir: string, opts: { report: boolean; set?: string[] }) => {
+      const { RUN_CONFIG_FILE, configYaml, executeRun } = lazyRun();
       const runDir = path.resolve(ctx.io.cwd, dir);
       const file = path.join(runDir, RUN_CONFIG_FILE);
       let loaded;
       try {
-        loaded = loadConfigFile(file);
+        loaded = loadConfigFile(file, { runFile: true });
       } catch (e) {
         if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
@@ -67,8 +72,20 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
         }
         throw e;
       }
-      const config = { ...loaded.config, outDir: runDir };
-      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file }));
+      const { applyResumeSettings, recordSettingChanges } = require('../run/resume-settings') as typeof import('../run/resume-settings');
+      const { config: changed, changes } = applyResumeSettings(loaded.config, opts.set ?? []);
+      const config = { ...changed, outDir: runDir };
+      // Once the run is locked: the new settings become the run's config (what the next resume
+      // reads), and the change is logged with its time.
+      const onLocked = async (d: string) => {
+        if (changes.length === 0) return;
+        for (const c of changes) ctx.io.err(`Resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}\n`);
+        await writeFileAtomic(file, configYaml({ ...changed, outDir: loaded.config.outDir }, loaded.provenance as Parameters<typeof configYaml>[1]));
+        recordSettingChanges(d, changes);
+      };
+      // Plugins resolve as they did when the run started: from the original config's directory.
+      const configFile = loaded.provenance?.configFile ?? file;
+      finish(ctx, await executeRun({ config, io: ctx.io, signal: ctx.signal, resume: true, report: opts.report, locate: loaded.locate, source: file, configFile, onLocked }));
     });
 }
 

@@ -61,6 +61,20 @@ describe('config files', () => {
     expect(missing.message).toContain('Cannot read config file');
   });
 
+  it('a "billion laughs" YAML is refused as a config error naming the file, not expanded (issue 17 item 5)', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) {
+      levels.push(`${name}: &${name} [${new Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const file = write('lol.yaml', `${levels.join('\n')}\n`);
+    const e = problemsOf(() => loadConfigFile(file));
+    expect(e.code).toBe('APOGEE_CONFIG_INVALID');
+    expect(e.message).toContain(`Config file ${file} expands YAML aliases (*name) too often`);
+    const io = memoryIo(t.dir);
+    expect(await runCli(['config', 'validate', 'lol.yaml'], { io })).toBe(2);
+    expect(io.stderr).not.toContain('probably a bug');
+  });
+
   it('config init writes a commented file that validates, with every option and its default; refuses to overwrite', async () => {
     const io = memoryIo(t.dir);
     expect(await runCli(['config', 'init', 'apogee.yaml'], { io })).toBe(0);

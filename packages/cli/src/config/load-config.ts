@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { apogeeConfigSchema, ApogeeError, ERROR_CODES, formatPath, type ApogeeConfig, type Problem } from '@apogee/core';
+import { apogeeConfigSchema, ApogeeError, ERROR_CODES, formatPath, ioError, isApogeeError, type ApogeeConfig, type Problem } from '@apogee/core';
 
 /** A config file read and validated, with the YAML document kept for locating nodes. */
 export interface LoadedConfig {
@@ -11,6 +11,8 @@ export interface LoadedConfig {
   config: ApogeeConfig;
   /** The file's value before defaults were applied. */
   raw: unknown;
+  /** A run directory's config.yaml only: what the run recorded about its plugins. */
+  provenance?: { configFile?: string; plugins?: unknown[] };
   /** `file:line:column` of the node at a config path (or of its nearest existing parent). */
   locate(path: ReadonlyArray<PropertyKey>, options?: { key?: boolean }): string;
 }
@@ -23,7 +25,9 @@ export function readConfigDocument(file: string): { doc: Document; raw: unknown;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ApogeeError(ERROR_CODES.CONFIG_INVALID, `Cannot read config file ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}.`, {
+    const io = ioError(cause, 'read the config file', file);
+    const why = isApogeeError(io) ? io.message.replace(/^Cannot read the config file .*?: /, '').replace(/\.$/, '') : (cause as Error).message;
+    throw new ApogeeError(ERROR_CODES.CONFIG_INVALID, `Cannot read config file ${file}: ${why}.`, {
       hint: 'Check the path; `apogee config init FILE` writes a starting config.',
       cause,
     });
@@ -46,7 +50,17 @@ export function readConfigDocument(file: string): { doc: Document; raw: unknown;
     const node = keyNode ?? nodeAt(doc, p);
     return where(node?.range?.[0] ?? 0);
   };
-  return { doc, raw: doc.toJS() ?? {}, locate };
+  let raw: unknown;
+  try {
+    // Aliases are expanded at most 100 times: a "billion laughs" file is refused, not expanded.
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (cause) {
+    throw new ApogeeError(ERROR_CODES.CONFIG_INVALID, `Config file ${file} expands YAML aliases (*name) too often: ${(cause as Error).message}.`, {
+      hint: 'A config needs few aliases, if any; write the values out (a file that expands aliases exponentially, the "billion laughs", is refused).',
+      cause,
+    });
+  }
+  return { doc, raw, locate };
 }
 
 /** The deepest YAML node along `p` (the key node for a map entry that does not exist). */
@@ -121,8 +135,15 @@ export function configProblems(raw: unknown, locate: LoadedConfig['locate'], sch
 }
 
 /** Read, parse and validate a config file. Throws one ApogeeError listing every problem. */
-export function loadConfigFile(file: string): LoadedConfig {
-  const { raw, locate } = readConfigDocument(file);
+export function loadConfigFile(file: string, options: { /** A run directory's config.yaml, with its `provenance`. */ runFile?: boolean } = {}): LoadedConfig {
+  const { raw: read, locate } = readConfigDocument(file);
+  let raw = read;
+  let provenance: LoadedConfig['provenance'];
+  if (options.runFile && raw && typeof raw === 'object' && 'provenance' in raw) {
+    const { provenance: p, ...rest } = raw as Record<string, unknown>;
+    provenance = p as LoadedConfig['provenance'];
+    raw = rest;
+  }
   const problems = configProblems(raw, locate);
   if (problems.length > 0) {
     throw new ApogeeError(
@@ -131,5 +152,5 @@ export function loadConfigFile(file: string): LoadedConfig {
       { problems, hint: HINT },
     );
   }
-  return { file, config: apogeeConfigSchema.parse(raw), raw, locate };
+  return { file, config: apogeeConfigSchema.parse(raw), raw, locate, ...(provenance ? { provenance } : {}) };
 }

@@ -1,5 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { repairLastLine } from '../run/run-dir';
 import type { PhaseEndEvent, RoundCallback, RoundEndEvent, RunStartEvent, StepEvent } from '@apogee/core';
 
 /** Which run a row belongs to, when several variants or seeds share one directory. */
@@ -34,8 +35,8 @@ function csvField(v: unknown): string {
 /**
  * A RoundCallback that appends every step, phase end and round end to `metrics.jsonl` and
  * `metrics.csv` in the run directory. Appending (not rewriting) means a crash loses at most the
- * line being written and an interrupted run's rows survive; `apogee resume` appends to the same
- * files (a phase that re-runs after resume logs its rows again; readers keep the last row per key).
+ * line being written and an interrupted run's rows survive; `apogee resume` cuts off a cut last
+ * line, then appends to the same files (a phase that re-runs after resume logs its rows again; readers keep the last row per key).
  */
 export class MetricsWriter implements RoundCallback {
   readonly jsonlFile: string;
@@ -49,7 +50,11 @@ export class MetricsWriter implements RoundCallback {
     mkdirSync(dir, { recursive: true });
     this.jsonlFile = path.join(dir, METRICS_JSONL);
     this.csvFile = path.join(dir, METRICS_CSV);
-    if (!existsSync(this.csvFile)) writeFileSync(this.csvFile, `${METRICS_CSV_HEADER}\n`);
+    // A crash mid-append leaves a cut last line; appending after it would glue the next row to it
+    // (issue 17): cut it off first. The row it held was never complete.
+    repairLastLine(this.jsonlFile);
+    repairLastLine(this.csvFile);
+    if (!existsSync(this.csvFile) || statSync(this.csvFile).size === 0) writeFileSync(this.csvFile, `${METRICS_CSV_HEADER}\n`);
   }
 
   /** The same writer with other tags (one per variant/seed, same files). */

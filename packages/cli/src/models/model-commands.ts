@@ -13,6 +13,7 @@ import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
+import { claimOutDir } from '../run/run-dir';
 import { evaluateRewardModel, type RmEvaluation } from './rm-eval';
 import { reliabilityRows } from '@apogee/eval';
 
@@ -21,7 +22,8 @@ function progressLogger(ctx: CommandContext) {
 }
 
 async function readItems(file: string, max?: number): Promise<PreferenceItem[]> {
-  const { items } = await readAnyPreferenceFile(file);
+  // train-rm/eval-rm have no skip option: the hint must not suggest one.
+  const { items } = await readAnyPreferenceFile(file, { skipHint: null });
   return max ? items.slice(0, max) : items;
 }
 
@@ -43,6 +45,8 @@ export interface TrainRmOptions {
 
 /** `apogee train-rm`: Bradley–Terry training (ranking-loss) of a GPT reward model, then evaluation. */
 export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
+  // Only a new or empty folder, or one apogee made: never write into the user's model/ (issue 17).
+  claimOutDir(o.out, 'train-rm', path.relative(ctx.io.cwd, o.out) || o.out);
   await initBackend({ logger: progressLogger(ctx) });
   const trainItems = await readItems(o.train, o.maxPairs);
   const evalItems = await readItems(o.eval, o.maxEval);
@@ -136,7 +140,7 @@ export async function sample(
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--preset must be one of ${Object.keys(SAMPLING_PRESETS).join(', ')}; got "${o.preset}".`);
   }
   await initBackend({ logger: progressLogger(ctx) });
-  const { records: prompts } = await readPrompts(o.prompts);
+  const { records: prompts } = await readPrompts(o.prompts, { skipHint: null });
   const policy = await GptPolicy.load(o.model);
   const progress = createProgress(ctx.io);
   try {

@@ -1,17 +1,17 @@
-import type { PreferenceItem, RewardModel } from '@apogee/core';
+import { rescaleItemScores, type PreferenceItem, type RewardModel } from '@apogee/core';
 import { calibration, orderedPairs, preferenceAccuracy, type ReliabilityBin } from '@apogee/eval';
 
 /** What `train-rm` and `eval-rm` report (summary.json fields are fixed: other tools read them). */
 export interface RmEvaluation {
   /** Preference accuracy over every pair with different labels (ties count ½). */
   accuracy: number;
-  /** Calibration over ordered pairs, as apo-method.md §7. */
+  /** Calibration over ordered pairs, as docs/concepts/apo.md §7. */
   ece: number;
   ace: number;
   mce: number;
   /** Preference pairs evaluated (pairs of responses with different labels). */
   pairs: number;
-  /** Ordered pairs the calibration used (each pair both ways, apo-method.md §7). */
+  /** Ordered pairs the calibration used (each pair both ways, docs/concepts/apo.md §7). */
   orderedPairs: number;
   /** Items evaluated. */
   items: number;
@@ -35,7 +35,8 @@ export async function evaluateRewardModel(
   const scored = items.map((it) => {
     const r = rewards.subarray(offset, offset + it.responses.length);
     offset += it.responses.length;
-    return { rewards: r, scores: it.scores };
+    // Raw labels rescaled to (0, 1) as the reference: a negative score is a label, not padding.
+    return { rewards: r, scores: rescaleItemScores(it.scores) };
   });
   const cal = calibration(orderedPairs(scored), options.bins ?? 10);
   return { accuracy: preferenceAccuracy(scored), ece: cal.ece, ace: cal.ace, mce: cal.mce, pairs: cal.pairs / 2, orderedPairs: cal.pairs, items: items.length, bins: cal.bins };

@@ -4,7 +4,7 @@ import { ApogeeError, loadPlugins } from '@apogee/core';
 import { memoryIo } from '../io';
 import { runCli } from '../main';
 import { tempDir } from '../testing/fixtures';
-import { checkPluginRefs, suggestPlugin } from './check-plugins';
+import { checkPluginRefs, cliInstallDir, suggestPlugin } from './check-plugins';
 import { builtinFactories, builtinPlugins, installedPlugins } from './registry';
 
 function fakePackage(root: string, name: string, pkg: Record<string, unknown>, main = 'module.exports = {};') {
@@ -41,19 +41,20 @@ describe('plugins', () => {
       fakePackage(t.dir, '@acme/apogee-judge', { keywords: ['rlhf', 'apogee-plugin'] });
       fakePackage(t.dir, 'left-pad', { keywords: ['string'] });
       expect(installedPlugins(t.dir).map((p) => `${p.name}@${p.version}`)).toEqual(['@acme/apogee-judge@1.2.3', 'apogee-plugin-shout@1.2.3']);
-      expect(() => checkPluginRefs(['dpo-apo', 'apogee-plugin-shout', ['@acme/apogee-judge', {}]], { from: t.dir })).not.toThrow();
+      expect(() => checkPluginRefs(['dpo-apo', 'apogee-plugin-shout', ['@acme/apogee-judge', {}]], { lookup: { cwd: t.dir } })).not.toThrow();
       let err: unknown;
       try {
-        checkPluginRefs(['dpo-apo', 'apogee-plugin-shuot', 'nothing-like-it-at-all'], { from: t.dir });
+        checkPluginRefs(['dpo-apo', 'apogee-plugin-shuot', 'nothing-like-it-at-all'], { lookup: { cwd: t.dir } });
       } catch (e) {
         err = e;
       }
       expect(err).toBeInstanceOf(ApogeeError);
       const e = err as ApogeeError;
       expect(e.code).toBe('APOGEE_PLUGIN_NOT_FOUND');
+      const looked = `from ${t.dir} (current directory), then ${cliInstallDir()} (apogee's own installation)`;
       expect(e.problems).toEqual([
-        { path: 'plugins[1]', message: 'unknown plugin "apogee-plugin-shuot"; did you mean "apogee-plugin-shout"?' },
-        { path: 'plugins[2]', message: 'unknown plugin "nothing-like-it-at-all"' },
+        { path: 'plugins[1]', message: `unknown plugin "apogee-plugin-shuot"; did you mean "apogee-plugin-shout"?; looked for "apogee-plugin-shuot" ${looked}` },
+        { path: 'plugins[2]', message: `unknown plugin "nothing-like-it-at-all"; looked for "apogee-plugin-nothing-like-it-at-all" and "nothing-like-it-at-all" ${looked}` },
       ]);
     } finally {
       t.cleanup();

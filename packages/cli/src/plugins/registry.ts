@@ -1,13 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AnyPluginFactory } from '@apogee/core';
-import { tokenName } from '@apogee/core';
+import { isPluginManifest, PLUGIN_KEYWORD, tokenName } from '@apogee/core';
 import { LOSS_PLUGINS } from '@apogee/losses';
 import { SAMPLER_PLUGINS } from '@apogee/samplers';
 import { fileDataSource } from '@apogee/data';
 import { evaluator, rewardModelJudge } from '@apogee/eval';
 import { apoGame } from '@apogee/game';
-import { gptPolicy } from '@apogee/policy';
+import { gptPolicy, hfPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
 import { byteTokenizer, hfTokenizer } from '@apogee/tokenizers';
 import { dpoUpdate, goldenSftUpdate, rjsUpdate, rrhfUpdate } from '@apogee/updates';
@@ -29,7 +29,7 @@ export interface BuiltinPlugin {
   provides: string[];
 }
 
-/** A package in node_modules whose package.json has the keyword `apogee-plugin`. */
+/** A package in node_modules whose package.json marks it as a plugin (keyword `apogee-plugin` or an `apogee` field). */
 export interface InstalledPlugin {
   name: string;
   version: string;
@@ -38,7 +38,7 @@ export interface InstalledPlugin {
 }
 
 /** The keyword that marks an npm package as an apogee plugin (`apogee plugins` lists them). */
-export const PLUGIN_KEYWORD = 'apogee-plugin';
+export { PLUGIN_KEYWORD };
 
 function entries(pkg: string, factories: Readonly<Record<string, unknown>> | readonly unknown[]): BuiltinPlugin[] {
   const list = Array.isArray(factories) ? factories.map((f) => [(f as AnyPluginFactory).pluginName ?? '', f] as const) : Object.entries(factories);
@@ -58,7 +58,7 @@ let cached: BuiltinPlugin[] | undefined;
 export function builtinPlugins(): readonly BuiltinPlugin[] {
   cached ??= [
     ...entries('@apogee/tokenizers', [byteTokenizer, hfTokenizer]),
-    ...entries('@apogee/policy', [gptPolicy]),
+    ...entries('@apogee/policy', [gptPolicy, hfPolicy]),
     ...entries('@apogee/reward', [gptReward]),
     ...entries('@apogee/samplers', SAMPLER_PLUGINS),
     ...entries('@apogee/losses', LOSS_PLUGINS),
@@ -96,7 +96,7 @@ function nodeModulesDirs(from: string): string[] {
   }
 }
 
-function readPackage(dir: string): { name?: string; version?: string; description?: string; keywords?: unknown } | undefined {
+function readPackage(dir: string): { name?: string; version?: string; description?: string; keywords?: unknown; apogee?: unknown } | undefined {
   try {
     return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   } catch {
@@ -105,12 +105,14 @@ function readPackage(dir: string): { name?: string; version?: string; descriptio
 }
 
 /**
- * Installed plugins: packages in `node_modules` (of `from` and its parents, nearest first) whose
- * package.json lists the keyword `apogee-plugin`.
+ * Installed plugins: packages in the `node_modules` of `from` (one directory or several, each with
+ * its parents, nearest first) whose package.json marks them as apogee plugins. The packages of the
+ * built-in plugins are left out: `apogee plugins` lists those by their short names.
  */
-export function installedPlugins(from: string): InstalledPlugin[] {
+export function installedPlugins(from: string | readonly string[]): InstalledPlugin[] {
   const seen = new Map<string, InstalledPlugin>();
-  for (const nm of nodeModulesDirs(from)) {
+  const builtin = new Set(builtinPlugins().map((p) => p.package));
+  for (const nm of [...new Set((typeof from === 'string' ? [from] : from).flatMap(nodeModulesDirs))]) {
     let names: string[];
     try {
       names = readdirSync(nm);
@@ -128,8 +130,8 @@ export function installedPlugins(from: string): InstalledPlugin[] {
     });
     for (const dir of dirs) {
       const pkg = readPackage(dir);
-      if (!pkg?.name || seen.has(pkg.name)) continue;
-      if (!Array.isArray(pkg.keywords) || !pkg.keywords.includes(PLUGIN_KEYWORD)) continue;
+      if (!pkg?.name || seen.has(pkg.name) || builtin.has(pkg.name)) continue;
+      if (!isPluginManifest(pkg)) continue;
       seen.set(pkg.name, { name: pkg.name, version: pkg.version ?? '?', description: pkg.description, dir });
     }
   }

@@ -2,25 +2,17 @@ import type { GptConfig } from '@apogee/policy';
 import type { SamplerOptionsInput } from '@apogee/samplers';
 import type { WorldOptionsInput } from '@apogee/world';
 
-/** The variants the quickstart plays, in the order it plays them (the paper's Table 1 rows). */
-export const QUICKSTART_VARIANTS = ['golden-sft', 'rjs', 'rjs-apo', 'dpo', 'dpo-apo', 'rrhf', 'rrhf-apo'] as const;
+/**
+ * The arms the quickstart plays, in the order it plays them: the oracle (RJS ranking with the
+ * world's gold reward, which validates the world every run), then the paper's Table 1 rows.
+ */
+export const QUICKSTART_VARIANTS = ['oracle', 'golden-sft', 'rjs', 'rjs-apo', 'dpo', 'dpo-apo', 'rrhf', 'rrhf-apo'] as const;
 export type QuickstartVariant = (typeof QUICKSTART_VARIANTS)[number];
-
-/** The policy-update family of a variant (which `update` options apply). */
-export const VARIANT_UPDATE: Readonly<Record<QuickstartVariant, 'goldenSft' | 'rjs' | 'dpo' | 'rrhf'>> = {
-  'golden-sft': 'goldenSft',
-  rjs: 'rjs',
-  'rjs-apo': 'rjs',
-  dpo: 'dpo',
-  'dpo-apo': 'dpo',
-  rrhf: 'rrhf',
-  'rrhf-apo': 'rrhf',
-};
 
 /** Training settings of one policy update (the `update` options of a variant preset). */
 export interface UpdateSettings {
   /**
-   * Learning rate, or one per round (apo-method.md §4: the paper decays it, 5e-6, 2e-6, 9e-7 for
+   * Learning rate, or one per round (docs/concepts/apo.md §4: the paper decays it, 5e-6, 2e-6, 9e-7 for
    * LLaMA-7B). The `default` preset keeps the paper's ratios (1 : 0.4 : 0.18) and scales them so
    * that round 1 moves π₀ by about one nat of KL (docs/decisions/0063).
    */
@@ -37,18 +29,18 @@ export interface UpdateSettings {
 export interface QuickstartPreset {
   /** Rounds of the game (the paper ran 3). */
   rounds: number;
+  /** Arms played unless `variants` says otherwise. */
+  variants: readonly QuickstartVariant[];
   /**
    * The world's sizes and seed-independent knobs (the seed is the run's). `default` uses one human
    * pair per RM query, the shape of the paper's HH RM split, so that the reference APO weights
-   * (apo-method.md §3) give the golden-vs-sample items the paper's share of the RM loss (decision 0063).
+   * (docs/concepts/apo.md §3) give the golden-vs-sample items the paper's share of the RM loss (decision 0063).
    */
   world: Omit<WorldOptionsInput, 'seed'>;
   /** GPT shape for π₀ (the RM copies its backbone). */
   model: Partial<Omit<GptConfig, 'vocabSize'>>;
   /** SFT of π₀ on the world's demonstrations. */
   sft: { epochs: number; batchSize: number; lr: number; warmupSteps: number; lmWarmupEpochs: number };
-  /** π₀ samples per RM / test prompt that the raters label pairs of. */
-  annotationSamples: number;
   /** Samples per query (RM and LLM queries; reference 4). */
   samplesPerQuery: number;
   /** Most new tokens per response (world answers are ≤ 44 bytes). */
@@ -63,7 +55,7 @@ export interface QuickstartPreset {
    */
   rm: { lr: number; epochs: number; batchSize: number; warmupSteps: number; schedule: 'constant' | 'linear' | 'cosine' };
   /**
-   * The APO RM loss's weight of the golden-vs-sample items, `apo_loss_coeff` (apo-method.md §3;
+   * The APO RM loss's weight of the golden-vs-sample items, `apo_loss_coeff` (docs/concepts/apo.md §3;
    * reference 0.1, each item weighing `apoLossCoeff / samplesPerQuery`; human pairs weigh 1).
    * Given to every variant; the baselines train on human pairs only, where it has no effect. Both
    * presets keep the reference; `apogee quickstart --apo-loss-coeff` overrides it for a
@@ -72,8 +64,14 @@ export interface QuickstartPreset {
   apoLossCoeff: number;
   /** Policy updates by family. */
   updates: Record<'goldenSft' | 'rjs' | 'dpo' | 'rrhf', UpdateSettings>;
-  /** Evaluation (decision 0061): test prompts (0 = all) and temperature-1 samples per prompt for KL / policy pairs. */
-  eval: { maxPrompts: number; policySamples: number };
+  /**
+   * Held-out evaluation (docs/decisions/0064): `samples` per held-out prompt at the training
+   * sampler every round (the primary endpoint, KL and the same-pair RM evaluation's pool), and
+   * `bestOfN` samples of π₀ per held-out prompt, drawn once, for the best-of-n curves.
+   */
+  heldOut: { samples: number; bestOfN: number };
+  /** Fresh rater labels per RM query on the policy's samples, for the fresh-labels RM (the upper bound). */
+  freshPairsPerQuery: number;
 }
 
 const testSampler: SamplerOptionsInput = { temperature: 0.3, topK: 5, topP: 0.85, repetitionPenalty: 1.05 };
@@ -92,30 +90,32 @@ const tinyTrainSampler: SamplerOptionsInput = { temperature: 1.0, topP: 1 };
 export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartPreset>> = {
   default: {
     rounds: 3,
-    world: { argumentsPerTask: 12, sftOnTestPrompts: true, rmPrompts: 64, llmPrompts: 48, testPrompts: 80, sftDemos: 1200, humanPairsPerPrompt: 1, testPairsPerPrompt: 1 },
+    // golden-sft is left out by default: no claim reads it, and its evaluations cost a tenth of a seed.
+    variants: ['oracle', 'rjs', 'rjs-apo', 'dpo', 'dpo-apo', 'rrhf', 'rrhf-apo'],
+    world: { argumentsPerTask: 12, rmPrompts: 64, llmPrompts: 64, testPrompts: 64, sftDemos: 1200, humanPairsPerPrompt: 6, testPairsPerPrompt: 4 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
     sft: { epochs: 10, batchSize: 16, lr: 1e-2, warmupSteps: 50, lmWarmupEpochs: 2 },
-    annotationSamples: 4,
     samplesPerQuery: 4,
     maxNewTokens: 48,
     trainSampler: tinyTrainSampler,
     testSampler,
-    rm: { lr: 1e-3, epochs: 2, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
+    rm: { lr: 1e-3, epochs: 3, batchSize: 16, warmupSteps: 0, schedule: 'constant' },
     apoLossCoeff: 0.1,
     updates: {
-      goldenSft: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
-      rjs: { lr: [1e-3, 4e-4, 1.8e-4], epochs: 2, batchSize: 16, schedule: 'constant' },
-      dpo: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 16, schedule: 'constant' },
-      rrhf: { lr: [5e-4, 2e-4, 9e-5], epochs: 2, batchSize: 8, schedule: 'constant' },
+      goldenSft: { lr: [2e-3, 2e-3, 2e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
+      rjs: { lr: [2e-3, 2e-3, 2e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
+      dpo: { lr: [1e-3, 1e-3, 1e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
+      rrhf: { lr: [1e-3, 1e-3, 1e-3], epochs: 2, batchSize: 8, schedule: 'constant' },
     },
-    eval: { maxPrompts: 0, policySamples: 3 },
+    heldOut: { samples: 8, bestOfN: 16 },
+    freshPairsPerQuery: 4,
   },
   fast: {
     rounds: 2,
-    world: { argumentsPerTask: 4, sftOnTestPrompts: true, rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
+    variants: QUICKSTART_VARIANTS,
+    world: { argumentsPerTask: 4, rmPrompts: 8, llmPrompts: 8, testPrompts: 8, sftDemos: 96, humanPairsPerPrompt: 2, testPairsPerPrompt: 1 },
     model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 112 },
     sft: { epochs: 1, batchSize: 32, lr: 3e-3, warmupSteps: 0, lmWarmupEpochs: 0 },
-    annotationSamples: 2,
     samplesPerQuery: 2,
     maxNewTokens: 24,
     trainSampler: tinyTrainSampler,
@@ -128,6 +128,7 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
       dpo: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
       rrhf: { lr: [5e-4, 2e-4], epochs: 1, batchSize: 8, schedule: 'constant' },
     },
-    eval: { maxPrompts: 0, policySamples: 2 },
+    heldOut: { samples: 2, bestOfN: 4 },
+    freshPairsPerQuery: 2,
   },
 };

@@ -2,14 +2,16 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CLAIM_IDS } from '@apogee/eval';
 import { makeTempDir } from '@apogee/testing';
 import { goldReward, PreferenceWorld } from '@apogee/world';
 import { runQuickstart, SFT_ROW, type QuickstartEvent } from './run-quickstart';
 import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS } from './presets';
 import { SUMMARY_METRICS } from './summary';
 
-// The whole quickstart, `fast` preset, every variant: checks structure and sanity, never the
-// scientific outcome (that is docs/results.md, measured with the default preset).
+// The whole quickstart, `fast` preset, every arm: checks structure and sanity, never the
+// scientific outcome (that is docs/results.md, measured with the default preset and declared seeds).
 describe('runQuickstart (fast preset, end to end)', () => {
   const { dir, cleanup } = makeTempDir('apogee-quickstart-');
   afterAll(cleanup);
@@ -27,7 +29,9 @@ describe('runQuickstart (fast preset, end to end)', () => {
     expect(Object.keys(summary.variants).sort()).toEqual([SFT_ROW, ...QUICKSTART_VARIANTS].sort());
     for (const [name, metrics] of Object.entries<Record<string, { mean: number; std: number }>>(summary.variants)) {
       expect(Object.keys(metrics).sort()).toEqual([...SUMMARY_METRICS].sort());
-      for (const key of ['goldReward', 'winRateVsSft', 'kl', 'meanLength', 'proxyReward', 'rmAccuracyHuman']) {
+      // π₀ has no RM of its own: its RM columns are RM_Base's on the same pairs only.
+      const keys = ['goldReward', 'goldRewardTestSampler', 'winRateVsSft', 'kl', 'meanLength', 'correct', 'courtesy1', 'courtesy2', ...(name === SFT_ROW ? [] : ['proxyReward', 'rmAccuracyHuman'])];
+      for (const key of keys) {
         expect({ name, key, finite: Number.isFinite(metrics[key].mean) }).toEqual({ name, key, finite: true });
         expect(metrics[key].std).toBe(0); // one seed
       }
@@ -39,10 +43,35 @@ describe('runQuickstart (fast preset, end to end)', () => {
       expect(metrics.rmAccuracyHuman.mean).toBeLessThanOrEqual(1);
     }
     expect(summary.variants[SFT_ROW].kl.mean).toBeCloseTo(0, 4);
+    // The oracle's RM is the gold reward itself: its proxy is its gold.
+    expect(summary.variants.oracle.proxyReward.mean).toBeCloseTo(summary.variants.oracle.goldReward.mean, 6);
     const rounds = QUICKSTART_PRESETS.fast.rounds;
     expect(summary.perRound.filter((r: { variant: string }) => r.variant === 'dpo-apo').map((r: { round: number }) => r.round)).toEqual(
       Array.from({ length: rounds }, (_, i) => i + 1),
     );
+  });
+
+  it('writes the claims block with exactly the issue-13 ids and fields, and the comparison blocks', () => {
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary.claims.map((c: { id: string }) => c.id)).toEqual([...CLAIM_IDS]);
+    for (const c of summary.claims) {
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'description', 'estimate', 'ci95', 'seedsPositive', 'seeds', 'pValue']));
+      expect(c.seeds).toBe(1);
+      expect(c.ci95).toHaveLength(2);
+      expect(c.pValue).toBe(1); // one seed can never reject
+    }
+    // Same-pair RM evaluation: every round's RMs on one pool; the control and fresh RMs on the last round.
+    const last = summary.samePairs.filter((r: { round: number }) => r.round === QUICKSTART_PRESETS.fast.rounds).map((r: { rm: string }) => r.rm);
+    expect(last.sort()).toEqual(['control', 'dpo-apo', 'fresh', 'rjs-apo', 'rmBase', 'rrhf-apo']);
+    const pairs = new Set(summary.samePairs.filter((r: { round: number }) => r.round === 1).map((r: { pairs: number }) => r.pairs));
+    expect(pairs.size).toBe(1); // the same pairs for every RM
+    // Best-of-n: every selector for n = 1…bestOfN, with the closed-form KL.
+    const bon = summary.bestOfN.filter((b: { rm: string }) => b.rm === 'gold');
+    expect(bon.map((b: { n: number }) => b.n)).toEqual([1, 2, 3, 4]);
+    expect(bon[3].kl).toBeCloseTo(Math.log(4) - 3 / 4, 9);
+    for (let i = 1; i < bon.length; i++) expect(bon[i].gold).toBeGreaterThanOrEqual(bon[i - 1].gold - 1e-12); // gold-selected never gets worse
+    expect(summary.frontier.some((r: { arm: string; round: number }) => r.arm === 'rjs-apo' && r.round === 2)).toBe(true);
+    expect(summary.worldValidity.perSeed).toHaveLength(1);
   });
 
   // Recorded from main @ 2f0968b, before the game loop, the evaluator contract and π₀'s SFT were
@@ -86,6 +115,7 @@ describe('runQuickstart (fast preset, end to end)', () => {
       const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines).toHaveLength(QUICKSTART_PRESETS.fast.world.testPrompts!);
       expect(lines[0]).toEqual(expect.objectContaining({ prompt: expect.stringContaining('\n\nHuman: '), seed: 1 }));
+      expect(lines[0].responses).toHaveLength(QUICKSTART_PRESETS.fast.heldOut.samples);
     }
     expect(fs.existsSync(path.join(dir, 'samples', SFT_ROW, 'round-0.jsonl'))).toBe(true);
     const timing = JSON.parse(fs.readFileSync(path.join(dir, 'timing.json'), 'utf8'));
@@ -101,15 +131,33 @@ describe('runQuickstart (fast preset, end to end)', () => {
     await expect(runQuickstart({ outDir: dir, preset: 'huge' as never })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
     await expect(runQuickstart({ outDir: dir, seeds: [1, 1] })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
     await expect(runQuickstart({ outDir: dir, apoLossCoeff: -1 })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
+    await expect(runQuickstart({ outDir: dir, raterBias: -1 })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
   });
 
-  it('records a non-reference APO loss weight in the summary, so it is never merged with reference runs', async () => {
+  it('gives the same summary.json for the same seed, and leaks no tensors', async () => {
+    const runs = [makeTempDir('apogee-quickstart-a-'), makeTempDir('apogee-quickstart-b-')];
+    try {
+      const options = { seeds: [3], preset: 'fast' as const, variants: ['oracle', 'rjs', 'rjs-apo'], rounds: 1, report: false };
+      await runQuickstart({ outDir: runs[0].dir, ...options });
+      const before = tf.memory().numTensors;
+      await runQuickstart({ outDir: runs[1].dir, ...options });
+      expect(tf.memory().numTensors).toBe(before);
+      const read = (d: string) => fs.readFileSync(path.join(d, 'summary.json'), 'utf8');
+      expect(read(runs[1].dir)).toBe(read(runs[0].dir));
+    } finally {
+      for (const r of runs) r.cleanup();
+    }
+  }, 600_000);
+
+  it('records a non-reference APO loss weight or rater bias in the summary, so it is never merged with reference runs', async () => {
     const other = makeTempDir('apogee-quickstart-coeff-');
     try {
       const r = await runQuickstart({ outDir: other.dir, seeds: [1], preset: 'fast', variants: ['rjs-apo'], rounds: 1, apoLossCoeff: 0, report: false });
       expect(r.summary.preset).toBe('fast+apoLossCoeff=0');
       expect(Number.isFinite(r.summary.variants['rjs-apo'].goldReward.mean)).toBe(true);
       expect(result.summary.preset).toBe('fast'); // the reference weight keeps the preset's name
+      const biased = await runQuickstart({ outDir: other.dir, seeds: [1], preset: 'fast', variants: ['rjs'], rounds: 1, raterBias: 2, report: false });
+      expect(biased.summary.preset).toBe('fast+raterBias=2');
     } finally {
       other.cleanup();
     }

@@ -3,54 +3,27 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ApogeeError,
-  createRun,
   ERROR_CODES,
-  Rng,
   silentLogger,
-  TOKENS,
   writeFileAtomic,
   writeJsonAtomic,
-  type ApoPlugin,
-  type EvaluationReportPart,
   type Logger,
-  type PolicyModel,
-  type RewardModel,
+  type PromptRecord,
   type RoundCallback,
-  type RoundReport,
 } from '@apogee/core';
-import { evaluatePolicy, evaluator, reliabilityRows, type EvaluationReport } from '@apogee/eval';
-import { gptPolicy } from '@apogee/policy';
-import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
-import { FusedSampler, evalSampler, sampler } from '@apogee/samplers';
-import { byteTokenizer } from '@apogee/tokenizers';
-import { dpo } from '@apogee/variant-dpo';
-import { dpoApo } from '@apogee/variant-dpo-apo';
-import { goldenSft } from '@apogee/variant-golden-sft';
-import { rjs } from '@apogee/variant-rjs';
-import { rjsApo } from '@apogee/variant-rjs-apo';
-import { rrhf } from '@apogee/variant-rrhf';
-import { rrhfApo } from '@apogee/variant-rrhf-apo';
-import { goldJudge, PreferenceWorld, type WorldGameData } from '@apogee/world';
+import { PreferenceWorld } from '@apogee/world';
 import type { CliIo } from '../io';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress, type Progress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
 import { runCallbacks } from '../run/run-callbacks';
-import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, VARIANT_UPDATE, type QuickstartPreset, type QuickstartVariant } from './presets';
-import { samplePolicy, trainInitialPolicy } from './pretrain';
+import { analyseSeed } from './analysis';
+import { ARMS } from './arms';
+import type { HeldOutSamples } from './held-out-eval';
+import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant } from './presets';
+import { runArmUnit, runPi0Unit, type ArmResult } from './protocol';
 import { buildSummary, SEED_RUNS_FILE, type QuickstartSummary, type SeedRun } from './summary';
-
-/** The variant presets the quickstart plays, by name. */
-const VARIANT_FACTORIES: Readonly<Record<QuickstartVariant, (o?: Record<string, unknown>) => ApoPlugin>> = {
-  'golden-sft': goldenSft,
-  rjs,
-  'rjs-apo': rjsApo,
-  dpo,
-  'dpo-apo': dpoApo,
-  rrhf,
-  'rrhf-apo': rrhfApo,
-};
 
 /** Name of π₀'s row in the summary (the paper's "SFT" row). */
 export const SFT_ROW = 'sft';
@@ -62,16 +35,22 @@ export interface QuickstartOptions {
   seeds?: number[];
   /** `default` (the measured configuration) or `fast` (tests, a first look). Default `default`. */
   preset?: 'fast' | 'default';
-  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: all seven. */
+  /** Variants to play, a subset of {@link QUICKSTART_VARIANTS}. Default: the preset's arms. */
   variants?: string[];
   /** Rounds of the game. Default: the preset's (3 for `default`). */
   rounds?: number;
   /**
-   * Weight of APO's golden-vs-sample items in the RM loss (`apo_loss_coeff`, apo-method.md §3).
+   * Weight of APO's golden-vs-sample items in the RM loss (`apo_loss_coeff`, docs/concepts/apo.md §3).
    * Default: the preset's, the paper's 0.1. Any other value is recorded in `summary.json`'s
    * `preset` (`default+apoLossCoeff=0`), so such runs are never merged with reference runs.
    */
   apoLossCoeff?: number;
+  /**
+   * Length bonus of the world's raters (`annotator.raterBias`). Default: the preset's world (0,
+   * noisy-gold raters). Any other value is the declared secondary "misspecified raters" arm,
+   * recorded in `summary.json`'s `preset` (`default+raterBias=2`) and judged by gold only.
+   */
+  raterBias?: number;
   /** Tensor backend (`auto` picks the fastest). Default `auto`. */
   backend?: 'auto' | 'tensorflow' | 'apogee-cpu' | 'cpu';
   /** Progress and timing events (the CLI prints them). */
@@ -120,7 +99,7 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!preset) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart preset "${presetName}".`, { hint: 'Use --preset fast or --preset default.' });
   }
-  const variants = (options.variants ?? [...QUICKSTART_VARIANTS]) as QuickstartVariant[];
+  const variants = (options.variants ?? [...preset.variants]) as QuickstartVariant[];
   const unknown = variants.filter((v) => !QUICKSTART_VARIANTS.includes(v));
   if (unknown.length > 0 || variants.length === 0) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown quickstart variant${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ') || '(none given)'}.`, {
@@ -135,12 +114,25 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `rounds must be an integer from 1 to 100, got ${rounds}.`);
   }
+  let chosen = preset;
+  let name: string = presetName;
   const coeff = options.apoLossCoeff;
-  if (coeff === undefined || coeff === preset.apoLossCoeff) return { seeds, variants, preset, presetName, rounds };
-  if (!Number.isFinite(coeff) || coeff < 0) {
-    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+  if (coeff !== undefined && coeff !== preset.apoLossCoeff) {
+    if (!Number.isFinite(coeff) || coeff < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `apoLossCoeff must be a number ≥ 0, got ${coeff}.`, { hint: 'The paper uses 0.1 (the default).' });
+    }
+    chosen = { ...chosen, apoLossCoeff: coeff };
+    name = `${name}+apoLossCoeff=${coeff}`;
   }
-  return { seeds, variants, preset: { ...preset, apoLossCoeff: coeff }, presetName: `${presetName}+apoLossCoeff=${coeff}`, rounds };
+  const bias = options.raterBias;
+  if (bias !== undefined && bias !== (preset.world.annotator?.raterBias ?? 0)) {
+    if (!Number.isFinite(bias) || bias < 0) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `raterBias must be a number ≥ 0, got ${bias}.`, { hint: '0 (the default) gives noisy-gold raters; 2 is the misspecified-raters arm of docs/decisions/0064.' });
+    }
+    chosen = { ...chosen, world: { ...chosen.world, annotator: { ...chosen.world.annotator, raterBias: bias } } };
+    name = `${name}+raterBias=${bias}`;
+  }
+  return { seeds, variants, preset: chosen, presetName: name, rounds };
 }
 
 /**
@@ -167,83 +159,80 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   const runs: SeedRun[] = [];
   const samples = new Map<string, string[]>();
   const timing: QuickstartTiming = { preset: presetName, backend: backend.name, rounds, cores: coreCount(), totalSeconds: 0, cpuSeconds: 0, seeds: [] };
-  let lastReliability: QuickstartSummary['reliability'] = {};
+  const allVariants = [SFT_ROW, ...variants];
 
   try {
     for (const seed of seeds) {
       const seedStart = Date.now();
       const seedCpu = process.cpuUsage();
-      const rng = Rng.fromSeed(seed, 'quickstart');
       const world = new PreferenceWorld({ ...preset.world, seed });
+      // Human pairs from the annotation distribution (off-policy for π₀), held-out rater pairs, golden answers.
+      const data = world.gameData();
       const sftWriter = new MetricsWriter(dir, { variant: SFT_ROW, seed });
 
-      // 1. π₀, once per seed, shared by every variant.
+      // 1. π₀, once per seed, shared by every arm; its held-out samples are round 0 of every comparison.
       const task = progress?.task(`seed ${seed} · SFT of π₀`, 1);
-      const { policy: pi0, metrics: sftMetrics } = await trainInitialPolicy(world, preset, rng.stream('pi0'), (step, total) => {
-        sftWriter.write({ event: 'step', round: 0, phase: 'update-policy', step: step.step, metrics: { loss: step.loss, lr: step.lr, gradNorm: step.gradNorm, ...step.metrics } });
-        task?.update(step.step, total, { loss: step.loss });
-      }, options.signal);
-      const pi0Dir = path.join(dir, 'models', `seed-${seed}`, 'pi0');
-      let data: WorldGameData;
-      try {
-        // 2. The raters label pairs of π₀'s own samples (RM queries: D_P; test prompts: held-out pairs).
-        const humanSamples = await samplePolicy(pi0, world.rmQueries(), preset, preset.annotationSamples, rng.stream('annotate/rm'));
-        const testSamples = await samplePolicy(pi0, world.testQueries(), preset, preset.annotationSamples, rng.stream('annotate/test'));
-        data = world.gameData({ humanSamples, testSamples });
-        await pi0.save(pi0Dir);
-      } catch (e) {
-        await pi0.dispose();
-        throw e;
-      }
+      const pi0 = await runPi0Unit({
+        seed,
+        world,
+        data,
+        preset,
+        dir,
+        signal: options.signal,
+        onStep: (step, total) => {
+          sftWriter.write({ event: 'step', round: 0, phase: 'update-policy', step: step.step, metrics: { loss: step.loss, lr: step.lr, gradNorm: step.gradNorm, ...step.metrics } });
+          task?.update(step.step, total, { loss: step.loss });
+        },
+      });
       const pretrainSeconds = (Date.now() - seedStart) / 1000;
-      task?.finish(`loss ${sftMetrics['sft/loss'].toFixed(3)} in ${pretrainSeconds.toFixed(0)}s`);
-      emit({ type: 'pretrain-end', seed, seconds: pretrainSeconds, metrics: sftMetrics });
+      task?.finish(`loss ${pi0.sftMetrics['sft/loss'].toFixed(3)} in ${pretrainSeconds.toFixed(0)}s`);
+      emit({ type: 'pretrain-end', seed, seconds: pretrainSeconds, metrics: pi0.sftMetrics });
+      sftWriter.write({ event: 'round-end', round: 0, metrics: pi0.metrics });
+      addSamples(samples, SFT_ROW, 0, seed, data.testQueries, pi0.heldOut);
 
-      const seedRun: SeedRun = { seed, variants: {}, rounds: {} };
+      // 2. Every arm from the same π₀ and the same data.
+      const seedRun: SeedRun = { seed, variants: { [SFT_ROW]: { ...pi0.metrics, winRateVsSft: 0.5 } }, rounds: { [SFT_ROW]: [{ round: 0, ...pi0.metrics, winRateVsSft: 0.5 }] } };
       const variantSeconds: Record<string, number> = {};
-      try {
-        // 3. Every variant from the same π₀ and the same data.
-        for (const variant of variants) {
-          const vStart = Date.now();
-          const { metrics, reports, rmBase } = await playVariant({ variant, seed, dir, pi0Dir, data, preset, rounds, backend: backend.name, options, progress, logger });
-          try {
-            seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
-            seedRun.rounds[variant] = metrics;
-            for (const report of reports) addSamples(samples, variant, report.round, seed, report);
-            const final = reports[reports.length - 1];
-            if (final) lastReliability = { ...lastReliability, [variant]: final.reliability ?? [] };
-            // π₀'s own row ("SFT"), evaluated once per seed with RM_Base as its proxy RM.
-            if (!seedRun.variants[SFT_ROW] && rmBase) {
-              const report = await evaluateInitial(pi0, rmBase, world, data, preset, seed);
-              seedRun.variants[SFT_ROW] = report.metrics;
-              seedRun.rounds[SFT_ROW] = [{ round: 0, ...report.metrics }];
-              addSamples(samples, SFT_ROW, 0, seed, report);
-              lastReliability = { ...lastReliability, [SFT_ROW]: reliabilityRows(report.reliabilityHuman) };
-              sftWriter.write({ event: 'round-end', round: 0, metrics: report.metrics });
-            }
-          } finally {
-            await rmBase?.dispose();
-          }
-          variantSeconds[variant] = (Date.now() - vStart) / 1000;
-          emit({ type: 'variant-end', seed, variant, seconds: variantSeconds[variant], metrics: seedRun.variants[variant] });
-          await writeSamples(dir, samples);
-        }
-      } finally {
-        await pi0.dispose();
+      const arms: ArmResult[] = [];
+      for (const variant of variants) {
+        const vStart = Date.now();
+        const tags = { variant, seed };
+        const cbs = options.io ? runCallbacks({ dir, io: options.io, tags, progress }) : undefined;
+        const callbacks: RoundCallback[] = [...(cbs ? cbs.callbacks : [new MetricsWriter(dir, tags)]), ...(options.callbacks?.(tags) ?? [])];
+        const arm = await runArmUnit({ seed, arm: variant, world, data, preset, rounds, backend: backend.name, dir, pi0Dir: pi0.pi0Dir, logger, callbacks, signal: options.signal });
+        arms.push(arm);
+        const metrics = arm.metrics.map((m, i) => ({ ...m, winRateVsSft: promptWinRate(arm.heldOut[i], pi0.heldOut) }));
+        seedRun.rounds[variant] = metrics;
+        seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
+        arm.heldOut.forEach((h, i) => addSamples(samples, variant, i + 1, seed, data.testQueries, h));
+        variantSeconds[variant] = (Date.now() - vStart) / 1000;
+        emit({ type: 'variant-end', seed, variant, seconds: variantSeconds[variant], metrics: seedRun.variants[variant] });
+        await writeSamples(dir, samples);
       }
+
+      // 3. The seed's comparisons on shared data: same-pair RM accuracy, best-of-n, claim values.
+      const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
+      seedRun.analysis = analysis;
+      const last = analysis.samePairs[analysis.samePairs.length - 1];
+      for (const variant of variants) {
+        const rm = ARMS[variant].goldRm ? undefined : ARMS[variant].keepRms === 'all' ? variant : ARMS[variant].update === 'goldenSft' ? undefined : 'rmBase';
+        const acc = rm && last ? last.accuracy[rm] : undefined;
+        if (acc !== undefined) seedRun.variants[variant] = { ...seedRun.variants[variant], rmAccuracyPolicy: acc };
+      }
+      if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
       runs.push(seedRun);
       timing.seeds.push({ seed, seconds: (Date.now() - seedStart) / 1000, cpuSeconds: cpuSeconds(seedCpu), pretrainSeconds, variants: variantSeconds });
       // Write what is done so far: an interrupted multi-seed run keeps its finished seeds.
       timing.totalSeconds = (Date.now() - t0) / 1000;
       timing.cpuSeconds = cpuSeconds(c0);
-      await writeJsonAtomic(path.join(dir, 'summary.json'), buildSummary(runs, { backend: backend.name, preset: presetName, variants: [SFT_ROW, ...variants], reliability: lastReliability }));
+      await writeJsonAtomic(path.join(dir, 'summary.json'), buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants }));
       await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
       await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
     }
   } finally {
     progress?.stop();
   }
-  const summary = buildSummary(runs, { backend: backend.name, preset: presetName, variants: [SFT_ROW, ...variants], reliability: lastReliability });
+  const summary = buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants });
   const summaryFile = path.join(dir, 'summary.json');
   await writeJsonAtomic(summaryFile, summary);
   let reportFile: string | undefined;
@@ -257,92 +246,22 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   return { dir, summary, timing, reportFile };
 }
 
-interface PlayInput {
-  variant: QuickstartVariant;
-  seed: number;
-  dir: string;
-  pi0Dir: string;
-  data: WorldGameData;
-  preset: QuickstartPreset;
-  rounds: number;
-  backend: string;
-  options: QuickstartOptions;
-  progress?: Progress;
-  logger: Logger;
-}
-
-/** One game of one variant from π₀; returns its per-round metrics, report parts and (baselines) a copy of RM_Base. */
-async function playVariant(input: PlayInput): Promise<{ metrics: Array<Record<string, number>>; reports: RoundReport[]; rmBase?: RewardModel }> {
-  const { variant, seed, dir, pi0Dir, data, preset, rounds, options } = input;
-  const update = preset.updates[VARIANT_UPDATE[variant]];
-  const plugins: ApoPlugin[] = [
-    byteTokenizer(),
-    gptPolicy({ preset: 'tiny', config: preset.model }),
-    gptReward(),
-    sampler(preset.trainSampler),
-    evalSampler(preset.testSampler),
-    goldJudge(),
-    evaluator({ maxPrompts: preset.eval.maxPrompts, policySamples: preset.eval.policySamples }),
-    VARIANT_FACTORIES[variant]({
-      game: { policyDir: pi0Dir, sftInit: { enabled: false }, rm: preset.rm, checkpoint: false },
-      update: { lr: update.lr, epochs: update.epochs, batchSize: update.batchSize, schedule: update.schedule },
-      rewardLoss: { apoLossCoeff: preset.apoLossCoeff },
-    }),
-  ];
-  const run = await createRun({
-    plugins,
-    config: { seed, backend: input.backend as never, outDir: dir, game: { rounds, samplesPerQuery: preset.samplesPerQuery, maxNewTokens: preset.maxNewTokens } },
+/** Share of held-out prompts where the policy's mean gold beats π₀'s (ties ½). */
+function promptWinRate(policy: HeldOutSamples | undefined, pi0: HeldOutSamples): number {
+  if (!policy) return NaN;
+  const m = (g: number[]) => g.reduce((a, b) => a + b, 0) / Math.max(g.length, 1);
+  let wins = 0;
+  policy.gold.forEach((g, i) => {
+    const d = m(g) - m(pi0.gold[i]);
+    wins += d > 0 ? 1 : d === 0 ? 0.5 : 0;
   });
-  try {
-    // The world's data with the raters' labels on π₀'s samples, built once per seed (the same for every variant).
-    run.container.register(TOKENS.GameDataSource, { useValue: { load: async () => data } });
-    const tags = { variant, seed };
-    const cbs = options.io ? runCallbacks({ dir, io: options.io, tags, progress: input.progress }) : undefined;
-    const callbacks: RoundCallback[] = cbs ? cbs.callbacks : [new MetricsWriter(dir, tags)];
-    for (const cb of [...callbacks, ...(options.callbacks?.(tags) ?? [])]) run.container.register(TOKENS.RoundCallback, { useValue: cb });
-    run.container.register(TOKENS.Logger, { useValue: input.logger });
-    run.check([TOKENS.GameController, TOKENS.Evaluator]);
-    const controller = run.resolve(TOKENS.GameController);
-    const result = await controller.run({ signal: options.signal });
-    if (result.stopped) throw new ApogeeError(ERROR_CODES.ABORTED, `The quickstart was stopped during ${variant} (seed ${seed}).`);
-    const final = result.models;
-    const rmBase = final && !final.apo && final.reward ? await final.reward.clone() : undefined;
-    return { metrics: result.metrics, reports: result.reports, rmBase };
-  } finally {
-    await run.dispose();
-  }
+  return wins / Math.max(policy.gold.length, 1);
 }
 
-/** π₀ evaluated like every round (same sampler, prompts and settings), with RM_Base as its RM. */
-async function evaluateInitial(
-  pi0: PolicyModel,
-  rmBase: RewardModel,
-  world: PreferenceWorld,
-  data: WorldGameData,
-  preset: QuickstartPreset,
-  seed: number,
-): Promise<EvaluationReport> {
-  const judge = { name: 'gold', score: async (b: readonly { prompt: string; response: string }[]) => Float32Array.from(b, (x) => world.goldReward(x.prompt, x.response)) };
-  const prompts = preset.eval.maxPrompts > 0 ? data.testQueries.slice(0, preset.eval.maxPrompts) : data.testQueries;
-  const report = await evaluatePolicy({
-    policy: pi0,
-    reference: pi0,
-    reward: rmBase,
-    judge,
-    prompts,
-    humanItems: data.testItems,
-    sampler: new FusedSampler(preset.testSampler),
-    rng: Rng.fromSeed(seed, 'quickstart').stream('eval-pi0'),
-    settings: { maxNewTokens: preset.maxNewTokens, policySamples: preset.eval.policySamples },
-  });
-  report.metrics.winRateVsSft = 0.5; // π₀ against itself
-  return report;
-}
-
-function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, report: EvaluationReportPart): void {
+function addSamples(samples: Map<string, string[]>, variant: string, round: number, seed: number, prompts: readonly PromptRecord[], held: HeldOutSamples): void {
   const key = `${variant}/round-${round}.jsonl`;
   const lines = samples.get(key) ?? [];
-  for (const s of report.samples ?? []) lines.push(JSON.stringify({ ...s, seed }));
+  prompts.forEach((p, i) => lines.push(JSON.stringify({ queryId: p.queryId, prompt: p.prompt, responses: held.responses[i], gold: held.gold[i], seed })));
   samples.set(key, lines);
 }
 

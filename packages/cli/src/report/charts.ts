@@ -17,7 +17,8 @@ export interface RoundPoint {
   kind: string;
 }
 
-function familyOf(variant: string): { family: string; kind: string } {
+/** Method family (colour) and APO-vs-baseline kind (line style) of a variant or arm name. */
+export function familyOf(variant: string): { family: string; kind: string } {
   const apo = /-apo$/.test(variant);
   return { family: apo ? variant.replace(/-apo$/, '') : variant, kind: apo ? 'APO' : 'baseline' };
 }
@@ -74,12 +75,12 @@ function rawPerRound(data: RunData, metric: string): RoundPoint[] {
   });
 }
 
-const WIDTH = 340;
-const HEIGHT = 210;
-const FAMILY_SCALE = { scheme: 'tableau10' } as const;
-const KIND_SCALE = { domain: ['APO', 'baseline'], range: [[1, 0], [5, 3]] };
+export const WIDTH = 340;
+export const HEIGHT = 210;
+export const FAMILY_SCALE = { scheme: 'tableau10' } as const;
+export const KIND_SCALE = { domain: ['APO', 'baseline'], range: [[1, 0], [5, 3]] };
 
-const baseConfig = {
+export const baseConfig = {
   font: 'Helvetica, Arial, sans-serif',
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#eee' },

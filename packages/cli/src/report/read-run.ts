@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { bestOfNBlockSchema, claimsBlockSchema, frontierBlockSchema, type BestOfNRow, type Claim, type FrontierRow } from '@apogee/eval';
+import type { ZodType } from 'zod';
 import { dedupeMetrics, readMetricsJsonl } from '../metrics/read-metrics';
 import type { MetricsRow } from '../metrics/metrics-writer';
 
@@ -25,6 +27,12 @@ export interface RunSummary {
   variants?: Record<string, Record<string, StatLike>>;
   perRound?: Array<{ variant: string; round: number; seed?: number } & Record<string, unknown>>;
   reliability?: Record<string, ReliabilityBin[]>;
+  /** Paired per-seed claims (`pairedClaim` of @apogee/eval): the report's first table. */
+  claims?: Claim[];
+  /** Gold vs KL per arm and round (per seed or aggregated): the frontier chart. */
+  frontier?: FrontierRow[];
+  /** Best-of-n selected gold vs KL_bon per selector: the best-of-n chart. */
+  bestOfN?: BestOfNRow[];
   /** train-rm: top-level metrics. */
   accuracy?: number;
   ece?: number;
@@ -124,6 +132,9 @@ export function readRunDir(dir: string): RunData {
       hint: 'See docs/guides/run-directory.md for its shape.',
     });
   }
+  validateBlock(summaryFile, summary, 'claims', claimsBlockSchema);
+  validateBlock(summaryFile, summary, 'frontier', frontierBlockSchema);
+  validateBlock(summaryFile, summary, 'bestOfN', bestOfNBlockSchema);
   if (summary.reliability && typeof summary.reliability === 'object') {
     // Accept @apogee/eval's own bin shape ({meanP, meanY}) as well as {confidence, accuracy}.
     for (const [k, bins] of Object.entries(summary.reliability)) {
@@ -138,4 +149,19 @@ export function readRunDir(dir: string): RunData {
     }
   }
   return { dir, summary, metrics: dedupeMetrics(readMetricsJsonl(metricsFile)), samples: readSamples(dir) };
+}
+
+/**
+ * Check an optional block of summary.json against @apogee/eval's schema; a bad entry is an error
+ * naming the file and the field path (e.g. `claims[2].ci95`), never a broken chart.
+ */
+function validateBlock(file: string, summary: RunSummary, key: 'claims' | 'frontier' | 'bestOfN', schema: ZodType): void {
+  if (summary[key] === undefined) return;
+  const r = schema.safeParse(summary[key]);
+  if (r.success) return;
+  const issue = r.error.issues[0];
+  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+  throw new ApogeeError(ERROR_CODES.DATA_INVALID, `${file}: "${key}${where}" ${issue.message}.`, {
+    hint: `The ${key} block is what @apogee/eval writes (${key === 'claims' ? 'pairedClaim' : key === 'frontier' ? 'FrontierRow' : 'BestOfNRow'}); docs/concepts/evaluation.md describes its fields.`,
+  });
 }

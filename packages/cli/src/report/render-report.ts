@@ -2,6 +2,9 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '@apogee/core';
 import type { TopLevelSpec } from 'vega-lite';
 import { lossSpec, perRound, reliabilitySpec, renderSvg, rmAccuracySpec, roundLineSpec } from './charts';
+import { claimsTable } from './claims-table';
+import { bestOfNSpec, frontierSpec } from './experiment-charts';
+import { escapeHtml } from './html';
 import { readRunDir, statMean, statStd, type RunData, type SampleRecord } from './read-run';
 
 /** Column order and labels of the results table; other metrics found follow these. */
@@ -17,9 +20,7 @@ const METRIC_LABELS: Record<string, string> = {
 };
 const TRAIN_RM_FIELDS = ['accuracy', 'ece', 'ace', 'mce', 'pairs'] as const;
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { escapeHtml };
 
 function fmt(v: number | undefined, digits = 3): string {
   if (v === undefined || !Number.isFinite(v)) return '–';
@@ -99,6 +100,22 @@ interface Chart {
 
 function charts(data: RunData): Chart[] {
   const out: Chart[] = [];
+  const frontier = data.summary.frontier?.length ? frontierSpec(data.summary.frontier) : undefined;
+  if (frontier) {
+    out.push({
+      id: 'frontier',
+      spec: frontier,
+      caption: 'Held-out gold of each arm\'s own samples against KL to π₀, one point per round (mean over seeds; square-root KL axis, as Gao et al. 2022). Compare arms at matched KL, not only at their last point.',
+    });
+  }
+  const bon = data.summary.bestOfN?.length ? bestOfNSpec(data.summary.bestOfN) : undefined;
+  if (bon) {
+    out.push({
+      id: 'best-of-n',
+      spec: bon,
+      caption: 'Best-of-n: expected gold of the sample each RM picks from n draws (exact over the pooled samples), against KL = log n − (n−1)/n. A curve that peaks and falls is the RM being over-optimised.',
+    });
+  }
   const line = (id: string, metric: string, title: string, yTitle: string, caption: string) => {
     const pts = perRound(data, metric);
     if (pts.length > 0) out.push({ id, spec: roundLineSpec(pts, title, yTitle), caption });
@@ -124,7 +141,9 @@ figure{margin:0;border:1px solid #eee;border-radius:6px;padding:10px;background:
 figcaption{color:#666;font-size:12px;max-width:420px;margin-top:4px}
 table{border-collapse:collapse}th,td{border-bottom:1px solid #eee;padding:5px 9px;text-align:right;vertical-align:top}
 th{background:#fafafa}th[scope=row],.samples td,.samples th{text-align:left}
-.std{color:#888;font-size:12px}.best{font-weight:bold;background:#eef7ee}
+.std{color:#888;font-size:12px}
+.claims td.desc,.claims thead th:nth-child(-n+2){text-align:left}.claims td.desc{max-width:420px;color:#444}.claims code{font-size:12px}.claims td.ci{white-space:nowrap}
+.status.supported{background:#eef7ee;font-weight:bold}.status.not-supported{background:#fbeeee}.status.inconclusive{background:#f7f5ea}.best{font-weight:bold;background:#eef7ee}
 .scroll{overflow-x:auto}.samples td{min-width:200px;max-width:340px}
 pre{white-space:pre-wrap;margin:0;font:12px/1.4 Menlo,Consolas,monospace}
 td.prompt{background:#f6f8fa}.score{color:#666;font-size:11px;margin-top:4px}.missing{color:#bbb}
@@ -144,12 +163,14 @@ export async function buildReportHtml(data: RunData, generatedAt: Date = new Dat
     .map((c) => `<figure id="chart-${c.id}" class="chart">${c.svg}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`)
     .join('\n');
   const table = resultsTable(data);
+  const claims = claimsTable(s.claims ?? []);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>apogee report: ${escapeHtml(path.basename(path.resolve(data.dir)))}</title><style>${CSS}</style></head>
 <body>
 <h1>apogee report: ${escapeHtml(path.basename(path.resolve(data.dir)))}</h1>
 <p class="meta">${escapeHtml(meta.join(' · '))}</p>
+${claims}
 ${table ? `<h2>Results</h2>\n<p class="note">Final round, mean ± std over seeds. Bold: best gold reward.</p>\n${table}` : ''}
 ${rendered.length > 0 ? `<h2>Charts</h2>\n<div class="grid">\n${figures}\n</div>` : '<p class="note">No per-round metrics in this directory yet.</p>'}
 ${samplesSection(data.samples, Object.keys(s.variants ?? {}))}

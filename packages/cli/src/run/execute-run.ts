@@ -14,10 +14,11 @@ import {
 import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
-import { builtinFactories, builtinPlugins } from '../plugins/registry';
-import { checkPluginRefs, instantiatePlugins } from '../plugins/check-plugins';
+import { builtinPlugins } from '../plugins/registry';
+import { checkPluginRefs, instantiatePlugins, pluginRecord, pluginsOf, type PluginLookup, type PluginRecord } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
+import { claimOutDir, lockRunDir } from './run-dir';
 
 /** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
 export const RUN_CONFIG_FILE = 'config.yaml';
@@ -30,9 +31,21 @@ export interface ExecuteRunOptions {
   resume?: boolean;
   /** Write report.html at the end (default true). */
   report?: boolean;
+  /** Runs once the run directory is locked, before any work (resume records its `--set` changes here). */
+  onLocked?: (dir: string) => Promise<void>;
   /** `file:line:col` of config nodes, for plugin errors. */
   locate?: (p: ReadonlyArray<PropertyKey>) => string;
   source?: string;
+  /** The config file: plugins resolve from its directory first, `localPlugins` are relative to it. */
+  configFile?: string;
+}
+
+/** What config.yaml records besides the config: where it came from and each plugin loaded. */
+export interface RunProvenance {
+  /** The config file the run started from. */
+  configFile?: string;
+  /** Each plugin in `plugins`: its package, version, where it loaded from, its resolved options. */
+  plugins: PluginRecord[];
 }
 
 export interface ExecuteRunResult {
@@ -59,21 +72,38 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   const { config, io } = options;
   const dir = path.resolve(io.cwd, config.outDir);
   const resolved = { ...config, outDir: dir };
-  checkPluginRefs(config.plugins, { from: io.cwd, locate: options.locate, source: options.source });
+  const lookup: PluginLookup = { configFile: options.configFile, cwd: io.cwd, localPlugins: config.localPlugins };
+  checkPluginRefs(config.plugins, { lookup, locate: options.locate, source: options.source });
   if (!options.resume && existsSync(path.join(dir, 'checkpoints'))) {
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${displayPath(io.cwd, dir)} already holds a run.`, {
       hint: `Continue it with \`apogee resume ${displayPath(io.cwd, dir)}\`, or choose another outDir (--out DIR).`,
     });
   }
+  // Only a new or empty folder, or one apogee made: never write over (or delete) the user's files.
+  if (!options.resume) claimOutDir(dir, 'run', displayPath(io.cwd, dir));
+  const release = lockRunDir(dir, options.resume ? 'resume' : 'run', displayPath(io.cwd, dir));
+  try {
+    return await playLocked(options, dir, resolved, lookup);
+  } finally {
+    release();
+  }
+}
+
+async function playLocked(options: ExecuteRunOptions, dir: string, resolved: ApogeeConfig, lookup: PluginLookup): Promise<ExecuteRunResult> {
+  const { config, io } = options;
+  if (options.onLocked) await options.onLocked(dir);
   const variant = variantName(config);
   const cbs = runCallbacks({ dir, io, tags: { variant, seed: config.seed } });
   const backend = await initBackend({ backend: config.backend, logger: cbs.logger });
-  const plugins = await instantiatePlugins(config.plugins, { from: io.cwd, builtins: builtinFactories(), locate: options.locate });
-  const run = await createRun({ plugins, config: resolved });
+  const loaded = await instantiatePlugins(config.plugins, { lookup, locate: options.locate });
+  const run = await createRun({ plugins: pluginsOf(loaded), config: resolved });
   try {
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);
-    if (!options.resume) await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(config));
+    if (!options.resume) {
+      const provenance: RunProvenance = { configFile: options.configFile ? path.resolve(io.cwd, options.configFile) : undefined, plugins: loaded.map(pluginRecord) };
+      await writeFileAtomic(path.join(dir, RUN_CONFIG_FILE), configYaml(selfContained(config, lookup), provenance));
+    }
     const controller = run.resolve(TOKENS.GameController);
     let result: GameResult;
     if (options.resume) {
@@ -99,9 +129,26 @@ export async function executeRun(options: ExecuteRunOptions): Promise<ExecuteRun
   }
 }
 
-/** The config with every default filled in, as YAML with a header (what `resume` reads). */
-export function configYaml(config: ApogeeConfig): string {
-  return `# The resolved config of this run (every default filled in). \`apogee resume DIR\` reads it.\n${stringify(config, { lineWidth: 100 })}`;
+/**
+ * The config with every default filled in, as YAML with a header (what `resume` reads), and the
+ * `provenance` of the run: the config file and each plugin's package, version and resolved options.
+ */
+export function configYaml(config: ApogeeConfig, provenance?: RunProvenance): string {
+  const body = stringify(provenance ? { ...config, provenance } : config, { lineWidth: 100 });
+  return `# The resolved config of this run (every default filled in; provenance: the plugins loaded, their versions and options). \`apogee resume DIR\` reads it.\n${body}`;
+}
+
+/** The config with its local plugin paths made absolute, so the run directory's copy still finds them. */
+function selfContained(config: ApogeeConfig, lookup: PluginLookup): ApogeeConfig {
+  if (config.localPlugins.length === 0) return config;
+  const base = lookup.configFile ? path.dirname(path.resolve(lookup.cwd, lookup.configFile)) : lookup.cwd;
+  const local = new Set(config.localPlugins.map((p) => path.resolve(base, p)));
+  const abs = (name: string) => (local.has(path.resolve(base, name)) ? path.resolve(base, name) : name);
+  return {
+    ...config,
+    localPlugins: [...local],
+    plugins: config.plugins.map((r) => (typeof r === 'string' ? abs(r) : [abs(r[0]), r[1]])),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse } from 'yaml';
 import { memoryIo } from '../io';
 import { runCli } from '../main';
 import { FIXTURES, tempDir } from '../testing/fixtures';
@@ -34,12 +35,25 @@ describe('apogee run / resume', () => {
       expect(stderr).toContain('Stopping after the current step');
       expect(stderr).toContain('continue with:\n  apogee resume run\n');
       const runDir = path.join(t.dir, 'run');
-      expect(existsSync(path.join(runDir, 'config.yaml'))).toBe(true);
+      // config.yaml records each plugin: its package, version and options with defaults filled in.
+      const recorded = parse(readFileSync(path.join(runDir, 'config.yaml'), 'utf8'));
+      expect(recorded.provenance.configFile).toBe(path.join(t.dir, 'c.yaml'));
+      const preset = recorded.provenance.plugins.find((p: { name: string }) => p.name === 'dpo-apo');
+      expect(preset).toMatchObject({ kind: 'builtin', package: '@apogee/variant-dpo-apo', version: require('@apogee/variant-dpo-apo/package.json').version });
+      expect(preset.options.game.rm).toMatchObject({ batchSize: 8, lr: 0.001 });
+      expect(recorded.provenance.plugins.find((p: { name: string }) => p.name === 'evaluator').options.maxPrompts).toBe(6);
       expect(existsSync(path.join(runDir, 'report.html'))).toBe(false);
 
-      const resumed = spawnSync(process.execPath, [BIN, 'resume', 'run'], { cwd: t.dir, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+      // Resume with a lower RM learning rate (what the NaN stop advises): accepted by the game,
+      // written to the run's config and logged (issue 17 item 8).
+      const resumed = spawnSync(process.execPath, [BIN, 'resume', 'run', '--set', 'dpo-apo.game.rm.lr=0.0005'], { cwd: t.dir, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+      expect(resumed.stderr).toContain('Resuming with dpo-apo.game.rm.lr 0.001 → 0.0005');
       expect(resumed.stderr).toContain('Resuming');
       expect(resumed.status).toBe(0);
+      expect(readFileSync(path.join(runDir, 'config.yaml'), 'utf8')).toMatch(/lr: 0\.0005/);
+      const changes = JSON.parse(readFileSync(path.join(runDir, 'settings-changes.jsonl'), 'utf8'));
+      expect(changes).toMatchObject({ event: 'resume', changes: [{ key: 'dpo-apo.game.rm.lr', from: 0.001, to: 0.0005 }] });
+      expect(existsSync(path.join(runDir, '.apogee-lock'))).toBe(false);
       expect(resumed.stdout).toMatch(/^Finished 2 rounds in run: goldReward [0-9.]+/);
       const summary = JSON.parse(readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
       expect(summary.seeds).toEqual([3]);

@@ -3,7 +3,7 @@ import type { PolicyModel, RewardModel } from './models';
 import type { GoldenAnswer, PreferenceItem, PromptRecord, PromptResponse, ScoredSampleSet } from './records';
 import type { TrainStepResult } from './training';
 
-/** The phases of one round, in order (`../shared/docs/apo-method.md` §4). */
+/** The phases of one round, in order (`docs/concepts/apo.md` §4). */
 export type Phase = 'sample-rm' | 'train-rm' | 'sample-llm' | 'score' | 'update-policy' | 'eval';
 export const PHASES: readonly Phase[] = ['sample-rm', 'train-rm', 'sample-llm', 'score', 'update-policy', 'eval'];
 
@@ -55,7 +55,7 @@ export interface EvaluationContext {
   signal?: AbortSignal;
 }
 
-/** One bin of a reliability diagram, as reports and `summary.json` show it (apo-method.md §7). */
+/** One bin of a reliability diagram, as reports and `summary.json` show it (docs/concepts/apo.md §7). */
 export interface ReliabilityRow {
   lower: number;
   upper: number;

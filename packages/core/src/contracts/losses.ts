@@ -4,7 +4,7 @@ import type { LossOutput, SequenceLogProbs } from './training';
 
 /**
  * Input of a reward-model loss: RM outputs for a batch of items padded to k responses each.
- * Padded slots carry score −1 and are masked (APO reference, `../shared/docs/apo-method.md` §3).
+ * Padded slots carry score −1 and are masked (APO reference, `docs/concepts/apo.md` §3).
  */
 export interface RewardLossInput {
   /** [items, k] RM outputs z. */

@@ -24,8 +24,11 @@ export function bestSampleIndex(set: ScoredSampleSet): number {
 }
 
 /**
- * D_APO (APO paper §3; apo-method.md §3–§4): one item `[golden ≻ sample_k]` per sample, label
- * scores `[1, 0]`, kind `apo`, in sample-set order. Sets without a golden answer give nothing.
+ * D_APO (APO paper §3; docs/concepts/apo.md §3–§4): one item `[golden ≻ sample_k]` per sample, label
+ * scores `[1, 0]`, kind `apo`, in sample-set order. Sets without a golden answer give nothing, and
+ * neither does a sample equal to its golden answer (the item would claim a response is better than
+ * itself; the reference keeps it, where its two rewards are equal and it only dilutes the batch).
+ * {@link countGoldenMatches} counts what was dropped.
  */
 export function buildApoItems(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): PreferenceItem[] {
   const byId = new Map(golden.map((g) => [g.queryId, g]));
@@ -34,10 +37,17 @@ export function buildApoItems(samples: readonly SampleSet[], golden: readonly Go
     const g = byId.get(set.queryId);
     if (!g) continue;
     for (const sample of set.samples) {
+      if (sample === g.golden) continue;
       items.push({ id: set.queryId, prompt: set.prompt, responses: [g.golden, sample], scores: [1, 0], kind: 'apo' });
     }
   }
   return items;
+}
+
+/** Samples equal to their query's golden answer: the APO items {@link buildApoItems} drops. */
+export function countGoldenMatches(samples: readonly SampleSet[], golden: readonly GoldenAnswer[]): number {
+  const byId = new Map(golden.map((g) => [g.queryId, g.golden]));
+  return samples.reduce((n, set) => n + set.samples.filter((s) => byId.get(set.queryId) === s).length, 0);
 }
 
 /** Every sample as a prompt+response, in set order then sample order (one scoring pass). */

@@ -62,3 +62,21 @@ export interface PromptResponse {
   prompt: string;
   response: string;
 }
+
+/**
+ * An item's raw label scores rescaled to (0, 1) as the APO reference's data pipeline does before it
+ * pads items with −1 (`reward_datasets.prepare_data_item`): `(s − (min − 1e-5)) / (max − min + 2e-5)`.
+ * Order-preserving, so only the order of the raw scores matters, and any raw value (negative ones
+ * included) stays a valid label: a negative score is never mistaken for padding.
+ */
+export function rescaleItemScores(raw: readonly number[]): number[] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of raw) {
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s);
+  }
+  const low = lo - 1e-5;
+  const span = hi + 1e-5 - low;
+  return raw.map((s) => (s - low) / span);
+}

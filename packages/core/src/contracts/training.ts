@@ -22,7 +22,7 @@ export interface TrainStepResult {
 /**
  * AdamW (Loshchilov & Hutter 2019, "Decoupled Weight Decay Regularization", Algorithm 2; Adam's
  * moments from Kingma & Ba 2015, Algorithm 1) with warm-up and decay; the schedule applied per
- * optimizer step. Defaults are those of the implementation (`@apogee/policy`'s `AdamWOptimizer`).
+ * optimizer step. Defaults are those of the implementation (`@apogee/model-kit`'s `AdamWOptimizer`).
  */
 export interface OptimizerConfig {
   /** Peak learning rate α (Kingma & Ba 2015, Alg. 1). */

@@ -7,7 +7,7 @@ import { score } from './score';
 import { trainRm } from './train-rm';
 import { updatePolicy } from './update-policy';
 
-/** The runner of each phase (apo-method.md §4), keyed by phase as tfjs keys its kernel configs. */
+/** The runner of each phase (docs/concepts/apo.md §4), keyed by phase as tfjs keys its kernel configs. */
 export const PHASE_RUNNERS: Readonly<Record<Phase, PhaseRunner>> = {
   'sample-rm': sampleRm,
   'train-rm': trainRm,

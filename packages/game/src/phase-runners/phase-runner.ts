@@ -103,7 +103,7 @@ export function stopIfAsked(signal: AbortSignal | undefined): void {
 /** What to do after a non-finite loss: resume from the last good checkpoint, when there is one. */
 export function nonFiniteHint(store: CheckpointStore | undefined): string {
   return store
-    ? `The last good checkpoint in ${store.dir} is kept; lower the learning rate (or check the data) and resume it.`
+    ? `The last good checkpoint in ${store.dir} is kept; lower the learning rate (or check the data) and resume it: apogee resume DIR --set <plugin>.<…>.lr=VALUE.`
     : 'Lower the learning rate or check the data.';
 }
 

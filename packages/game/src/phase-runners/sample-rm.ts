@@ -1,6 +1,6 @@
 import { formatApoItems, formatSamples } from '../artifacts';
 import { roundDir } from '../checkpoint';
-import { buildApoItems } from '@apogee/core';
+import { buildApoItems, countGoldenMatches } from '@apogee/core';
 import { sampleMetrics } from '../items';
 import { samplePolicy, type PhaseRunner } from './phase-runner';
 
@@ -15,5 +15,5 @@ export const sampleRm: PhaseRunner = async (ctx) => {
     work.artifacts.samplesRm = await play.store.writeArtifact(`${roundDir(round)}/samples-rm.jsonl`, formatSamples(work.samplesRm));
     work.artifacts.apoItems = await play.store.writeArtifact(`${roundDir(round)}/apo-items.jsonl`, formatApoItems(work.apoItems));
   }
-  return { ...sampleMetrics('sample-rm', work.samplesRm), 'rm/items_apo': work.apoItems.length };
+  return { ...sampleMetrics('sample-rm', work.samplesRm), 'rm/items_apo': work.apoItems.length, 'rm/items_apo_dropped': countGoldenMatches(work.samplesRm, play.golden) };
 };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { ForwardOptions } from '../causal-lm';
 import type { GptConfig } from '../config';
 import type { LayerKv } from './attention';
 import { block } from './block';
@@ -8,14 +9,8 @@ import type { Weights } from './weights';
 /** Mask value for disallowed attention: large and finite, so fully masked rows stay NaN-free. */
 export const MASKED = -1e9;
 
-export interface GptForwardOptions {
-  /** [batch, time] position ids; default 0..time−1 for every row. */
-  positions?: tf.Tensor2D;
-  /** Additive attention mask broadcastable to [batch, heads, time, keys]; default causal. */
-  bias?: tf.Tensor4D;
-  /** Per-block keys/values of earlier positions (KV-cache decoding). */
-  past?: LayerKv[];
-}
+/** Inputs of a GPT-2 forward pass besides the ids (the same for every architecture). */
+export type GptForwardOptions = ForwardOptions;
 
 /**
  * GPT-2 backbone (Radford et al. 2019): token + learned position embeddings, `nLayer`

@@ -8,6 +8,14 @@ export interface ForwardContext {
   dropout: number;
   /** Next seed for a dropout mask (from the model's `Rng`). */
   nextSeed: () => number;
+  /** A low-rank adapter on some projections (LoRA), when one is attached and enabled. */
+  adapter?: ProjectionAdapter;
+}
+
+/** What a forward pass asks of an adapter: which projections it covers and their adapted output. */
+export interface ProjectionAdapter {
+  covers(prefix: string): boolean;
+  apply(prefix: string, x: tf.Tensor2D, y: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D;
 }
 
 export const EVAL_CONTEXT: ForwardContext = { train: false, dropout: 0, nextSeed: () => 0 };

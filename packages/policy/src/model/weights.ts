@@ -60,6 +60,8 @@ export function initTensor(spec: ParamSpec, nLayer: number, rng: Rng): tf.Tensor
 /** A named set of `tf.Variable`s: the model's parameters, keyed by Hugging Face name. */
 export class Weights {
   private readonly vars = new Map<string, tf.Variable>();
+  /** Owners of these variables: a LoRA model and its frozen copies share one base (see `retain`). */
+  private owners = 1;
 
   constructor(
     readonly trainable: boolean,
@@ -105,10 +107,47 @@ export class Weights {
     return n;
   }
 
+  /** One more owner: `dispose` frees the variables when the last owner disposes. */
+  retain(): this {
+    this.owners += 1;
+    return this;
+  }
+
   dispose(): void {
+    if (--this.owners > 0) return;
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }
 }
 
 let nextId = 0;
+
+/**
+ * `Weights` holding exactly `specs`, copied from host tensors already renamed to the specs' names
+ * (`byName`). A missing, misshapen or unknown tensor is an error naming `file` and every problem.
+ */
+export function weightsFromHost(
+  specs: readonly ParamSpec[],
+  byName: ReadonlyMap<string, { shape: number[]; data: Float32Array | Int32Array }>,
+  file: string,
+  o: { what: string; hint: string; trainable: boolean; tag: string },
+): Weights {
+  const problems: { path: string; message: string }[] = [];
+  const unknown = new Set(byName.keys());
+  for (const spec of specs) {
+    const t = byName.get(spec.name);
+    if (!t) problems.push({ path: spec.name, message: 'missing' });
+    else if (t.shape.join(',') !== spec.shape.join(',')) problems.push({ path: spec.name, message: `has shape [${t.shape}], expected [${spec.shape}] from config.json` });
+    unknown.delete(spec.name);
+  }
+  for (const name of unknown) problems.push({ path: name, message: `is not a ${o.what} parameter` });
+  if (problems.length > 0) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: the tensors do not match a ${o.what} model of this config:`, { problems, hint: o.hint });
+  }
+  const weights = new Weights(o.trainable, o.tag);
+  for (const spec of specs) {
+    const t = byName.get(spec.name)!;
+    weights.add(spec.name, tf.tensor(t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), spec.shape, 'float32'));
+  }
+  return weights;
+}

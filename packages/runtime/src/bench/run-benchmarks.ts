@@ -14,6 +14,7 @@ import { initBackend, type BackendInfo, type BackendRequest } from '../init-back
 import { activeBlas } from '../apogee-cpu-backend';
 import { loadBlas } from '../blas';
 import type { GptBenchShape, GptStepFactory } from './types';
+import { layersFitStep, plainGptStep } from './plain-gpt';
 
 /** The issue's reference shapes. */
 export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
@@ -21,7 +22,7 @@ export const GPT_BENCH_SHAPES: Record<'a' | 'b', GptBenchShape> = {
   b: { layers: 4, d: 256, heads: 8, time: 128, batch: 8, vocab: 512 },
 };
 
-export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'generate-a', 'dpo-a'] as const;
+export const BENCHMARK_CASES = ['gemm', 'train-a', 'train-b', 'plain-a', 'plain-b', 'layers-fit', 'generate-a', 'dpo-a'] as const;
 export type BenchmarkCase = (typeof BENCHMARK_CASES)[number];
 
 export interface BenchmarkOptions {
@@ -37,6 +38,12 @@ export interface BenchmarkOptions {
   threads?: number;
   /** Backend to time. Default `apogee-cpu`. */
   backend?: BackendRequest;
+  /**
+   * `'none'`: time apogee-cpu without a CBLAS library (matrix products on the WebAssembly GEMM), as
+   * on a machine without a system BLAS; the PyTorch reference keeps its OpenBLAS. Default: the
+   * usual library search (`APOGEE_BLAS`).
+   */
+  blasLibrary?: string;
   /** The GPT training step to time; without it the training cases are skipped with a note. */
   gpt?: GptStepFactory;
   /**
@@ -50,6 +57,10 @@ export interface BenchmarkOptions {
    * when absent.
    */
   dpo?: GptStepFactory;
+  /** The plain-tfjs GPT step for `plain-a`/`plain-b`. Default: `plainGptStep` (bench/plain-gpt.ts). */
+  plainGpt?: GptStepFactory;
+  /** The tfjs-layers `model.fit` case. Default: `layersFitStep` (bench/plain-gpt.ts). */
+  layersFit?: GptStepFactory;
   /** Python for the reference. Default `APOGEE_PYTHON`, else `/usr/bin/python3`, else `python3`. */
   python?: string;
   /** Path of `torch_bench.py`. Default: `bench/reference/torch_bench.py` found upwards from cwd. */
@@ -179,116 +190,173 @@ function runTorch(torch: Torch, args: string[], threads: number): { wall: number
   return { wall: out.ms, cpu: out.cpuMs };
 }
 
+/** What every case runner gets. */
+interface CaseContext {
+  options: BenchmarkOptions;
+  backend: BackendInfo;
+  torch: Torch | null;
+  threads: number;
+  rounds: number;
+  warmup: number;
+  logger: Logger;
+  notes: string[];
+}
+
 /** Runs the benchmark and returns the report (print it with {@link formatBenchmarkReport}). */
 export async function runBenchmarks(options: BenchmarkOptions = {}): Promise<BenchmarkReport> {
   const logger = options.logger ?? consoleLogger;
   const threads = options.threads ?? 1;
-  const rounds = options.rounds ?? 3;
-  const warmup = options.warmup ?? 2;
   const cases = options.cases ?? BENCHMARK_CASES;
   for (const c of cases) {
     if (!(BENCHMARK_CASES as readonly string[]).includes(c)) {
       throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `Unknown benchmark case "${c}"; allowed: ${BENCHMARK_CASES.join(', ')}.`);
     }
   }
-  const backend = await initBackend({ backend: options.backend ?? 'apogee-cpu', blasThreads: threads, logger });
+  const backend = await initBackend({ backend: options.backend ?? 'apogee-cpu', blasThreads: threads, blasLibrary: options.blasLibrary, logger });
   const notes: string[] = [];
-  const torch = findTorch(options, notes);
+  const ctx: CaseContext = {
+    options, backend, threads, logger, notes, torch: findTorch(options, notes), rounds: options.rounds ?? 3, warmup: options.warmup ?? 2,
+  };
   const results: BenchmarkResult[] = [];
-
   for (const c of cases) {
-    if (c === 'gemm') {
-      const n = 1024;
-      const iters = options.iters ?? 10;
-      const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
-      const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
-      const blas = activeBlas() ?? loadBlas().blas;
-      const av = a.dataSync() as Float32Array;
-      const bv = b.dataSync() as Float32Array;
-      const cv = new Float32Array(n * n);
-      const roundsOut: BenchmarkRound[] = [];
-      const direct: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        logger.info(`bench: gemm round ${r + 1}/${rounds}`);
-        // Backend and direct calls alternate, so both see the same machine load.
-        const oursWall: number[] = [];
-        const oursCpu: number[] = [];
-        const directRound: number[] = [];
-        for (let i = 0; i < warmup + iters; i++) {
-          const ours = await timeIterations(() => tf.tidy(() => tf.matMul(a, b)).dispose(), 0, 1);
-          const dir = blas ? await timeIterations(() => blas.sgemm(false, false, n, n, n, 1, av, n, bv, n, 0, cv, n), 0, 1) : null;
-          if (i < warmup) continue;
-          oursWall.push(ours.wall[0]);
-          oursCpu.push(ours.cpu[0]);
-          if (dir) directRound.push(dir.cpu[0]);
-        }
-        if (directRound.length) direct.push(median(directRound));
-        const ref = torch ? runTorch(torch, ['gemm', '--size', String(n), '--warmup', String(warmup), '--iters', String(iters)], threads) : null;
-        roundsOut.push({ apogeeMs: median(oursWall), apogeeCpuMs: median(oursCpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
-      }
-      tf.dispose([a, b]);
-      const result = summarise(c, `GEMM 1024×1024×1024 float32 (${backend.name} tf.matMul vs PyTorch)`, roundsOut);
-      if (direct.length) {
-        // On CPU time (single-threaded BLAS: compute time), steady under machine load.
-        result.directSgemmMs = median(direct);
-        result.gemmEfficiency = result.directSgemmMs / median(roundsOut.map((x) => x.apogeeCpuMs));
-      } else {
-        result.note = 'no CBLAS library loaded: no direct sgemm to compare';
-      }
-      results.push(result);
-      continue;
-    }
-    if (c === 'generate-a' || c === 'dpo-a') {
-      const shape = GPT_BENCH_SHAPES.a;
-      const factory = c === 'generate-a' ? options.generate : options.dpo;
-      if (!factory) {
-        notes.push(`${c} skipped: no ${c === 'generate-a' ? 'generation' : 'DPO step'} given (runBenchmarks({ ${c === 'generate-a' ? 'generate' : 'dpo'} })).`);
-        continue;
-      }
-      // Generation is long (64 × 64 tokens): fewer iterations and one warm-up.
-      const iters = options.iters ?? (c === 'generate-a' ? 3 : 5);
-      const warm = c === 'generate-a' ? Math.min(warmup, 1) : warmup;
-      const common = ['--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128', '--warmup', String(warm), '--iters', String(iters)];
-      const { roundsOut, info, leaked } = await factoryRounds(c, factory, shape, rounds, warm, iters, logger, (i) => torch && runTorch(torch, [
-        ...(c === 'generate-a'
-          ? ['generate', '--vocab', String(i.vocab ?? 260), '--batch', String(i.prompts ?? 64), '--prompt', String(i.promptTokens ?? 17), '--new', String(i.newTokens ?? 64)]
-          : ['dpo', '--vocab', String(i.vocab ?? 260), '--batch', String(i.pairs ?? shape.batch), '--prompt', String(i.tokensPerRow ?? 64)]),
-        ...common,
-      ], threads));
-      const result = c === 'dpo-a'
-        ? summarise(c, `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`, roundsOut, leaked)
-        : summarise(c, `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`, roundsOut, leaked);
-      const expected = (info.prompts ?? 0) * (info.newTokens ?? 0);
-      if (c === 'generate-a' && info.generated !== undefined && info.generated < expected) {
-        result.note = [result.note, `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`].filter(Boolean).join('; ');
-      }
-      results.push(result);
-      continue;
-    }
-    const shapeName = c === 'train-a' ? 'a' : 'b';
-    const shape = GPT_BENCH_SHAPES[shapeName];
-    const description = `GPT train step (${shapeName}): ${shape.layers} layers, d=${shape.d}, ${shape.heads} heads, T=${shape.time}, batch ${shape.batch}, vocab ${shape.vocab}; fwd+bwd+AdamW`;
-    const factory = options.gpt;
-    if (!factory) {
-      notes.push(`${c} skipped: no GPT model given (runBenchmarks({ gpt })).`);
-      continue;
-    }
-    const iters = options.iters ?? 5;
-    const { roundsOut, leaked } = await factoryRounds(c, factory, shape, rounds, warmup, iters, logger, () => torch && runTorch(
-      torch, ['gpt', ...Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]), '--warmup', String(warmup), '--iters', String(iters)], threads,
-    ));
-    results.push(summarise(c, description, roundsOut, leaked));
+    const result = c === 'gemm' ? await gemmCase(ctx) : await stepCase(c, ctx);
+    if (result) results.push(result);
   }
-
   return {
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version, platform: `${os.platform()} ${os.arch()}` },
     backend,
     threads,
-    torch: torch && { python: torch.python, version: torch.version, blasCore: torch.blasCore },
+    torch: ctx.torch && { python: ctx.torch.python, version: ctx.torch.version, blasCore: ctx.torch.blasCore },
     notes,
     results,
   };
+}
+
+/**
+ * GEMM 1024³ through `tf.matMul` on the backend, alternating with `cblas_sgemm` called directly
+ * (the system library, also when the backend runs without it), then PyTorch.
+ */
+async function gemmCase({ options, backend, torch, threads, rounds, warmup, logger }: CaseContext): Promise<BenchmarkResult> {
+  const n = 1024;
+  const iters = options.iters ?? 10;
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  const blas = activeBlas() ?? loadBlas().blas;
+  const av = a.dataSync() as Float32Array;
+  const bv = b.dataSync() as Float32Array;
+  const cv = new Float32Array(n * n);
+  const roundsOut: BenchmarkRound[] = [];
+  const direct: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    logger.info(`bench: gemm round ${r + 1}/${rounds}`);
+    // Backend and direct calls alternate, so both see the same machine load.
+    const oursWall: number[] = [];
+    const oursCpu: number[] = [];
+    const directRound: number[] = [];
+    for (let i = 0; i < warmup + iters; i++) {
+      const ours = await timeIterations(() => tf.tidy(() => tf.matMul(a, b)).dispose(), 0, 1);
+      const dir = blas ? await timeIterations(() => blas.sgemm(false, false, n, n, n, 1, av, n, bv, n, 0, cv, n), 0, 1) : null;
+      if (i < warmup) continue;
+      oursWall.push(ours.wall[0]);
+      oursCpu.push(ours.cpu[0]);
+      if (dir) directRound.push(dir.cpu[0]);
+    }
+    if (directRound.length) direct.push(median(directRound));
+    const ref = torch ? runTorch(torch, ['gemm', '--size', String(n), '--warmup', String(warmup), '--iters', String(iters)], threads) : null;
+    roundsOut.push({ apogeeMs: median(oursWall), apogeeCpuMs: median(oursCpu), torchMs: ref && median(ref.wall), torchCpuMs: ref && median(ref.cpu) });
+  }
+  tf.dispose([a, b]);
+  const matmul = backend.blas ? `BLAS ${backend.blas}` : backend.simd ? 'WebAssembly SIMD GEMM' : 'JS GEMM';
+  const result = summarise('gemm', `GEMM 1024×1024×1024 float32 (${backend.name} tf.matMul on ${matmul} vs PyTorch)`, roundsOut);
+  if (direct.length) {
+    // On CPU time (single-threaded BLAS: compute time), steady under machine load.
+    result.directSgemmMs = median(direct);
+    result.gemmEfficiency = result.directSgemmMs / median(roundsOut.map((x) => x.apogeeCpuMs));
+  } else {
+    result.note = 'no CBLAS library on this machine: no direct sgemm to compare';
+  }
+  return result;
+}
+
+/** How each step case is built, described and mirrored by the PyTorch reference. */
+interface StepCase {
+  shape: GptBenchShape;
+  factory: GptStepFactory | undefined;
+  /** Why the case is skipped when there is no factory. */
+  missing: string;
+  iters: number;
+  warmup: number;
+  describe(info: Record<string, number>): string;
+  torchArgs(info: Record<string, number>): string[];
+}
+
+const shapeArgs = (shape: GptBenchShape): string[] => Object.entries(shape).flatMap(([k, v]) => [`--${k}`, String(v)]);
+const describeShape = (name: string, s: GptBenchShape): string =>
+  `(${name}): ${s.layers} layers, d=${s.d}, ${s.heads} heads, T=${s.time}, batch ${s.batch}, vocab ${s.vocab}`;
+
+function stepCaseOf(c: Exclude<BenchmarkCase, 'gemm'>, options: BenchmarkOptions, warmup: number): StepCase {
+  const iters = options.iters ?? 5;
+  if (c === 'train-a' || c === 'train-b' || c === 'plain-a' || c === 'plain-b') {
+    const name = c.endsWith('a') ? 'a' : 'b';
+    const shape = GPT_BENCH_SHAPES[name];
+    const plain = c.startsWith('plain');
+    return {
+      shape, iters, warmup,
+      factory: plain ? (options.plainGpt ?? plainGptStep) : options.gpt,
+      missing: 'no GPT model given (runBenchmarks({ gpt }))',
+      describe: () => plain
+        ? `plain-tfjs GPT train step ${describeShape(name, shape)}; tf.moments LayerNorm, pow/tanh GELU, softmax attention, logSoftmax loss, tf.train.adam`
+        : `GPT train step ${describeShape(name, shape)}; fwd+bwd+AdamW`,
+      torchArgs: () => [plain ? 'plain-gpt' : 'gpt', ...shapeArgs(shape), '--warmup', String(warmup), '--iters', String(iters)],
+    };
+  }
+  if (c === 'layers-fit') {
+    return {
+      shape: GPT_BENCH_SHAPES.a, iters, warmup,
+      factory: options.layersFit ?? layersFitStep,
+      missing: 'no model given',
+      describe: () => 'tf.sequential 64-256-256-10 MLP, model.fit: one epoch of 1024 samples, batch 128, Adam',
+      torchArgs: () => ['layers-fit', '--warmup', String(warmup), '--iters', String(iters)],
+    };
+  }
+  const shape = GPT_BENCH_SHAPES.a;
+  const generate = c === 'generate-a';
+  // Generation is long (64 × 64 tokens): fewer iterations and one warm-up.
+  const warm = generate ? Math.min(warmup, 1) : warmup;
+  const caseIters = options.iters ?? (generate ? 3 : 5);
+  const common = ['--layers', String(shape.layers), '--d', String(shape.d), '--heads', String(shape.heads), '--time', '128', '--warmup', String(warm), '--iters', String(caseIters)];
+  return {
+    shape, iters: caseIters, warmup: warm,
+    factory: generate ? options.generate : options.dpo,
+    missing: generate ? 'no generation given (runBenchmarks({ generate }))' : 'no DPO step given (runBenchmarks({ dpo }))',
+    describe: (info) => generate
+      ? `KV-cache generation (a): ${info.prompts} prompts of ${info.promptTokens} tokens, ${info.newTokens} new tokens each, greedy`
+      : `DPO step (a): ${info.pairs} pairs of ${info.tokensPerRow}-token rows, reference + policy log-probs, backward, AdamW`,
+    torchArgs: (i) => [
+      ...(generate
+        ? ['generate', '--vocab', String(i.vocab ?? 260), '--batch', String(i.prompts ?? 64), '--prompt', String(i.promptTokens ?? 17), '--new', String(i.newTokens ?? 64)]
+        : ['dpo', '--vocab', String(i.vocab ?? 260), '--batch', String(i.pairs ?? shape.batch), '--prompt', String(i.tokensPerRow ?? 64)]),
+      ...common,
+    ],
+  };
+}
+
+/** A training, generation or DPO case: rounds of apogee's step, each followed by PyTorch's. */
+async function stepCase(c: Exclude<BenchmarkCase, 'gemm'>, { options, torch, threads, rounds, warmup, logger, notes }: CaseContext): Promise<BenchmarkResult | null> {
+  const spec = stepCaseOf(c, options, warmup);
+  if (!spec.factory) {
+    notes.push(`${c} skipped: ${spec.missing}.`);
+    return null;
+  }
+  const { roundsOut, info, leaked } = await factoryRounds(c, spec.factory, spec.shape, rounds, spec.warmup, spec.iters, logger,
+    (i) => torch && runTorch(torch, spec.torchArgs(i), threads));
+  const result = summarise(c, spec.describe(info), roundsOut, leaked);
+  const expected = (info.prompts ?? 0) * (info.newTokens ?? 0);
+  if (c === 'generate-a' && info.generated !== undefined && info.generated < expected) {
+    result.note = [result.note, `apogee generated ${info.generated} of ${expected} tokens (rows stopped at EOS)`].filter(Boolean).join('; ');
+  }
+  return result;
 }
 
 /**

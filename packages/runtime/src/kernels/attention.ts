@@ -8,7 +8,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { MULTI_HEAD_ATTENTION, MULTI_HEAD_ATTENTION_GRAD } from '../ops/fused';
 import { fastExp } from './fast-math';
-import { jsGemm, type Gemm } from './matmul';
+import { gemmOf, type Gemm } from './matmul';
 import { values, type KernelState } from './types';
 import { withSimd, type SimdKernels } from '../wasm/simd';
 import { takeOutput } from './buffer-pool';
@@ -149,11 +149,12 @@ function backward(gemm: Gemm, simd: SimdKernels | null, { inputs, backend, attrs
 }
 
 /**
- * The attention kernels for `backendName`; matrix products on `state.blas`, else plain JS; the
+ * The attention kernels for `backendName`; matrix products on `state.blas`, else the WebAssembly GEMM
+ * or plain JS (`gemmOf`); the
  * softmax and its gradient on `state.simd`, else plain JS.
  */
 export function attentionKernelConfigs(backendName: string, state: KernelState): KernelConfig[] {
-  const gemm = (): Gemm => state.blas ?? jsGemm;
+  const gemm = (): Gemm => gemmOf(state);
   return [
     {
       kernelName: MULTI_HEAD_ATTENTION,

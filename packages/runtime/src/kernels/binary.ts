@@ -10,8 +10,12 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
 import { takeOutput } from './buffer-pool';
 import { withSimd, type SimdKernels } from '../wasm/simd';
+import { POWI_SIMD_OP, simdUnary } from './elementwise';
 
-/** The SIMD kernels' op code of each op (`assembly/kernels.ts`; Pow has none: it stays a JS loop). */
+/**
+ * The SIMD kernels' op code of each op (`assembly/kernels.ts`). Pow has none: a scalar integer
+ * exponent runs as repeated multiplication ({@link powInt}), any other as a JS `Math.pow` loop.
+ */
 const BINARY_SIMD_OPS: Partial<Record<BinaryName, number>> = {
   Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6,
 };
@@ -90,7 +94,24 @@ export interface BroadcastPlan {
   bInc: number;
 }
 
+const NO_DIMS = new Int32Array(0);
+
+/** One contiguous run of n (both full, or one operand a single value): no broadcast bookkeeping. */
+function flatPlan(outShape: number[], n: number, aInc: number, bInc: number): BroadcastPlan {
+  return { outShape, outer: NO_DIMS, aStr: NO_DIMS, bStr: NO_DIMS, n, aInc, bInc };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function planBroadcast(aShape: readonly number[], bShape: readonly number[]): BroadcastPlan {
+  // The common cases without the general merge below (a small op's time is mostly this planning).
+  if (sameShape(aShape, bShape)) return flatPlan([...aShape], sizeOf(aShape), 1, 1);
+  if (bShape.length === 0) return flatPlan([...aShape], sizeOf(aShape), 1, 0);
+  if (aShape.length === 0) return flatPlan([...bShape], sizeOf(bShape), 0, 1);
   const outShape = backend_util.assertAndGetBroadcastShape(aShape as number[], bShape as number[]);
   const rank = outShape.length;
   const pa = [...new Array<number>(rank - aShape.length).fill(1), ...aShape];
@@ -138,6 +159,16 @@ export function planBroadcast(aShape: readonly number[], bShape: readonly number
  */
 export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo, simd: SimdKernels | null = null): TensorInfo {
   const plan = planBroadcast(a.shape, b.shape);
+  if (name === 'Pow' && sizeOf(b.shape) === 1) {
+    const e = values(backend, b)[0];
+    if (Number.isInteger(e) && Math.abs(e) <= MAX_INT_EXPONENT) {
+      // b has one element, so the output has a's elements in a's order; both paths write them all.
+      const out = takeOutput(backend, sizeOf(plan.outShape));
+      const av = values(backend, a);
+      if (!simdUnary(simd, POWI_SIMD_OP, av, out, e)) powInt(av, out, e);
+      return backend.makeTensorInfo(plan.outShape, 'float32', out);
+    }
+  }
   // Both loops write every output element.
   const out = takeOutput(backend, sizeOf(plan.outShape));
   const code = BINARY_SIMD_OPS[name];
@@ -158,6 +189,33 @@ export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInf
     js();
   }
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
+}
+
+/** Largest |n| for which x^n runs as repeated multiplication (at most 2·log2(n) products). */
+const MAX_INT_EXPONENT = 64;
+
+/**
+ * out = x^n for an integer n by repeated squaring in float64 (n < 0: 1 / x^|n|; x^0 = 1 as
+ * Math.pow, also for NaN): a few multiplications instead of a `Math.pow` call per element.
+ */
+export function powInt(xv: Float32Array, out: Float32Array, n: number): void {
+  const len = xv.length;
+  if (n === 2) {
+    for (let i = 0; i < len; i++) { const x = xv[i]; out[i] = x * x; }
+  } else if (n === 3) {
+    for (let i = 0; i < len; i++) { const x = xv[i]; out[i] = x * x * x; }
+  } else {
+    const e = Math.abs(n);
+    for (let i = 0; i < len; i++) {
+      let r = 1;
+      let b = xv[i];
+      for (let k = e; k > 0; k >>= 1) {
+        if (k & 1) r *= b;
+        b *= b;
+      }
+      out[i] = n < 0 ? 1 / r : r;
+    }
+  }
 }
 
 export const binaryOverrides: KernelOverride[] = (Object.keys(BINARY_EXPRESSIONS) as BinaryName[]).map((name) => ({

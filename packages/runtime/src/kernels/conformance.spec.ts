@@ -1,9 +1,10 @@
 /**
  * Kernel conformance: every kernel apogee-cpu replaces is checked against tfjs's own `cpu`
  * kernel on randomized shapes (broadcasting, non-contiguous permutations, empty and size-1 dims,
- * large values) and through gradients. The whole suite runs on three paths: the CBLAS library
- * with the WebAssembly SIMD kernels (the default), CBLAS with the JS kernels, and neither (the
- * fallback path).
+ * large values) and through gradients. The whole suite runs on four paths: the CBLAS library
+ * with the WebAssembly SIMD kernels (the default), CBLAS with the JS kernels, no CBLAS with the
+ * SIMD kernels (matrix products on the WebAssembly GEMM: a machine without a system BLAS), and
+ * neither (the JS fallback).
  *
  * Tolerance: |apogee − cpu| ≤ 1e-5 + 1e-4·|cpu| (float32 re-association), unless a case says.
  */
@@ -18,6 +19,7 @@ import { expectSameAsCpu, mismatch, randomInputs, runOn, type Inputs } from '../
 const found = loadBlas();
 const simd = loadSimdKernels().kernels;
 const paths: [string, Blas | null, SimdKernels | null][] = [['no BLAS (fallback), JS kernels', null, null]];
+if (simd) paths.unshift(['no BLAS, WebAssembly SIMD kernels and GEMM', null, simd]);
 if (found.blas) paths.unshift([`BLAS ${found.blas.library}, JS kernels`, found.blas, null]);
 if (found.blas && simd) paths.unshift([`BLAS ${found.blas.library}, WebAssembly SIMD kernels`, found.blas, simd]);
 
@@ -169,6 +171,18 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
       const pos = randomInputs(rng, [sa, sb]).map((x) => ({ ...x, values: x.values.map((v) => Math.abs(v) + 0.5) }));
       checkWithGrads(pos, tf.pow, `pow [${sa}] [${sb}]`);
     }
+    // Integer exponents (x³ of GELU, x² of variances): repeated multiplication, SIMD from 64
+    // elements; negative bases, zero, and a non-integer exponent (Math.pow) beside them.
+    for (const shape of [[5], [3, 67], [2, 3, 41]]) {
+      const x = randomInputs(rng, [shape], 2);
+      for (const e of [0, 1, 2, 3, 4, 7, -1, -2, -3, 64]) {
+        checkWithGrads([...x, { shape: [], values: Float32Array.of(e) }], tf.pow, `pow [${shape}] ^ ${e}`, e === 64 ? { rtol: 1e-3, atol: 1e-5 } : undefined);
+      }
+      expectSameAsCpu([...x, { shape: [1, 1], values: Float32Array.of(3) }], tf.pow, undefined, `pow [${shape}] ^ [[3]] (broadcast rank)`);
+      expectSameAsCpu([...x, { shape: [], values: Float32Array.of(2.5) }], tf.pow, undefined, `pow [${shape}] ^ 2.5`);
+    }
+    const powSpecial = Float32Array.from({ length: 70 }, (_, i) => [NaN, Infinity, -Infinity, 0, -0, 1, -1, 1e20, -1e-20, 3e-39][i % 10]);
+    for (const e of [0, 2, 3, -1, -3, 5]) expectSameAsCpu([{ shape: [70], values: powSpecial }, { shape: [], values: Float32Array.of(e) }], tf.pow, undefined, `pow special ^ ${e}`);
     // Large values and special values.
     expectSameAsCpu(randomInputs(rng, [[8, 16], [16]], 1e6), tf.mul, undefined, 'mul large');
     const special: Inputs = [
@@ -193,7 +207,22 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     }
     for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(pos, op as (t: tf.Tensor) => tf.Tensor, name);
     const special: Inputs = [{ shape: [5], values: Float32Array.from([NaN, Infinity, -Infinity, 0, -1]) }];
-    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt]) expectSameAsCpu(special, op, undefined, 'unary special');
+    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs, tf.erf]) expectSameAsCpu(special, op, undefined, 'unary special');
+    // The SIMD lengths (≥ 64 elements, with a tail of 1–3), over the ranges each formula switches
+    // at (tanh's polynomial below 0.625, exp's limits, log's subnormals), and special values.
+    const wide = randomInputs(rng, [[5, 27]], 4);
+    const widePos = wide.map((i) => ({ ...i, values: i.values.map((v) => Math.abs(v) + 1e-3) }));
+    for (const [name, op] of [['exp', tf.exp], ['tanh', tf.tanh], ['sigmoid', tf.sigmoid], ['relu', tf.relu], ['neg', tf.neg], ['square', tf.square], ['abs', tf.abs], ['erf', tf.erf]] as const) {
+      checkWithGrads(wide, op as (t: tf.Tensor) => tf.Tensor, `${name} SIMD length`);
+    }
+    for (const [name, op] of [['log', tf.log], ['sqrt', tf.sqrt], ['rsqrt', tf.rsqrt]] as const) checkWithGrads(widePos, op as (t: tf.Tensor) => tf.Tensor, `${name} SIMD length`);
+    const ramp = Float32Array.from({ length: 403 }, (_, i) => (i - 201) * 0.05);
+    for (const op of [tf.tanh, tf.exp, tf.sigmoid, tf.erf]) expectSameAsCpu([{ shape: [403], values: ramp }], op, undefined, `${op.name} ramp -10…10`);
+    const specialValues = [NaN, Infinity, -Infinity, 0, -0, -1, 1e-30, 3e-39, 1e30, 100, -100, 0.6249, 0.6251, -0.7, 88.5, -88.5, -104];
+    const specialWide: Inputs = [{ shape: [69], values: Float32Array.from({ length: 69 }, (_, i) => specialValues[i % specialValues.length]) }];
+    for (const op of [tf.exp, tf.tanh, tf.sigmoid, tf.relu, tf.neg, tf.square, tf.log, tf.sqrt, tf.rsqrt, tf.abs, tf.erf]) expectSameAsCpu(specialWide, op, undefined, `${op.name} special values, SIMD length`);
+    const logRange: Inputs = [{ shape: [300], values: Float32Array.from({ length: 300 }, (_, i) => Math.pow(10, (i - 150) / 4)) }];
+    expectSameAsCpu(logRange, tf.log, undefined, 'log over 1e-37 … 1e37');
     const shapes = [[2, 3, 4, 5], [7], [1, 6], [0, 3], [3, 0], [33, 37], [3, 9, 11], [2, 64, 20]];
     for (const shape of shapes) {
       const inputs = randomInputs(rng, [shape]);
@@ -206,21 +235,27 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
           checkWithGrads(inputs, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
           checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+          if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.min(t, axis, keepDims), `min ${label}`);
         }
       }
     }
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
+    expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, Infinity, 2, 2]) }], (t) => tf.min(t, 1), undefined, 'min NaN');
     for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
   });
 
   it('Softmax / LogSoftmax on the last axis, stable on large logits', () => {
-    for (const shape of [[10], [4, 7], [2, 3, 5], [2, 2, 3, 9], [3, 1], [1, 1, 4]]) {
+    for (const shape of [[10], [4, 7], [2, 3, 5], [2, 2, 3, 9], [3, 1], [1, 1, 4], [7, 33], [2, 3, 64], [70, 1]]) {
       const inputs = randomInputs(rng, [shape], 3);
       checkWithGrads(inputs, (t) => tf.softmax(t), `softmax [${shape}]`);
       checkWithGrads(inputs, (t) => tf.logSoftmax(t), `logSoftmax [${shape}]`);
     }
     expectSameAsCpu(randomInputs(rng, [[4, 16]], 1e4), (t) => tf.softmax(t), { rtol: 1e-4, atol: 1e-6 }, 'softmax large');
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([0, 0, 0, -Infinity, 0, 0]) }], (t) => tf.softmax(t), undefined, 'softmax -inf mask');
+    expectSameAsCpu(randomInputs(rng, [[9, 16]], 1e4), (t) => tf.softmax(t), { rtol: 1e-4, atol: 1e-6 }, 'softmax large, SIMD length');
+    const masked = randomInputs(rng, [[8, 13]])[0];
+    for (let i = 0; i < masked.values.length; i += 3) masked.values[i] = -Infinity;
+    expectSameAsCpu([masked], (t) => tf.softmax(t), undefined, 'softmax -inf mask, SIMD length');
   });
 
   it('Transpose: every permutation up to rank 4, random rank-5, size-1 and empty dims, int32/bool', () => {
@@ -265,6 +300,34 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     expectSameAsCpu(randomInputs(rng, [[3, 2]]), (t) => tf.pad(t, [[0, 0], [0, 0]]), undefined, 'pad nothing');
     const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }];
     expectSameAsCpu(ints, (t) => tf.pad(t, [[1, 0], [0, 1]], 9), undefined, 'pad int32');
+  });
+
+  it('Slice and StridedSlice, contiguous and not, every rank, int32, through gradients', () => {
+    const x = randomInputs(rng, [[4, 5, 6, 7]])[0];
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], [4, 5, 6, 7]], [[1, 0, 0, 0], [2, 5, 6, 7]], [[0, 1, 0, 0], [4, 3, 6, 7]], [[0, 0, 2, 1], [4, 5, 3, 5]],
+      [[1, 2, 3, 4], [3, 3, 3, 3]], [[0, 0, 0, 6], [4, 5, 6, 1]], [[3, 4, 5, 6], [1, 1, 1, 1]], [[0, 2, 0, 0], [4, 0, 6, 7]],
+      [[1, 1, 0, 0], [-1, -1, 6, 7]],
+    ];
+    for (const [begin, size] of cases) checkWithGrads([x], (t) => tf.slice(t, begin, size), `slice ${begin} ${size}`);
+    for (const [shape, begin, size] of [[[9, 70], [2, 3], [5, 64]], [[70], [3], [66]], [[3, 4], [0, 1], [3, 2]]] as [number[], number[], number[]][]) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.slice(t, begin, size), `slice [${shape}] ${begin} ${size}`);
+    }
+    const ints: Inputs = [{ shape: [3, 4, 5], values: Int32Array.from({ length: 60 }, (_, i) => i * 7 - 100) }];
+    expectSameAsCpu(ints, (t) => tf.slice(t, [0, 1, 2], [3, 2, 3]), undefined, 'slice int32');
+    // StridedSlice: unit strides with begin/end masks, shrink and new axes, and real strides (cpu kernel).
+    const ss: [number[], number[], number[], number, number, number, number, number][] = [
+      [[0, 1, 0, 2], [4, 4, 6, 6], [1, 1, 1, 1], 0, 0, 0, 0, 0],
+      [[0, 1, 0, 0], [0, 3, 0, 0], [1, 1, 1, 1], 13, 13, 0, 0, 0],
+      [[1, 2, 0, 0], [2, 3, 6, 7], [1, 1, 1, 1], 0, 0, 0, 0, 3],
+      [[0, 0, 1], [4, 5, 4], [1, 1, 1], 0, 0, 1, 0, 0],
+      [[0, 0, 0, 0], [4, 5, 6, 7], [1, 2, 1, 3], 0, 0, 0, 0, 0],
+      [[0, 1, 0, 0], [4, 2, 6, 7], [1, 1, 1, 1], 0, 0, 0, 4, 0],
+    ];
+    for (const [begin, end, strides, bm, em, ell, na, sh] of ss) {
+      checkWithGrads([x], (t) => tf.stridedSlice(t, begin, end, strides, bm, em, ell, na, sh), `stridedSlice ${begin} ${end} ${strides} ${bm} ${em} ${ell} ${na} ${sh}`);
+    }
+    expectSameAsCpu(ints, (t) => tf.stridedSlice(t, [0, 1, 1], [3, 3, 4], [1, 1, 1]), undefined, 'stridedSlice int32');
   });
 
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {

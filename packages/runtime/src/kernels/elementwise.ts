@@ -1,16 +1,17 @@
 /**
- * Float32 unary ops, reductions over contiguous axes (`Sum`, `Max`, `Mean`: the bias gradient
+ * Float32 unary ops, reductions over contiguous axes (`Sum`, `Max`, `Min`, `Mean`: the bias gradient
  * `sum(dy, 0)` no longer transposes first) and last-axis `Softmax` in one pass per row.
  */
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { fastExp } from './fast-math';
 import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+import { takeOutput } from './buffer-pool';
 import { withSimd, type SimdKernels } from '../wasm/simd';
 
 /**
  * Element expressions over `x`, matching the cpu backend's float32 kernels (`fexp` is
- * {@link fastExp}: within one float32 ulp of `Math.exp`).
+ * {@link fastExp}: within one float32 ulp of `Math.exp`; `ferf` is {@link erf}).
  */
 export const UNARY_EXPRESSIONS = {
   Exp: 'fexp(x)',
@@ -22,34 +23,107 @@ export const UNARY_EXPRESSIONS = {
   Relu: 'Math.max(0, x)',
   Neg: '-x',
   Square: 'x * x',
+  Abs: 'Math.abs(x)',
+  Erf: 'ferf(x)',
 } as const;
 
-type UnaryLoop = (xv: Float32Array, ov: Float32Array, fexp: (x: number) => number) => void;
+export type UnaryName = keyof typeof UNARY_EXPRESSIONS;
+
+/** The SIMD kernels' op code of each unary op (`unary` in assembly/kernels.ts). */
+export const UNARY_SIMD_OPS: Record<UnaryName, number> = {
+  Exp: 0, Log: 1, Sqrt: 2, Rsqrt: 3, Tanh: 4, Sigmoid: 5, Relu: 6, Neg: 7, Square: 8, Abs: 9, Erf: 11,
+};
+/** Op code of x^n for an integer n (the exponent is passed separately). */
+export const POWI_SIMD_OP = 10;
+
+/** Below this many elements a JS loop is cheaper than copying into the SIMD kernels' memory. */
+const UNARY_SIMD_MIN = 64;
+
+/**
+ * Runs SIMD unary op `code` over `xv` into `out` (every element written); false when there are
+ * no SIMD kernels, the array is small, or it does not fit their memory (the caller's JS loop runs).
+ */
+export function simdUnary(simd: SimdKernels | null, code: number, xv: Float32Array, out: Float32Array, n = 0): boolean {
+  if (!simd || xv.length < UNARY_SIMD_MIN) return false;
+  return withSimd(simd, (kernels) => {
+    const w = kernels.begin();
+    const xp = w.put(xv);
+    const op = w.alloc(xv.length);
+    w.k.unary(code, xp, op, xv.length, n);
+    out.set(w.at(op, xv.length));
+    return true;
+  }, () => false);
+}
+
+/** erf(x) by Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7), the formula of tfjs's cpu kernel. */
+export function erf(x: number): number {
+  const v = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * v);
+  return Math.sign(x) * (1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * fastExp(-v * v));
+}
+
+type UnaryLoop = (xv: Float32Array, ov: Float32Array, fexp: (x: number) => number, ferf: (x: number) => number) => void;
 
 function makeUnary(expr: string): UnaryLoop {
   // Fixed loop with one trusted expression from UNARY_EXPRESSIONS spliced in.
-  return new Function('xv', 'ov', 'fexp', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
+  return new Function('xv', 'ov', 'fexp', 'ferf', `for (let i = 0, n = xv.length; i < n; i++) { const x = xv[i]; ov[i] = ${expr}; }`) as UnaryLoop;
 }
 
-export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) as (keyof typeof UNARY_EXPRESSIONS)[]).map(
+export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) as UnaryName[]).map(
   (name) => {
     const loop = makeUnary(UNARY_EXPRESSIONS[name]);
     return {
       kernelName: name,
-      make: (_state, fallback) => (args) => {
+      make: (state, fallback) => (args) => {
         const { inputs, backend } = args as unknown as KernelArgs;
         const { x } = inputs;
         if (x.dtype !== 'float32') return fallback(args as never);
         const xv = values(backend, x);
-        const out = new Float32Array(xv.length);
-        loop(xv, out, fastExp);
+        // Both paths write every element.
+        const out = takeOutput(backend, xv.length);
+        if (!simdUnary(state.simd, UNARY_SIMD_OPS[name], xv, out)) loop(xv, out, fastExp, erf);
         return backend.makeTensorInfo(x.shape, 'float32', out);
       },
     };
   },
 );
 
-type ReduceKind = 'Sum' | 'Max' | 'Mean';
+type ReduceKind = 'Sum' | 'Max' | 'Min' | 'Mean';
+
+/**
+ * out[o, i] = max (or min) over j of x[o, j, i]; NaN wins, as in the cpu kernels. An empty
+ * reduction gives ∓Infinity (tfjs's cpu kernel reads past the row there).
+ */
+function extremum(min: boolean, xv: Float32Array, out: Float32Array, outer: number, r: number, inner: number): void {
+  if (r === 0) {
+    out.fill(min ? Infinity : -Infinity);
+    return;
+  }
+  const s = min ? -1 : 1;
+  if (inner === 1) {
+    for (let o = 0; o < outer; o++) {
+      const base = o * r;
+      let m = xv[base];
+      for (let j = 1; j < r; j++) {
+        const v = xv[base + j];
+        if (s * v > s * m || v !== v) m = v;
+      }
+      out[o] = m;
+    }
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    const ob = o * inner;
+    out.set(xv.subarray(o * r * inner, o * r * inner + inner), ob);
+    for (let j = 1; j < r; j++) {
+      const base = (o * r + j) * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = xv[base + i];
+        if (s * v > s * out[ob + i] || v !== v) out[ob + i] = v;
+      }
+    }
+  }
+}
 
 /**
  * out[o, i] = Σ_j x[o, j, i] for x of shape (outer, r, inner), accumulated in float64: on the SIMD
@@ -108,33 +182,8 @@ export function reduceContiguous(
     : x.shape.filter((_, i) => !axes.includes(i));
   const xv = values(backend, x);
   const out = new Float32Array(outer * inner);
-  if (kind === 'Max') {
-    if (r === 0) {
-      // tfjs's cpu kernel reads past the row here; an empty max is -Infinity by convention.
-      out.fill(-Infinity);
-    } else if (inner === 1) {
-      for (let o = 0; o < outer; o++) {
-        const base = o * r;
-        let m = xv[base];
-        for (let j = 1; j < r; j++) {
-          const v = xv[base + j];
-          if (v > m || v !== v) m = v;
-        }
-        out[o] = m;
-      }
-    } else {
-      for (let o = 0; o < outer; o++) {
-        const ob = o * inner;
-        out.set(xv.subarray(o * r * inner, o * r * inner + inner), ob);
-        for (let j = 1; j < r; j++) {
-          const base = (o * r + j) * inner;
-          for (let i = 0; i < inner; i++) {
-            const v = xv[base + i];
-            if (v > out[ob + i] || v !== v) out[ob + i] = v;
-          }
-        }
-      }
-    }
+  if (kind === 'Max' || kind === 'Min') {
+    extremum(kind === 'Min', xv, out, outer, r, inner);
   } else {
     sumContiguous(xv, out, outer, r, inner, simd);
     // An empty mean is 0, as in the cpu kernel (which sums x / r).
@@ -149,12 +198,13 @@ interface ReduceAttrs {
   keepDims: boolean;
 }
 
-export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Mean'] as const).map((kind) => ({
+export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Min', 'Mean'] as const).map((kind) => ({
   kernelName: kind,
   make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<ReduceAttrs>;
     const { x } = inputs;
     if (x.dtype !== 'float32') return fallback(args as never);
+    // Max names its axes reductionIndices; Sum, Mean and Min name them axis.
     const axis = kind === 'Max' ? attrs.reductionIndices : attrs.axis;
     return reduceContiguous(kind, backend, x, axis, attrs.keepDims, state.simd) ?? fallback(args as never);
   },
@@ -163,7 +213,7 @@ export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Mean'] as cons
 /** Numerically stable softmax over the last axis: one max, one exp-and-sum, one scale per row. */
 export const softmaxOverride: KernelOverride = {
   kernelName: 'Softmax',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<{ dim: number }>;
     const { logits } = inputs;
     const rank = logits.shape.length;
@@ -171,23 +221,34 @@ export const softmaxOverride: KernelOverride = {
     if (logits.dtype !== 'float32' || dim !== rank - 1 || rank === 0) return fallback(args as never);
     const n = logits.shape[rank - 1];
     const xv = values(backend, logits);
-    const out = new Float32Array(xv.length);
-    if (n > 0) {
-      for (let base = 0; base < xv.length; base += n) {
-        let m = -Infinity;
-        for (let j = 0; j < n; j++) {
-          const v = xv[base + j];
-          if (v > m || v !== v) m = v;
-        }
-        let s = 0;
-        for (let j = 0; j < n; j++) {
-          const e = fastExp(xv[base + j] - m);
-          out[base + j] = e;
-          s += e;
-        }
-        for (let j = 0; j < n; j++) out[base + j] /= s;
-      }
-    }
+    // Both paths write every element (n = 0: there are none).
+    const out = takeOutput(backend, xv.length);
+    const simd = n > 0 && xv.length >= UNARY_SIMD_MIN ? state.simd : null;
+    withSimd(simd, (kernels) => {
+      const w = kernels.begin();
+      const xp = w.put(xv);
+      w.k.softmaxRows(xp, 0, 0, xp, xv.length / n, n, 1);
+      out.set(w.at(xp, xv.length));
+    }, () => softmaxJs(xv, out, n));
     return backend.makeTensorInfo(logits.shape, 'float32', out);
   },
 };
+
+/** Softmax of each row of n in JS: max, exp-and-sum, scale. */
+function softmaxJs(xv: Float32Array, out: Float32Array, n: number): void {
+  if (n === 0) return;
+  for (let base = 0; base < xv.length; base += n) {
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const v = xv[base + j];
+      if (v > m || v !== v) m = v;
+    }
+    let s = 0;
+    for (let j = 0; j < n; j++) {
+      const e = fastExp(xv[base + j] - m);
+      out[base + j] = e;
+      s += e;
+    }
+    for (let j = 0; j < n; j++) out[base + j] /= s;
+  }
+}

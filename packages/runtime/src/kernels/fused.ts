@@ -12,7 +12,7 @@ import {
   simdAdamWUpdate, simdGeluTanh, simdGeluTanhGrad, simdLayerNorm, simdLayerNormGrad, simdLogSumExpRows, simdLogSumExpRowsGrad,
   simdScaledMaskedSoftmax, simdScaledMaskedSoftmaxGrad, simdSumOfSquares,
 } from './simd-fused';
-import { values, type KernelState } from './types';
+import { values, type AdamWAttrs, type KernelState } from './types';
 import { withSimd } from '../wasm/simd';
 
 type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
@@ -172,17 +172,6 @@ function layerNormGrad({ inputs, backend, attrs }: Args<{ epsilon: number }>): T
     backend.makeTensorInfo(gamma.shape, 'float32', Float32Array.from(dg)),
     backend.makeTensorInfo(gamma.shape, 'float32', Float32Array.from(db)),
   ];
-}
-
-export interface AdamWAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  c1: number;
-  c2: number;
-  decay: number;
-  scale: number;
 }
 
 function adamwUpdate({ inputs, backend, attrs }: Args<AdamWAttrs>): TensorInfo[] {

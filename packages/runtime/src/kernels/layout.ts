@@ -1,15 +1,26 @@
 /**
  * Data-movement kernels: `Transpose` (stride loops after merging axes that stay adjacent, so the
  * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows),
- * `SplitV`, `Concat` (row copies with `TypedArray.set`).
+ * `SplitV`, `Concat` (row copies with `TypedArray.set`), `Slice` and simple `StridedSlice` that
+ * are not contiguous (row copies; the cpu kernel reads them one element at a time through index
+ * arithmetic, ~0.4 µs per element).
  */
-import { backend_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
+import { backend_util, slice_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
 import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types';
+import { takeOutput } from './buffer-pool';
 
 type Ctor = new (n: number) => TypedArray;
 
 /** Below this many elements a plain loop beats `subarray` + `set` (which allocate a view). */
 const SET_MIN = 64;
+
+/**
+ * An output array of n elements like `like`'s: float32 from apogee-cpu's pool (for kernels that
+ * write every element, as Transpose, SplitV and Concat do), other types fresh.
+ */
+function outputLike(backend: object, like: TypedArray, n: number): TypedArray {
+  return like instanceof Float32Array ? takeOutput(backend, n) : new (like.constructor as Ctor)(n);
+}
 
 /** Copies `n` elements from `src[from…]` to `dst[to…]`. */
 function copy(src: TypedArray, from: number, dst: TypedArray, to: number, n: number): void {
@@ -51,74 +62,81 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
   const outShape = perm.map((p) => shape[p]);
   // Stride in the input for a step along each output axis.
   const step = perm.map((p) => inStrides[p]);
-  const n = outShape[rank - 1];
-  const inc = step[rank - 1];
-  if (rank === 1) {
-    out.set(x.subarray(0, n));
-    return;
-  }
-  if (rank === 2) {
-    // A true 2-D transpose (collapsing leaves no contiguous pair): 32×32 tiles keep both the
-    // reads and the writes in cache.
-    const [r0] = outShape;
-    const [s0] = step;
-    const TILE = 32;
-    for (let i0 = 0; i0 < r0; i0 += TILE) {
-      const i1 = Math.min(i0 + TILE, r0);
-      for (let j0 = 0; j0 < n; j0 += TILE) {
-        const j1 = Math.min(j0 + TILE, n);
-        for (let i = i0; i < i1; i++) {
-          let src = i * s0 + j0 * inc;
-          const row = i * n;
-          for (let j = j0; j < j1; j++, src += inc) out[row + j] = x[src];
-        }
+  if (rank === 1) out.set(x.subarray(0, outShape[0]));
+  else if (rank === 2) transpose2d(x, out, outShape, step);
+  else if (rank === 3) transposeRows3(x, out, outShape, step);
+  else if (rank <= 5) transposeNested5(x, out, rank === 4 ? [1, ...outShape] : outShape, rank === 4 ? [0, ...step] : step);
+  else transposeOdometer(x, out, outShape, step);
+}
+
+/**
+ * A true 2-D transpose (collapsing left no contiguous pair): 32×32 tiles keep both the reads and
+ * the writes in cache. `step`: the input stride of a step along each output axis.
+ */
+function transpose2d(x: TypedArray, out: TypedArray, outShape: readonly number[], step: readonly number[]): void {
+  const [r0, n] = outShape;
+  const [s0, inc] = step;
+  const TILE = 32;
+  for (let i0 = 0; i0 < r0; i0 += TILE) {
+    const i1 = Math.min(i0 + TILE, r0);
+    for (let j0 = 0; j0 < n; j0 += TILE) {
+      const j1 = Math.min(j0 + TILE, n);
+      for (let i = i0; i < i1; i++) {
+        let src = i * s0 + j0 * inc;
+        const row = i * n;
+        for (let j = j0; j < j1; j++, src += inc) out[row + j] = x[src];
       }
     }
-    return;
   }
-  if (rank === 3) {
-    const [r0, r1] = outShape;
-    const [s0, s1] = step;
-    let o = 0;
-    for (let i = 0; i < r0; i++) {
-      for (let j = 0; j < r1; j++) {
-        let src = i * s0 + j * s1;
-        if (inc === 1 && n >= SET_MIN) {
-          out.set(x.subarray(src, src + n), o);
-          o += n;
-        } else {
-          for (let k = 0; k < n; k++, src += inc) out[o++] = x[src];
-        }
+}
+
+/** Rank 3: rows of the last output axis, copied with `set` when contiguous and long. */
+function transposeRows3(x: TypedArray, out: TypedArray, outShape: readonly number[], step: readonly number[]): void {
+  const [r0, r1, n] = outShape;
+  const [s0, s1, inc] = step;
+  let o = 0;
+  for (let i = 0; i < r0; i++) {
+    for (let j = 0; j < r1; j++) {
+      let src = i * s0 + j * s1;
+      if (inc === 1 && n >= SET_MIN) {
+        out.set(x.subarray(src, src + n), o);
+        o += n;
+      } else {
+        for (let k = 0; k < n; k++, src += inc) out[o++] = x[src];
       }
     }
-    return;
   }
-  if (rank === 4 || rank === 5) {
-    // The attention permutations ([B,T,H,D]→[B,H,T,D], [B,T,3,H,D]→[3,B,H,T,D]): plain nested
-    // loops (rank 4 as rank 5 with a leading 1), contiguous innermost rows.
-    const sh = rank === 4 ? [1, ...outShape] : outShape;
-    const st = rank === 4 ? [0, ...step] : step;
-    const [n0, n1, n2, n3] = sh;
-    const [s0, s1, s2, s3] = st;
-    let o = 0;
-    for (let a = 0; a < n0; a++) {
-      for (let b = 0; b < n1; b++) {
-        for (let c = 0; c < n2; c++) {
-          let src = a * s0 + b * s1 + c * s2;
-          for (let d = 0; d < n3; d++, src += s3) {
-            if (inc === 1) {
-              for (let e = 0; e < n; e++) out[o + e] = x[src + e];
-              o += n;
-            } else {
-              for (let e = 0, q = src; e < n; e++, q += inc) out[o++] = x[q];
-            }
+}
+
+/**
+ * Rank 5 (rank 4 as rank 5 with a leading 1): the attention permutations ([B,T,H,D]→[B,H,T,D],
+ * [B,T,3,H,D]→[3,B,H,T,D]) as plain nested loops with contiguous innermost rows.
+ */
+function transposeNested5(x: TypedArray, out: TypedArray, sh: readonly number[], st: readonly number[]): void {
+  const [n0, n1, n2, n3, n] = sh;
+  const [s0, s1, s2, s3, inc] = st;
+  let o = 0;
+  for (let a = 0; a < n0; a++) {
+    for (let b = 0; b < n1; b++) {
+      for (let c = 0; c < n2; c++) {
+        let src = a * s0 + b * s1 + c * s2;
+        for (let d = 0; d < n3; d++, src += s3) {
+          if (inc === 1) {
+            for (let e = 0; e < n; e++) out[o + e] = x[src + e];
+            o += n;
+          } else {
+            for (let e = 0, q = src; e < n; e++, q += inc) out[o++] = x[q];
           }
         }
       }
     }
-    return;
   }
-  // Rank ≥ 6: odometer over the outer axes, tight loop over the last.
+}
+
+/** Rank ≥ 6: an odometer over the outer axes, a tight loop over the last. */
+function transposeOdometer(x: TypedArray, out: TypedArray, outShape: readonly number[], step: readonly number[]): void {
+  const n = outShape[outShape.length - 1];
+  const inc = step[step.length - 1];
   const outer = outShape.slice(0, -1);
   const idx = new Array<number>(outer.length).fill(0);
   let total = 1;
@@ -151,7 +169,7 @@ export const transposeOverride: KernelOverride = {
     const perm = attrs.perm;
     const outShape = perm.map((p) => x.shape[p]);
     const xv = backend.data.get(x.dataId).values as TypedArray;
-    const out = new (xv.constructor as Ctor)(xv.length);
+    const out = outputLike(backend, xv, xv.length);
     const c = collapsePermutation(x.shape, perm);
     transposeInto(xv, out, c.shape, c.perm);
     return backend.makeTensorInfo(outShape, x.dtype, out);
@@ -175,13 +193,12 @@ export const splitVOverride: KernelOverride = {
     const inner = sizeOf(x.shape.slice(axis + 1));
     const row = x.shape[axis] * inner;
     const xv = backend.data.get(x.dataId).values as TypedArray;
-    const C = xv.constructor as Ctor;
     let begin = 0;
     return sizes.map((size) => {
       const shape = [...x.shape];
       shape[axis] = size;
       const width = size * inner;
-      const out = new C(outer * width);
+      const out = outputLike(backend, xv, outer * width);
       if (width > 0) {
         for (let o = 0; o < outer; o++) {
           const src = o * row + begin;
@@ -207,8 +224,7 @@ export const concatOverride: KernelOverride = {
     const outer = sizeOf(outShape.slice(0, axis));
     const outRow = sizeOf(outShape.slice(axis));
     const first = parts[0] ?? list[0];
-    const C = (backend.data.get(first.dataId).values as TypedArray).constructor as Ctor;
-    const out = new C(sizeOf(outShape));
+    const out = outputLike(backend, backend.data.get(first.dataId).values as TypedArray, sizeOf(outShape));
     let offset = 0;
     for (const t of parts) {
       const tv = backend.data.get(t.dataId).values as TypedArray;
@@ -267,5 +283,87 @@ export const padV2Override: KernelOverride = {
       }
     }
     return backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+/**
+ * Copies the block of `x` (shape `shape`) starting at `begin` with extent `size` into `out`: the
+ * trailing axes the block spans fully are merged into one contiguous row, the others stepped
+ * through by an odometer.
+ */
+export function sliceInto(x: TypedArray, out: TypedArray, shape: readonly number[], begin: readonly number[], size: readonly number[]): void {
+  const rank = shape.length;
+  if (sizeOf(size) === 0) return;
+  const strides = new Array<number>(rank);
+  let st = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = st;
+    st *= shape[d];
+  }
+  // The row: the innermost partial axis and every full axis after it.
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k]) k--;
+  const row = size[k] * strides[k];
+  let base = 0;
+  for (let d = 0; d < rank; d++) base += begin[d] * strides[d];
+  const idx = new Array<number>(k).fill(0);
+  let total = 1;
+  for (let d = 0; d < k; d++) total *= size[d];
+  let o = 0;
+  for (let t = 0; t < total; t++) {
+    copy(x, base, out, o, row);
+    o += row;
+    for (let d = k - 1; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < size[d]) break;
+      base -= strides[d] * size[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/** A non-contiguous slice as row copies; contiguous ones stay the cpu kernel's views. */
+function sliceKernel(backend: KernelArgs['backend'], x: TensorInfo, begin: number[], size: number[], outShape: number[]): TensorInfo | null {
+  if (!isNumeric(x.dtype) || slice_util.isSliceContinous(x.shape, begin, size)) return null;
+  const xv = backend.data.get(x.dataId).values as TypedArray;
+  const out = outputLike(backend, xv, sizeOf(size));
+  sliceInto(xv, out, x.shape, begin, size);
+  return backend.makeTensorInfo(outShape, x.dtype, out);
+}
+
+export const sliceOverride: KernelOverride = {
+  kernelName: 'Slice',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs<{ begin: number | number[]; size?: number | number[] }>;
+    const { x } = inputs;
+    const [begin, size] = slice_util.parseSliceParams(x as never, attrs.begin, attrs.size);
+    slice_util.assertParamsValid(x, begin, size);
+    return sliceKernel(backend, x, begin, size, size) ?? fallback(args as never);
+  },
+};
+
+interface StridedSliceAttrs {
+  begin: number[];
+  end: number[];
+  strides: number[];
+  beginMask: number;
+  endMask: number;
+  ellipsisMask: number;
+  newAxisMask: number;
+  shrinkAxisMask: number;
+}
+
+export const stridedSliceOverride: KernelOverride = {
+  kernelName: 'StridedSlice',
+  make: (_state, fallback) => (args) => {
+    const { inputs, backend, attrs: a } = args as unknown as KernelArgs<StridedSliceAttrs>;
+    const { x } = inputs;
+    const info = slice_util.sliceInfo(x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+    // Unit strides only (the common `x[:, a:b]`); identities and real strides go to the cpu kernel.
+    if (info.isIdentity || !(info.isSimpleSlice || info.sliceDim0) || x.shape.length === 0) return fallback(args as never);
+    const size = slice_util.computeOutShape(info.begin, info.end, info.strides);
+    if (size.some((d) => d < 0)) return fallback(args as never);
+    return sliceKernel(backend, x, info.begin, size, info.finalShape) ?? fallback(args as never);
   },
 };

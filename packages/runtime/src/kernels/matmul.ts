@@ -1,25 +1,26 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` through CBLAS `sgemm` (or a plain-JS GEMM when no CBLAS is
- * loaded). Float32 only; other dtypes go to the cpu backend's kernel.
+ * `BatchMatMul` and `_FusedMatMul` through CBLAS `sgemm` (when no CBLAS is loaded: the
+ * WebAssembly SIMD GEMM, or a plain-JS GEMM without the SIMD kernels). Float32 only; other
+ * dtypes go to the cpu backend's kernel.
  */
 import { backend_util, getKernel, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { Blas } from '../blas';
 import { binaryOp } from './binary';
-import { type KernelArgs, type KernelOverride, sizeOf, values } from './types';
+import { type Gemm, type KernelArgs, type KernelOverride, type KernelState, sizeOf, values } from './types';
 import { takeOutput } from './buffer-pool';
+import { sharedWasmGemm } from './wasm-gemm';
 
 interface MatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
 }
 
-/** The part of {@link Blas} the matmul kernels need. */
-export type Gemm = Pick<Blas, 'sgemm'>;
+export type { Gemm } from './types';
 
 /**
  * Plain-JS row-major GEMM with the CBLAS argument order and meaning (C = alpha·op(A)·op(B) +
- * beta·C; with beta 0, C is not read), used when no CBLAS library is loaded: a row-axpy loop the
+ * beta·C; with beta 0, C is not read), used when neither a CBLAS library nor the WebAssembly SIMD
+ * kernels are available: a row-axpy loop the
  * JIT keeps in registers, ~2× the cpu kernel, and with numpy batch broadcasting (the cpu kernel's
  * batch mapping is not broadcasting).
  */
@@ -47,6 +48,14 @@ export const jsGemm: Gemm = {
     }
   },
 };
+
+/**
+ * The matrix product in use: CBLAS when loaded, else the WebAssembly SIMD GEMM when the SIMD
+ * kernels are on, else the JS GEMM.
+ */
+export function gemmOf(state: KernelState): Gemm {
+  return state.blas ?? (state.simd ? sharedWasmGemm(jsGemm) : null) ?? jsGemm;
+}
 
 /**
  * Row-major batched matmul with broadcasting batch dims, written into a new Float32Array. With
@@ -139,7 +148,7 @@ export const batchMatMulOverride: KernelOverride = {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<MatMulAttrs>;
     const { a, b } = inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args as never);
-    return blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB);
+    return blasBatchMatMul(gemmOf(state), backend, a, b, attrs.transposeA, attrs.transposeB);
   },
 };
 
@@ -165,7 +174,7 @@ export const fusedMatMulOverride: KernelOverride = {
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const rowBias = bias && sizeOf(bias.shape) === n && bias.shape[bias.shape.length - 1] === n && bias.shape.length <= a.shape.length
       ? values(backend, bias) : null;
-    let current = blasBatchMatMul(state.blas ?? jsGemm, backend, a, b, attrs.transposeA, attrs.transposeB, rowBias);
+    let current = blasBatchMatMul(gemmOf(state), backend, a, b, attrs.transposeA, attrs.transposeB, rowBias);
     if (bias && !rowBias) {
       const withBias = binaryOp('Add', backend, current, bias, state.simd);
       backend.disposeIntermediateTensorInfo(current);

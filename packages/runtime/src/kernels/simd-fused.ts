@@ -6,9 +6,8 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { SimdKernels } from '../wasm/simd';
-import { values } from './types';
+import { values, type AdamWAttrs } from './types';
 import { takeOutput } from './buffer-pool';
-import type { AdamWAttrs } from './fused';
 
 /** A copy of `n` float32 at byte address `p` of the kernels' memory, in an output array of `backend`. */
 function result(backend: MathBackendCPU, w: SimdKernels, p: number, n: number): Float32Array {

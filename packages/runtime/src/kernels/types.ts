@@ -28,6 +28,9 @@ export interface KernelOverride {
   make(state: KernelState, fallback: Fallback): KernelConfig['kernelFunc'];
 }
 
+/** The part of {@link Blas} the matmul kernels need (CBLAS, the WebAssembly GEMM or the JS GEMM). */
+export type Gemm = Pick<Blas, 'sgemm'>;
+
 export function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
 }
@@ -41,4 +44,16 @@ export function sizeOf(shape: readonly number[]): number {
 /** Dtypes whose values are plain numeric typed arrays in the cpu backend. */
 export function isNumeric(dtype: DataType): boolean {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+}
+
+/** Attributes of the fused AdamW kernel (`ops/fused.ts` adamwUpdate; c1, c2: bias corrections 1 − βᵗ). */
+export interface AdamWAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  c1: number;
+  c2: number;
+  decay: number;
+  scale: number;
 }

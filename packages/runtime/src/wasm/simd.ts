@@ -39,6 +39,11 @@ export interface SimdExports {
   decodeAttention(qkv: number, kc: number, vc: number, slots: number, pads: number, out: number, scores: number,
     rows: number, heads: number, hd: number, maxTime: number, col: number, scale: number): void;
   biasGelu(x: number, bias: number, rows: number, n: number): void;
+  /** out = f(x) over `count` floats; `op` as UNARY_SIMD_OPS (kernels/elementwise.ts), `n` the exponent of integer Pow (op 10). */
+  unary(op: number, x: number, out: number, count: number, n: number): void;
+  /** C = alpha·op(A)·op(B) + beta·C, row-major; packA/packB: scratch (see kernels/wasm-gemm.ts). */
+  sgemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
+    b: number, ldb: number, beta: number, c: number, ldc: number, packA: number, packB: number): void;
 }
 
 

@@ -1,0 +1,90 @@
+/**
+ * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/llama.ts [--threads N] [--iters N] [--layers N]`:
+ * a SmolLM2-135M-shaped Llama with random weights, apogee against the PyTorch reference
+ * (bench/reference/llama_bench.py) in the same run: (a) a LoRA r=16 training step (q/k/v/o) at
+ * T=256, batch 4; (b) greedy KV-cache generation of 64 tokens for 8 prompts. Prints one JSON line.
+ */
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@apogee/runtime';
+import { Rng, silentLogger, type Sampler, type Tokenizer } from '@apogee/core';
+import { llamaConfig, LlamaPolicy } from '@apogee/policy';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : Number(process.argv[i + 1]);
+}
+
+/** A tokenizer of SmolLM2's vocabulary size over plain ids ("12 7 99"): the bench feeds ids, not text. */
+function idTokenizer(vocabSize: number): Tokenizer {
+  return {
+    vocabSize,
+    bosId: 1,
+    eosId: 0,
+    padId: 2,
+    encode: (text) => (text.trim() === '' ? [] : text.trim().split(/\s+/).map(Number)),
+    decode: (ids) => ids.join(' '),
+    encodePair(prompt, response, options = {}) {
+      const p = this.encode(prompt);
+      const r = this.encode(response);
+      const ids = [...p, ...r, ...(options.addEos === false ? [] : [0])];
+      return { ids: ids.slice(-(options.maxLength ?? ids.length)), promptLength: p.length };
+    },
+    toJSON: () => ({ type: 'bench-ids' }),
+  };
+}
+
+const greedy: Sampler = {
+  name: 'greedy',
+  next({ logits, batch, vocab }) {
+    const out = new Int32Array(batch);
+    for (let b = 0; b < batch; b++) {
+      let best = 0;
+      for (let j = 1; j < vocab; j++) if (logits[b * vocab + j] > logits[b * vocab + best]) best = j;
+      out[b] = best;
+    }
+    return out;
+  },
+};
+
+async function main(): Promise<void> {
+  const threads = arg('threads', 1);
+  const iters = arg('iters', 2);
+  const layers = arg('layers', 30);
+  process.env.OPENBLAS_NUM_THREADS = String(threads);
+  const info = await initBackend({ logger: silentLogger, blasThreads: threads });
+  const config = llamaConfig('smollm2-135m', { nLayer: layers, blockSize: 512 });
+  const shape = { d: config.nEmbd, heads: config.nHead, kvHeads: config.nKvHead, headDim: config.headDim, inter: config.intermediateSize, vocab: config.vocabSize, layers, ropeTheta: config.ropeTheta, r: 16, T: 256, batch: 4, prompts: 8, promptLength: 16, newTokens: 64, iters, threads };
+  const rng = Rng.fromSeed(1, 'bench');
+  const tokenizer = idTokenizer(config.vocabSize);
+  const policy = LlamaPolicy.create(config, tokenizer, 1);
+  policy.addAdapter({ r: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, 1);
+  policy.setOptimizer({ lr: 1e-4 });
+  const row = (n: number) => Array.from({ length: n }, () => 3 + Math.floor(rng.float() * (config.vocabSize - 3))).join(' ');
+  const batch = Array.from({ length: 4 }, () => ({ prompt: row(1), response: row(255) }));
+  const step = () => policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar }));
+  await step();
+  let t0 = performance.now();
+  for (let i = 0; i < iters; i++) await step();
+  const trainStepS = (performance.now() - t0) / 1000 / iters;
+  const prompts = Array.from({ length: 8 }, () => row(16));
+  const reference = policy.withoutAdapter();
+  await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 2, batchSize: 8 });
+  t0 = performance.now();
+  await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
+  const generateS = (performance.now() - t0) / 1000;
+  reference.dispose();
+  policy.dispose();
+  const script = path.join(__dirname, 'reference', 'llama_bench.py');
+  const r = spawnSync(process.env.APOGEE_PYTHON ?? '/usr/bin/python3', [script, JSON.stringify(shape)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  const torch = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.trim().split('\n').pop() };
+  const apogee = { backend: info.name, trainStepS, generateS };
+  process.stdout.write(`${JSON.stringify({ shape, apogee, torch, trainRatio: torch.trainStepS ? trainStepS / torch.trainStepS : null, generateTokensPerSecondRatio: torch.generateS ? torch.generateS / generateS : null })}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});
