@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import {
+  buildApoItems,
   ApogeeError,
   buildApoItems,
   createRun,
@@ -19,7 +20,7 @@ import { prepareGolden, trainRewardModel } from '@apogee/game';
 import { ApoRewardLoss } from '@apogee/losses';
 import { gptPolicy } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
-import { ComposableSampler, evalSampler, sampler } from '@apogee/samplers';
+import { FusedSampler, evalSampler, sampler } from '@apogee/samplers';
 import { byteTokenizer } from '@apogee/tokenizers';
 import { PreferenceWorld, type WorldGameData } from '@apogee/world';
 import { ARMS } from './arms';
@@ -61,8 +62,8 @@ function heldOutBase(world: PreferenceWorld, data: WorldGameData, preset: Quicks
     world,
     prompts: data.testQueries,
     testItems: data.testItems,
-    trainSampler: new ComposableSampler(preset.trainSampler),
-    testSampler: new ComposableSampler(preset.testSampler),
+    trainSampler: new FusedSampler(preset.trainSampler),
+    testSampler: new FusedSampler(preset.testSampler),
     settings: { samples: preset.heldOut.samples, maxNewTokens: preset.maxNewTokens, batchSize: 64 },
   };
 }
