@@ -39,6 +39,7 @@ describe('runQuickstart (fast preset, end to end)', () => {
       expect(metrics.goldReward.mean).toBeLessThanOrEqual(1);
       expect(metrics.winRateVsSft.mean).toBeGreaterThanOrEqual(0);
       expect(metrics.winRateVsSft.mean).toBeLessThanOrEqual(1);
+      if (name === SFT_ROW) continue;
       expect(metrics.rmAccuracyHuman.mean).toBeGreaterThanOrEqual(0);
       expect(metrics.rmAccuracyHuman.mean).toBeLessThanOrEqual(1);
     }
