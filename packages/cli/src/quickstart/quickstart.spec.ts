@@ -74,11 +74,12 @@ describe('runQuickstart (fast preset, end to end)', () => {
     expect(summary.worldValidity.perSeed).toHaveLength(1);
   });
 
-  // Recorded from main @ 2f0968b, before the game loop, the evaluator contract and π₀'s SFT were
-  // reshaped (issue 14): a refactor that changes no behaviour leaves summary.json byte-identical.
-  // A change meant to move the numbers (a new experiment, a new preset) records the new hash here.
+  // Recorded on main @ fb667ad (world13's quickstart protocol, issue 13) and reproduced byte for byte
+  // by arch14's merge of it (issue 14's reshaping changes no number; before world13's redesign the
+  // same check held against main @ 2f0968b's e75004…). A change meant to move the numbers (a new
+  // experiment, a new preset) records the new hash here.
   const FAST_SUMMARY_SHA256: Readonly<Record<string, string>> = {
-    'apogee-cpu': 'e75004888fb1bba9e469a9c7ef47c708aedc995bfbcc9ab1b4bfeaf67cf88779',
+    'apogee-cpu': 'c969e09a6faf4e8576d71c036368c4b13b11b65538b777317f3677dc76e14eb7',
   };
 
   it('reproduces the recorded summary.json byte for byte (same seed, same backend)', () => {
