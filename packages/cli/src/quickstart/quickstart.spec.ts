@@ -75,8 +75,10 @@ describe('runQuickstart (fast preset, end to end)', () => {
     expect(summary.worldValidity.perSeed).toHaveLength(1);
   });
 
-  // Recorded with the issue-13 world and protocol (a change meant to move the numbers records the
-  // new hash here); a refactor that changes no behaviour leaves summary.json byte-identical.
+  // Recorded on main @ fb667ad (world13's quickstart protocol, issue 13) and reproduced byte for byte
+  // by arch14's merge of it (issue 14's reshaping changes no number; before world13's redesign the
+  // same check held against main @ 2f0968b's e75004…). A change meant to move the numbers (a new
+  // experiment, a new preset) records the new hash here.
   const FAST_SUMMARY_SHA256: Readonly<Record<string, string>> = {
     'apogee-cpu': 'c969e09a6faf4e8576d71c036368c4b13b11b65538b777317f3677dc76e14eb7',
   };
