@@ -44,13 +44,14 @@ export function updatePlugins(update: UpdateName): ApoPlugin[] {
   }
 }
 
+/** The tiny game's parts a variant preset does not bring: tokenizer, policy, reward model, sampler, data. */
+export function tinyGameParts(): ApoPlugin[] {
+  return [byteTokenizer(), gptPolicy(TINY_MODEL), gptReward(), sampler(), worldDataSource({ seed: 3, rmPrompts: 4, llmPrompts: 4, testPrompts: 3, sftDemos: 16 })];
+}
+
 export function tinyPlugins(o: TinyGameOptions = {}): ApoPlugin[] {
   return [
-    byteTokenizer(),
-    gptPolicy(TINY_MODEL),
-    gptReward(),
-    sampler(),
-    worldDataSource({ seed: 3, rmPrompts: 4, llmPrompts: 4, testPrompts: 3, sftDemos: 16 }),
+    ...tinyGameParts(),
     sftLoss(),
     apoRewardLoss({ apoSampleNum: 2 }),
     ...updatePlugins(o.update ?? 'rjs'),

@@ -114,3 +114,4 @@ export function describeVariantReadme(packageDir: string, preset: AnyPluginFacto
     expect('score/mean' in m).toBe(o.update !== 'golden-sft');
   });
 }
+export { tinyGameParts } from './tiny-game';

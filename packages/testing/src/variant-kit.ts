@@ -17,6 +17,11 @@ export interface VariantKitOptions {
   update: string;
   /** The package's default export: must be `preset` itself (so config can name the package). */
   defaultExport: unknown;
+  /**
+   * Plugins that provide the game's other parts (tokenizer, policy, reward model, sampler, data
+   * source): the game controller is given its parts, so resolving it needs them.
+   */
+  dependencies?: () => ApoPlugin[];
 }
 
 /**
@@ -26,7 +31,7 @@ export interface VariantKitOptions {
  * ```ts
  * import { describeVariant } from '@apogee/testing';
  * import preset, { myVariant } from './index';
- * describeVariant('my-variant', myVariant, { defaultExport: preset, apo: true, update: 'rjs' });
+ * describeVariant('my-variant', myVariant, { defaultExport: preset, apo: true, update: 'rjs', dependencies: () => [myTokenizer(), myPolicy(), myReward(), mySampler(), myData()] });
  * ```
  *
  * It runs `describePlugin`, then checks the preset is the module's default export, plays APO or
@@ -36,7 +41,7 @@ export interface VariantKitOptions {
  */
 export function describeVariant(name: string, preset: VariantPreset, o: VariantKitOptions): void {
   const make = preset as unknown as (options?: Record<string, unknown>) => ApoPlugin;
-  describePlugin(name, (options) => make(options));
+  describePlugin(name, (options) => make(options), { dependencies: o.dependencies });
 
   describe(`the ${name} preset`, () => {
     it(`is the default export, a plugin factory named "${name}"`, () => {
