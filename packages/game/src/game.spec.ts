@@ -52,7 +52,7 @@ describe('ApoGameController on a tiny world', () => {
     expected = a;
     expect(a.metrics).toHaveLength(2);
     for (const m of a.metrics) for (const [k, v] of Object.entries(m)) expect({ k, finite: Number.isFinite(v) }).toEqual({ k, finite: true });
-    expect(a.metrics[1]).toEqual(expect.objectContaining({ round: 2, 'rm/items_apo': 8, 'rm/items_human': 8, 'policy/steps': 1 }));
+    expect(a.metrics[1]).toEqual(expect.objectContaining({ round: 2, 'rm/items_apo': 8, 'rm/items_human': 16, /* 4 RM prompts × the world's 4 human pairs per prompt */ 'policy/steps': 1 }));
     expect(b).toEqual(a);
     expect(c.metrics[0]).not.toEqual(a.metrics[0]);
   });
