@@ -98,8 +98,8 @@ describe('ApoGameController on a tiny world', () => {
 
   it('a NaN loss stops the run with NON_FINITE naming round, phase and step, keeping the last good checkpoint', async () => {
     const dir = path.join(tmp.dir, 'nan');
-    // Round 1's RM takes 2 steps (8 human + 8 APO items, batch 8); the 3rd call is round 2's first step.
-    const run = await tinyRun(dir, { extra: [nanRewardLoss({ after: 2 })] });
+    // Round 1's RM takes 3 steps (16 human + 8 APO items, batch 8); the 4th call is round 2's first step.
+    const run = await tinyRun(dir, { extra: [nanRewardLoss({ after: 3 })] });
     const error = await controller(run).run().catch((e: unknown) => e);
     await run.dispose();
     expect(error).toBeInstanceOf(ApogeeError);
