@@ -14,7 +14,7 @@ describe('operating-system errors', () => {
       writeFileSync(path.join(t.dir, 'c.yaml'), 'outDir: afile/run\nplugins: [byte-tokenizer, dpo-apo]\n');
       const io = memoryIo(t.dir);
       expect(await runCli(['run', '--config', 'c.yaml'], { io })).toBe(1);
-      expect(io.stderr).toContain(`error: Cannot create the folder ${path.join(t.dir, 'afile', 'run')}: a part of the path is a file, not a folder (ENOTDIR).`);
+      expect(io.stderr).toContain(`error: Cannot list ${path.join(t.dir, 'afile', 'run')}: a part of the path is a file, not a folder (ENOTDIR).`);
       expect(io.stderr).not.toContain('probably a bug');
       if (process.getuid?.() !== 0) {
         // Root ignores permissions; everyone else gets EACCES.
