@@ -21,12 +21,13 @@ import {
   type RewardModel,
   type Rng,
   type RoundCallback,
+  type RoundReport,
   type Sampler,
   type SftLoss,
   type Tokenizer,
 } from '@apogee/core';
 import { CheckpointStore, roundDir, type RunInfo } from './checkpoint';
-import { checkGameData, loadRoundWork, restore, startFresh } from './game-start';
+import { checkGameData, loadReports, loadRoundWork, restore, startFresh } from './game-start';
 import { prepareGolden } from './items';
 import { GAME_OPTIONS, type GameOptions } from './options';
 import { nonFiniteHint, PHASE_RUNNERS, StopRequested, type GameModelState, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
@@ -136,6 +137,7 @@ export class ApoGameController implements GameController {
     let position: GamePosition = { round: 1, phase: null };
     let metrics: Array<Record<string, number>> = [];
     let roundMetrics: Record<string, number> = {};
+    let reports: RoundReport[] = [];
     let work: RoundWork = { artifacts: {} };
     let gameRng = this.rootRng.stream('game');
     if (resumeDir && store?.hasCheckpoint()) {
@@ -144,6 +146,7 @@ export class ApoGameController implements GameController {
       ({ gameRng, models: this.models } = restored);
       position = { round: m.round, phase: m.phase };
       ({ metrics, roundMetrics } = m);
+      reports = loadReports(store, metrics.map((r, i) => r.round ?? i + 1));
       if (!isLastPhase(m.round, m.phase, plan)) work = loadRoundWork(store, m, golden);
       this.logger.info(`Resuming ${dir} after round ${m.round}, phase ${m.phase}.`);
       await callbacks.onRunStart({ rounds, seed: this.config.seed, resumedFrom: { round: m.round, phase: m.phase } });
@@ -165,7 +168,7 @@ export class ApoGameController implements GameController {
         return this.stopped(store, { rounds, metrics, reports: [] }, position);
       }
     }
-    const play: GamePlay = { data, golden, plan, callbacks, models: this.models!, store, signal, reports: [] };
+    const play: GamePlay = { data, golden, plan, callbacks, models: this.models!, store, signal, reports };
     let roundOpen = false;
     try {
       for (let next = nextPhase(position, rounds, plan); next !== null; next = nextPhase(position, rounds, plan)) {

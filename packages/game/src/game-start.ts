@@ -9,13 +9,16 @@ import {
   type Problem,
   type RewardFactory,
   type RoundCallbacks,
+  type RoundReport,
   type SftLoss,
   type Tokenizer,
 } from '@apogee/core';
+import * as fs from 'node:fs';
 import { readSamples, readScores } from './artifacts';
 import type { CheckpointManifest, CheckpointStore, RunInfo } from './checkpoint';
 import type { GameOptions } from './options';
 import { reportStep, StopRequested, type GameModelState, type RoundWork } from './phase-runners';
+import { reportFile } from './phase-runners/evaluate';
 import type { RoundPlanInput } from './phases';
 import { sftPolicy } from './sft-init';
 
@@ -109,6 +112,20 @@ export async function restore(
   const reference = await policyFactory.load(store.resolve(manifest.models.reference));
   const rm = manifest.models.rm ? await rewardFactory.load(store.resolve(manifest.models.rm)) : undefined;
   return { gameRng: Rng.fromState(manifest.rng.game), manifest, models: { policy, reference, rm, paths: { ...manifest.models } } };
+}
+
+/**
+ * The report parts of the rounds a checkpoint has finished (written by the eval phase before its
+ * commit), so a resumed run's `GameResult.reports` is the uninterrupted run's. JSON keeps NaN as
+ * null, as summary.json does.
+ */
+export function loadReports(store: CheckpointStore, rounds: readonly number[]): RoundReport[] {
+  const reports: RoundReport[] = [];
+  for (const round of rounds) {
+    const file = store.resolve(reportFile(round));
+    if (fs.existsSync(file)) reports.push(JSON.parse(fs.readFileSync(file, 'utf8')) as RoundReport);
+  }
+  return reports;
 }
 
 /** Rebuild a round's working set from the artifacts a checkpoint names. */

@@ -1,4 +1,8 @@
+import { roundDir } from '../checkpoint';
 import { stopIfAsked, type PhaseRunner } from './phase-runner';
+
+/** Where a round's report part is kept, so a resumed run returns the reports of rounds it did not replay. */
+export const reportFile = (round: number): string => `${roundDir(round)}/report.json`;
 
 /** `eval`: the evaluator's metrics of the round; its report part goes to `GameResult.reports`. */
 export const evaluate: PhaseRunner = async ({ round, phase, rng, parts, play }) => {
@@ -7,5 +11,6 @@ export const evaluate: PhaseRunner = async ({ round, phase, rng, parts, play }) 
   const { metrics, report } = await parts.evaluator!.evaluate({ round, policy, reference, reward: rm!, rng, signal: play.signal });
   stopIfAsked(play.signal);
   play.reports.push({ round, ...report });
+  if (play.store && report) await play.store.writeArtifact(reportFile(round), `${JSON.stringify({ round, ...report })}\n`);
   return metrics;
 };
