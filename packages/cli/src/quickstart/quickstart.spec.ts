@@ -136,6 +136,21 @@ describe('runQuickstart (fast preset, end to end)', () => {
     await expect(runQuickstart({ outDir: dir, raterBias: -1 })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT' });
   });
 
+  it("refuses a folder of the user's as --out, touching nothing in it (issue 17 item 2)", async () => {
+    const user = makeTempDir('apogee-quickstart-user-');
+    try {
+      fs.mkdirSync(path.join(user.dir, 'samples'));
+      fs.writeFileSync(path.join(user.dir, 'samples', 'mine.txt'), 'keep');
+      fs.writeFileSync(path.join(user.dir, 'summary.json'), '{"mine":true}');
+      await expect(runQuickstart({ outDir: user.dir, preset: 'fast', seeds: [1] })).rejects.toMatchObject({ code: 'APOGEE_INVALID_ARGUMENT', message: expect.stringMatching(/not an apogee output folder/) });
+      expect(fs.readFileSync(path.join(user.dir, 'samples', 'mine.txt'), 'utf8')).toBe('keep');
+      expect(fs.readFileSync(path.join(user.dir, 'summary.json'), 'utf8')).toBe('{"mine":true}');
+      expect(fs.readdirSync(user.dir).sort()).toEqual(['samples', 'summary.json']);
+    } finally {
+      user.cleanup();
+    }
+  });
+
   it('gives the same summary.json for the same seed, and leaks no tensors', async () => {
     const runs = [makeTempDir('apogee-quickstart-a-'), makeTempDir('apogee-quickstart-b-')];
     try {

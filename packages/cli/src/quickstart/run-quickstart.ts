@@ -19,6 +19,7 @@ import { describeExecutorConfig } from '../executor/executor-options';
 import { METRICS_CSV, METRICS_CSV_HEADER, METRICS_JSONL, type ExecutorInfo } from '../metrics/metrics-writer';
 import { createProgress, type Progress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
+import { claimOutDir } from '../run/run-dir';
 import { analyseSeed } from './analysis';
 import { ARMS } from './arms';
 import type { HeldOutSamples } from './held-out-eval';
@@ -179,7 +180,9 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   if (options.resume) {
     checkManifest(dir, manifest);
   } else {
-    // A fresh quickstart over an old directory starts over: none of its units are reused.
+    // Only a new or empty folder, or one apogee made, is taken (never the user's own files); a fresh
+    // quickstart over an old apogee directory starts over: none of its units are reused.
+    claimOutDir(dir, 'quickstart', options.outDir);
     for (const f of ['metrics.jsonl', 'metrics.csv', 'summary.json', SEED_RUNS_FILE, 'report.html']) fs.rmSync(path.join(dir, f), { force: true });
     for (const d of ['samples', UNITS_DIR, 'models']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
     await writeJsonAtomic(path.join(dir, QUICKSTART_MANIFEST), manifest);

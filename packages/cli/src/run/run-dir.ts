@@ -26,10 +26,10 @@ export function claimOutDir(dir: string, command: string, shown = dir): void {
     entries = [];
   }
   if (entries.includes(OUT_DIR_MARKER)) return;
-  // Output folders written before the marker existed: a run (config.yaml + checkpoints/) or a
-  // train-rm output (model/ + summary.json + metrics.jsonl).
+  // Output folders written before the marker existed: a run (config.yaml + checkpoints/), a
+  // train-rm output (model/ + summary.json + metrics.jsonl) or a quickstart (summary.json + seed-runs.json).
   const has = (...names: string[]) => names.every((n) => entries.includes(n));
-  const legacy = has('checkpoints', 'config.yaml') || has('model', 'summary.json', 'metrics.jsonl');
+  const legacy = has('checkpoints', 'config.yaml') || has('model', 'summary.json', 'metrics.jsonl') || has('summary.json', 'seed-runs.json');
   if (entries.length > 0 && !legacy) {
     const some = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `${shown} is not empty and is not an apogee output folder (it holds ${some}).`, {
