@@ -12,7 +12,7 @@ describe('bench and quickstart commands', () => {
     expect(report.backend.name).toBe('apogee-cpu');
     const bad = memoryIo();
     expect(await runCli(['bench', '--cases', 'gemm,fft'], { io: bad })).toBe(2);
-    expect(bad.stderr).toMatch(/Unknown benchmark case: fft\.\nAllowed: gemm, train-a, train-b, generate-a, dpo-a/);
+    expect(bad.stderr).toMatch(/Unknown benchmark case: fft\.\nAllowed: gemm, train-a, train-b, plain-a, plain-b, layers-fit, generate-a, dpo-a/);
   });
 
   it('quickstart rejects bad arguments before any work, naming what is allowed', async () => {

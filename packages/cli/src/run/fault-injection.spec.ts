@@ -32,7 +32,7 @@ plugins:
 type Trigger = { line: RegExp } | { checkpointWrite: true };
 const POINTS: Array<{ name: string; at: Trigger }> = [
   { name: 'during SFT of π₀, before any checkpoint', at: { line: /SFT of π₀: started/ } },
-  { name: 'while the first model snapshot is written', at: { checkpointWrite: true } },
+  { name: 'while a model snapshot is written, after the first checkpoint', at: { checkpointWrite: true } },
   { name: 'during resume, right after it starts', at: { line: /^Resuming/m } },
   { name: 'round 1 train-rm', at: { line: /round 1 train-rm: started/ } },
   { name: 'after round 1 eval (its NaN policy-pair metrics logged)', at: { line: /round 1 eval: done/ } },
@@ -55,6 +55,8 @@ interface Outcome {
 /** Run the CLI in its own process group; SIGKILL the group when `at` fires. */
 function runUntil(args: string[], cwd: string, at?: Trigger): Promise<Outcome> {
   return new Promise((resolve) => {
+    const modelsDir = path.join(cwd, 'run', 'checkpoints', 'models');
+    const known = new Set(existsSync(modelsDir) ? readdirSync(modelsDir) : []);
     const child = spawn(process.execPath, [BIN, ...args], { cwd, detached: true, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let killed = false;
@@ -74,20 +76,31 @@ function runUntil(args: string[], cwd: string, at?: Trigger): Promise<Outcome> {
       if (at && 'line' in at && at.line.test(stderr)) kill();
     });
     if (at && 'checkpointWrite' in at) {
-      // A temporary snapshot folder or manifest file appearing: a checkpoint is being written.
+      // A temporary snapshot folder appearing under models/: a checkpoint is being written. What was
+      // there before this process started is known; the folder may be created, or deleted and made
+      // again (a fresh start resets it), while the process runs, so it is looked at by inotify where
+      // it exists and by a 1 ms poll as well (a tiny model's snapshot takes a few milliseconds).
       const models = path.join(cwd, 'run', 'checkpoints', 'models');
-      const startWatching = () => {
+      // Only once a checkpoint exists, so that the resume after this kill continues a checkpoint.
+      const manifest = path.join(cwd, 'run', 'checkpoints', 'checkpoint.json');
+      const fired = (name: string | null) => name !== null && name.startsWith('.tmp-') && !known.has(name) && existsSync(manifest);
+      const look = () => {
         if (killed) return;
-        if (!existsSync(models)) {
-          setTimeout(startWatching, 5);
-          return;
+        if (existsSync(models)) {
+          if (readdirSync(models).some(fired)) return kill();
+          if (!watcher) {
+            try {
+              watcher = watch(models, (_event, name) => void (fired(name) && kill()));
+              watcher.on('error', () => (watcher = undefined));
+            } catch {
+              watcher = undefined;
+            }
+          }
         }
-        const known = new Set(readdirSync(models));
-        watcher = watch(models, (_event, name) => {
-          if (name && name.startsWith('.tmp-') && !known.has(name)) kill();
-        });
+        poll = setTimeout(look, 1);
       };
-      startWatching();
+      let poll: NodeJS.Timeout | undefined = setTimeout(look, 1);
+      child.on('exit', () => clearTimeout(poll));
     }
     child.on('exit', (code) => {
       watcher?.close();
