@@ -90,6 +90,13 @@ export class BullMqExecutor implements Executor {
     if (options.signal?.aborted) throw abortedError();
     const queue = this.queue!;
     const ids = inputs.map((input) => jobIdOf(task, input, options.label));
+    // A job of the same id that failed in an earlier call is tried again; finished ones are reused.
+    // Looked up before this call adds its jobs, so a job of this call that fails at once is never
+    // mistaken for an earlier failure and run twice.
+    for (const id of new Set(ids)) {
+      const job = await Job.fromId(queue, id);
+      if (job && (await job.getState()) === 'failed') await job.retry('failed');
+    }
     const keep = this.options.keepResultsS ?? 24 * 3600;
     await queue.addBulk(
       inputs.map((input, i) => ({
@@ -104,11 +111,6 @@ export class BullMqExecutor implements Executor {
         },
       })),
     );
-    // A job of the same id that failed in an earlier run is tried again; finished ones are reused.
-    for (const id of new Set(ids)) {
-      const job = await Job.fromId(queue, id);
-      if (job && (await job.getState()) === 'failed') await job.retry('failed');
-    }
 
     let done = 0;
     let lastProgress = Date.now();
