@@ -108,9 +108,7 @@ export class GptModel implements CausalLm {
 
   /** Parameters as host tensors under Hugging Face names (a checkpoint's `model.safetensors`). */
   async toHost(): Promise<Map<string, HostTensor>> {
-    const out = new Map<string, HostTensor>();
-    for (const [name, v] of this.weights.entries()) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
-    return out;
+    return this.weights.toHost();
   }
 
   dispose(): void {

@@ -173,9 +173,7 @@ export class LlamaModel implements CausalLm {
   }
 
   async toHost(): Promise<Map<string, HostTensor>> {
-    const out = new Map<string, HostTensor>();
-    for (const [name, v] of this.weights.entries()) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
-    return out;
+    return this.weights.toHost();
   }
 
   dispose(): void {

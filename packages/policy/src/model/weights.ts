@@ -100,6 +100,13 @@ export class Weights {
     return [...this.vars.entries()];
   }
 
+  /** The parameters as host tensors under their names (a checkpoint's `model.safetensors`). */
+  async toHost(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, v] of this.vars) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
   /** Total number of scalars. */
   size(): number {
     let n = 0;
