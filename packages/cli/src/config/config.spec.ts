@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ApogeeError, parseConfig } from '@apogee/core';
+import { isApogeeError, parseConfig, type ApogeeError } from '@apogee/core';
 import { memoryIo } from '../io';
 import { runCli } from '../main';
 import { tempDir } from '../testing/fixtures';
@@ -10,7 +10,7 @@ function problemsOf(fn: () => unknown): ApogeeError {
   try {
     fn();
   } catch (e) {
-    if (e instanceof ApogeeError) return e;
+    if (isApogeeError(e)) return e;
     throw e;
   }
   throw new Error('expected an ApogeeError');

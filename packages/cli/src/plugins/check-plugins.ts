@@ -4,6 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import {
   ApogeeError,
   ERROR_CODES,
+  isApogeeError,
   loadPluginWithSource,
   pluginPackageCandidates,
   resolvePlugin,
@@ -76,7 +77,7 @@ export function checkPluginRefs(
       resolvePlugin(name, load);
       return;
     } catch (e) {
-      if (!(e instanceof ApogeeError)) throw e;
+      if (!isApogeeError(e)) throw e;
       const at = options.locate ? ` (${options.locate(typeof ref === 'string' ? ['plugins', i] : ['plugins', i, 0])})` : '';
       if (e.code !== ERROR_CODES.PLUGIN_NOT_FOUND || !load.paths) {
         refused = true;
@@ -163,7 +164,7 @@ export async function instantiatePlugins(
     try {
       out.push(await loadPluginWithSource(ref, load));
     } catch (e) {
-      if (e instanceof ApogeeError && options.locate) {
+      if (isApogeeError(e) && options.locate) {
         const at = options.locate(typeof ref === 'string' ? ['plugins', i] : ['plugins', i, 1]);
         throw new ApogeeError(e.code, `${e.message.replace(/:$/, '')} (plugins[${i}] at ${at}):`, { problems: e.problems, hint: e.hint, cause: e });
       }
