@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createRun, TOKENS } from '@apogee/core';
 import { describePlugin } from '@apogee/testing';
-import { GAME_OPTIONS } from './options';
+import { GAME_OPTIONS, gameApo } from './options';
 import { apoGame } from './plugin';
 import { tinyPlugins } from '../test/tiny-game';
 
@@ -27,5 +27,21 @@ describe('apoGame', () => {
     const paths = (error as { problems: Array<{ path: string; message: string }> }).problems.map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['@apogee/core:PolicyFactory', '@apogee/core:RewardFactory', '@apogee/core:PolicyUpdate', '@apogee/core:GameDataSource', '@apogee/core:Tokenizer']));
     expect((error as { problems: Array<{ message: string }> }).problems[0].message).toContain('usually provided by @apogee/policy');
+  });
+
+  it('has one place for apo: the plugin option decides, a config that repeats it is fine, one that disagrees is refused naming game.apo', async () => {
+    expect(gameApo(undefined, undefined)).toBe(true);
+    expect(gameApo(false, undefined)).toBe(false);
+    expect(gameApo(undefined, false)).toBe(false);
+    expect(gameApo(true, true)).toBe(true);
+    const error = await createRun({ plugins: [apoGame({ apo: false })], config: { game: { apo: true } } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'APOGEE_CONFIG_INVALID',
+      problems: [{ path: 'game.apo', message: 'is true, but the apo-game plugin plays the RM_Base baseline (apo: false)' }],
+      hint: expect.stringContaining('Delete game.apo from the config'),
+    });
+    const run = await createRun({ plugins: [apoGame({ apo: false })], config: { game: { apo: false } } });
+    expect(run.resolve(GAME_OPTIONS).apo).toBe(false);
+    await run.dispose();
   });
 });

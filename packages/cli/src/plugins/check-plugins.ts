@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import {
   ApogeeError,
+  createRun,
   ERROR_CODES,
   isApogeeError,
   loadPluginWithSource,
   pluginPackageCandidates,
   resolvePlugin,
   type ApoPlugin,
+  type ApogeeConfig,
   type LoadedPlugin,
   type LoadPluginsOptions,
   type PluginRef,
@@ -177,4 +179,18 @@ export async function instantiatePlugins(
 /** The plugins of `instantiatePlugins`, ready for `createRun`. */
 export function pluginsOf(loaded: readonly LoadedPlugin[]): ApoPlugin[] {
   return loaded.map((l) => l.plugin);
+}
+
+/**
+ * `createRun` with the loaded plugins. A config field that a plugin refuses as it registers (a
+ * `game.apo` that disagrees with the variant) gets the field's `file:line:column` appended.
+ */
+export async function createRunLocated(loaded: readonly LoadedPlugin[], config: ApogeeConfig, locate?: (p: ReadonlyArray<PropertyKey>) => string): ReturnType<typeof createRun> {
+  try {
+    return await createRun({ plugins: pluginsOf(loaded), config });
+  } catch (e) {
+    if (!isApogeeError(e) || e.code !== ERROR_CODES.CONFIG_INVALID || !locate) throw e;
+    const problems = e.problems.map((p) => ({ ...p, message: `${p.message} (${locate(p.path.split('.'))})` }));
+    throw new ApogeeError(e.code, e.message, { problems, hint: e.hint, cause: e });
+  }
 }
