@@ -16,7 +16,7 @@ import {
   type PluginRef,
   type Problem,
 } from '@apogee/core';
-import { builtinFactories, builtinPlugins, installedPlugins } from './registry';
+import { builtinFactories, builtinPlugins, installedPlugins, knownPlugins } from './registry';
 
 /** Where a config's plugins are looked up: its file, the directory apogee runs in, its local plugins. */
 export interface PluginLookup {
@@ -182,12 +182,13 @@ export function pluginsOf(loaded: readonly LoadedPlugin[]): ApoPlugin[] {
 }
 
 /**
- * `createRun` with the loaded plugins. A config field that a plugin refuses as it registers (a
+ * `createRun` with the loaded plugins, knowing the built-in ones (a missing provider is named with
+ * the built-ins that provide it). A config field that a plugin refuses as it registers (a
  * `game.apo` that disagrees with the variant) gets the field's `file:line:column` appended.
  */
 export async function createRunLocated(loaded: readonly LoadedPlugin[], config: ApogeeConfig, locate?: (p: ReadonlyArray<PropertyKey>) => string): ReturnType<typeof createRun> {
   try {
-    return await createRun({ plugins: pluginsOf(loaded), config });
+    return await createRun({ plugins: pluginsOf(loaded), config, known: knownPlugins() });
   } catch (e) {
     if (!isApogeeError(e) || e.code !== ERROR_CODES.CONFIG_INVALID || !locate) throw e;
     const problems = e.problems.map((p) => ({ ...p, message: `${p.message} (${locate(p.path.split('.'))})` }));
