@@ -90,7 +90,7 @@ describe('a config.json that does not match its tensors', () => {
     fs.writeFileSync(file, JSON.stringify({ ...(readJson(file) as object), n_layer: 1_000_000 }));
     const err = (await GptPolicy.load(tmp.dir).catch((e: unknown) => e)) as ApogeeError;
     expect(err.code).toBe(ERROR_CODES.MODEL_FILE_INVALID);
-    expect(err.message).toMatch(/config\.json describes a GPT-2 with n_layer 1000000 \(12000004 tensors\), but the file holds \d+\./);
+    expect(err.message).toMatch(/config\.json describes a GPT-2 with n_layer 1000000 \(12000004 tensors\), but the checkpoint holds \d+\./);
     expect(err.problems.length).toBeLessThanOrEqual(51);
     // A few layers too many still lists what is missing, capped.
     fs.writeFileSync(file, JSON.stringify({ ...(readJson(file) as object), n_layer: 4 }));

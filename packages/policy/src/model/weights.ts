@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ApogeeError, ERROR_CODES, type Rng } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, type Rng } from '@apogee/core';
 import type { GptConfig } from '../config';
 
 /** How a parameter starts: GPT-2's init (Radford et al. 2019, §2.3; nanoGPT's `_init_weights`). */
@@ -107,6 +107,16 @@ export class Weights {
     return out;
   }
 
+  /**
+   * An independent copy (every variable cloned), trainable as given (default: as these), without the
+   * parameters `skip` names (a backbone copy drops the untied LM head).
+   */
+  clone(trainable = this.trainable, skip?: (name: string) => boolean): Weights {
+    const copy = new Weights(trainable, this.tag);
+    for (const [name, v] of this.vars) if (!skip?.(name)) copy.add(name, tf.clone(v));
+    return copy;
+  }
+
   /** Total number of scalars. */
   size(): number {
     let n = 0;
@@ -130,15 +140,25 @@ export class Weights {
 let nextId = 0;
 
 /**
- * `Weights` holding exactly `specs`, copied from host tensors already renamed to the specs' names
- * (`byName`). A missing, misshapen or unknown tensor is an error naming `file` and every problem.
+ * `Weights` holding exactly `specsFor(nLayer)`, copied from host tensors already renamed to the
+ * specs' names (`byName`). A missing, misshapen or unknown tensor is an error naming `file` and
+ * every problem. A config.json that implies far more tensors than the file holds
+ * (`n_layer: 1000000`) is one error, checked before any spec list is built (issue 17).
  */
 export function weightsFromHost(
-  specs: readonly ParamSpec[],
+  specsFor: (nLayer: number) => readonly ParamSpec[],
   byName: ReadonlyMap<string, { shape: number[]; data: Float32Array | Int32Array }>,
   file: string,
-  o: { what: string; hint: string; trainable: boolean; tag: string },
+  o: { what: string; hint: string; trainable: boolean; tag: string; layers: { count: number; field: string } },
 ): Weights {
+  const base = specsFor(0).length;
+  const expected = base + (specsFor(1).length - base) * o.layers.count;
+  if (expected > byName.size + MAX_LISTED_PROBLEMS) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: config.json describes a ${o.what} with ${o.layers.field} ${o.layers.count} (${expected} tensors), but the checkpoint holds ${byName.size}.`, {
+      hint: `Check ${o.layers.field} in config.json against the weights (they must come from the same model).`,
+    });
+  }
+  const specs = specsFor(o.layers.count);
   const problems: { path: string; message: string }[] = [];
   const unknown = new Set(byName.keys());
   for (const spec of specs) {
