@@ -88,16 +88,23 @@ export const baseConfig = {
   title: { fontSize: 14, anchor: 'start' as const, offset: 8 },
 };
 
+/** The usual chart size. */
+export const SIZE = { width: WIDTH, height: HEIGHT };
+
+/**
+ * A Vega-Lite spec in the report's frame (schema, title, the data, the shared config); `body` is
+ * the chart itself: its size, marks, encodings, facets.
+ */
+export function chartSpec(title: string, values: readonly object[], body: Record<string, unknown>): TopLevelSpec {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, data: { values }, ...body, config: baseConfig } as unknown as TopLevelSpec;
+}
+
 /** A line per variant over rounds, with a ±std band when there are several seeds. */
 export function roundLineSpec(points: RoundPoint[], title: string, yTitle: string): TopLevelSpec {
   const hasBand = points.some((p) => p.std > 0);
   const color = { field: 'family', type: 'nominal' as const, title: 'method', scale: FAMILY_SCALE };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title,
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: points as unknown as Record<string, unknown>[] },
+  return chartSpec(title, points, {
+    ...SIZE,
     encoding: {
       x: { field: 'round', type: 'quantitative', title: 'round', axis: { tickMinStep: 1, format: 'd' } },
     },
@@ -130,8 +137,7 @@ export function roundLineSpec(points: RoundPoint[], title: string, yTitle: strin
           }]
         : []),
     ],
-    config: baseConfig,
-  } as TopLevelSpec;
+  });
 }
 
 /** Final RM accuracy on held-out human pairs vs on pairs of the policy's own (shifted) samples. */
@@ -144,12 +150,9 @@ export function rmAccuracySpec(data: RunData): TopLevelSpec | undefined {
     }
   }
   if (rows.length === 0) return undefined;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'RM accuracy: human vs shifted pairs',
+  return chartSpec('RM accuracy: human vs shifted pairs', rows, {
     width: { step: 46 },
     height: HEIGHT,
-    data: { values: rows },
     mark: { type: 'bar', tooltip: true },
     encoding: {
       x: { field: 'variant', type: 'nominal', title: null, axis: { labelAngle: -30 }, sort: Object.keys(data.summary.variants ?? {}) },
@@ -157,8 +160,7 @@ export function rmAccuracySpec(data: RunData): TopLevelSpec | undefined {
       y: { field: 'accuracy', type: 'quantitative', title: 'preference accuracy', scale: { domain: [0, 1] } },
       color: { field: 'pairs', type: 'nominal', title: 'evaluated on', scale: { range: ['#4c78a8', '#f58518'] } },
     },
-    config: baseConfig,
-  } as TopLevelSpec;
+  });
 }
 
 /** Reliability diagram per variant: observed accuracy against mean confidence, with the diagonal. */
@@ -168,10 +170,7 @@ export function reliabilitySpec(reliability: Record<string, ReliabilityBin[]>): 
   );
   if (rows.length === 0) return undefined;
   const variants = Object.keys(reliability);
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Calibration: reliability diagrams of the final RMs',
-    data: { values: rows },
+  return chartSpec('Calibration: reliability diagrams of the final RMs', rows, {
     facet: { field: 'variant', type: 'nominal', title: null, sort: variants },
     columns: Math.min(4, variants.length),
     spec: {
@@ -196,8 +195,7 @@ export function reliabilitySpec(reliability: Record<string, ReliabilityBin[]>): 
         },
       ],
     },
-    config: baseConfig,
-  } as TopLevelSpec;
+  });
 }
 
 /** Training loss over steps, one line per variant and phase (from metrics.jsonl `step` rows). */
@@ -214,16 +212,11 @@ export function lossSpec(metrics: readonly MetricsRow[]): TopLevelSpec | undefin
     rows.push({ series, phase: r.phase ?? '', variant, step: n, loss });
   }
   if (rows.length === 0) return undefined;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Training loss',
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: rows },
+  return chartSpec('Training loss', rows, {
+    ...SIZE,
     facet: { field: 'phase', type: 'nominal', title: null },
     spec: {
-      width: WIDTH,
-      height: HEIGHT,
+      ...SIZE,
       mark: { type: 'line', strokeWidth: 1.5, clip: true },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'optimizer step (all rounds)' },
@@ -232,8 +225,7 @@ export function lossSpec(metrics: readonly MetricsRow[]): TopLevelSpec | undefin
       },
     },
     resolve: { scale: { y: 'independent', x: 'independent' } },
-    config: baseConfig,
-  } as unknown as TopLevelSpec;
+  });
 }
 
 function firstSeed(metrics: readonly MetricsRow[]): number | undefined {

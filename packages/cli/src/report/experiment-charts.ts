@@ -1,6 +1,23 @@
 import { meanFrontier, type BestOfNRow, type FrontierRow } from '@apogee/eval';
 import type { TopLevelSpec } from 'vega-lite';
-import { baseConfig, familyOf, FAMILY_SCALE, HEIGHT, KIND_SCALE, WIDTH } from './charts';
+import { chartSpec, familyOf, FAMILY_SCALE, KIND_SCALE, SIZE } from './charts';
+
+/** Both charts: lines with points through KL and gold; the tooltip ends with KL, gold and its std. */
+function goldKlLines(title: string, points: readonly object[], encoding: Record<string, unknown>, tooltip: readonly object[]): TopLevelSpec {
+  return chartSpec(title, points, {
+    ...SIZE,
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      ...encoding,
+      tooltip: [
+        ...tooltip,
+        { field: 'kl', type: 'quantitative', format: '.3f' },
+        { field: 'gold', type: 'quantitative', format: '.3f' },
+        { field: 'goldStd', type: 'quantitative', format: '.3f', title: 'gold std' },
+      ],
+    },
+  });
+}
 
 /** Rows of one seed each are averaged per (arm, round); rows already aggregated are drawn as they are. */
 function aggregated(rows: readonly FrontierRow[]): FrontierRow[] {
@@ -18,30 +35,22 @@ export function frontierSpec(rows: readonly FrontierRow[]): TopLevelSpec | undef
     // A sampled KL estimate can come out slightly negative; the sqrt axis starts at 0.
     .map((r) => ({ ...r, klPlot: Math.max(0, r.kl), goldStd: r.goldStd ?? 0, ...familyOf(r.arm) }));
   if (points.length === 0) return undefined;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Gold vs KL: the frontier per arm',
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: points as unknown as Record<string, unknown>[] },
-    mark: { type: 'line', point: true, strokeWidth: 2 },
-    encoding: {
+  return goldKlLines(
+    'Gold vs KL: the frontier per arm',
+    points,
+    {
       x: { field: 'klPlot', type: 'quantitative', title: 'KL(π ‖ π₀), nats (√ scale)', scale: { type: 'sqrt', zero: true } },
       y: { field: 'gold', type: 'quantitative', title: 'held-out gold', scale: { zero: false } },
       color: { field: 'family', type: 'nominal', title: 'method', scale: FAMILY_SCALE, legend: { symbolType: 'stroke' } },
       strokeDash: { field: 'kind', type: 'nominal', title: 'RM', scale: KIND_SCALE, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 200 } },
       detail: { field: 'arm', type: 'nominal' },
       order: { field: 'round', type: 'quantitative' },
-      tooltip: [
-        { field: 'arm', type: 'nominal' },
-        { field: 'round', type: 'quantitative' },
-        { field: 'kl', type: 'quantitative', format: '.3f' },
-        { field: 'gold', type: 'quantitative', format: '.3f' },
-        { field: 'goldStd', type: 'quantitative', format: '.3f', title: 'gold std' },
-      ],
     },
-    config: baseConfig,
-  } as TopLevelSpec;
+    [
+      { field: 'arm', type: 'nominal' },
+      { field: 'round', type: 'quantitative' },
+    ],
+  );
 }
 
 /** Selected gold against the closed-form best-of-n KL, one line per selector (RM, or gold as the oracle). */
@@ -49,26 +58,18 @@ export function bestOfNSpec(rows: readonly BestOfNRow[]): TopLevelSpec | undefin
   const points = rows.filter((r) => Number.isFinite(r.gold)).map((r) => ({ ...r, goldStd: r.goldStd ?? 0 }));
   if (points.length === 0) return undefined;
   const selectors = [...new Set(points.map((p) => p.rm))];
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Best-of-n selected gold per RM',
-    width: WIDTH,
-    height: HEIGHT,
-    data: { values: points as unknown as Record<string, unknown>[] },
-    mark: { type: 'line', point: true, strokeWidth: 2 },
-    encoding: {
+  return goldKlLines(
+    'Best-of-n selected gold per RM',
+    points,
+    {
       x: { field: 'kl', type: 'quantitative', title: 'KL_bon = log n − (n−1)/n, nats (√ scale)', scale: { type: 'sqrt', zero: true } },
       y: { field: 'gold', type: 'quantitative', title: 'gold of the selected sample', scale: { zero: false } },
       color: { field: 'rm', type: 'nominal', title: 'selector', scale: { scheme: 'tableau10' }, sort: selectors, legend: { symbolType: 'stroke' } },
       order: { field: 'n', type: 'quantitative' },
-      tooltip: [
-        { field: 'rm', type: 'nominal', title: 'selector' },
-        { field: 'n', type: 'quantitative' },
-        { field: 'kl', type: 'quantitative', format: '.3f' },
-        { field: 'gold', type: 'quantitative', format: '.3f' },
-        { field: 'goldStd', type: 'quantitative', format: '.3f', title: 'gold std' },
-      ],
     },
-    config: baseConfig,
-  } as TopLevelSpec;
+    [
+      { field: 'rm', type: 'nominal', title: 'selector' },
+      { field: 'n', type: 'quantitative' },
+    ],
+  );
 }

@@ -100,36 +100,31 @@ interface Chart {
 
 function charts(data: RunData): Chart[] {
   const out: Chart[] = [];
-  const frontier = data.summary.frontier?.length ? frontierSpec(data.summary.frontier) : undefined;
-  if (frontier) {
-    out.push({
-      id: 'frontier',
-      spec: frontier,
-      caption: 'Held-out gold of each arm\'s own samples against KL to π₀, one point per round (mean over seeds; square-root KL axis, as Gao et al. 2022). Compare arms at matched KL, not only at their last point.',
-    });
-  }
-  const bon = data.summary.bestOfN?.length ? bestOfNSpec(data.summary.bestOfN) : undefined;
-  if (bon) {
-    out.push({
-      id: 'best-of-n',
-      spec: bon,
-      caption: 'Best-of-n: expected gold of the sample each RM picks from n draws (exact over the pooled samples), against KL = log n − (n−1)/n. A curve that peaks and falls is the RM being over-optimised.',
-    });
-  }
+  /** A chart, when its data is there. */
+  const add = (id: string, spec: TopLevelSpec | undefined, caption: string) => {
+    if (spec) out.push({ id, spec, caption });
+  };
+  add(
+    'frontier',
+    data.summary.frontier?.length ? frontierSpec(data.summary.frontier) : undefined,
+    'Held-out gold of each arm\'s own samples against KL to π₀, one point per round (mean over seeds; square-root KL axis, as Gao et al. 2022). Compare arms at matched KL, not only at their last point.',
+  );
+  add(
+    'best-of-n',
+    data.summary.bestOfN?.length ? bestOfNSpec(data.summary.bestOfN) : undefined,
+    'Best-of-n: expected gold of the sample each RM picks from n draws (exact over the pooled samples), against KL = log n − (n−1)/n. A curve that peaks and falls is the RM being over-optimised.',
+  );
   const line = (id: string, metric: string, title: string, yTitle: string, caption: string) => {
     const pts = perRound(data, metric);
-    if (pts.length > 0) out.push({ id, spec: roundLineSpec(pts, title, yTitle), caption });
+    add(id, pts.length > 0 ? roundLineSpec(pts, title, yTitle) : undefined, caption);
   };
   line('gold', 'goldReward', 'Gold reward per round', 'gold reward', 'Mean gold reward of test samples (what we actually want); band: ±1 std over seeds; dashed: static RM baseline.');
   line('proxy', 'proxyReward', 'Proxy (RM) reward per round', 'RM score', 'Score the round\'s RM gives the same samples. Proxy rising while gold stalls is reward over-optimisation.');
-  const acc = rmAccuracySpec(data);
-  if (acc) out.push({ id: 'rm-accuracy', spec: acc, caption: 'Final RM accuracy on held-out human pairs and on pairs of the policy\'s own samples judged by the gold reward (the distribution APO keeps up with).' });
-  const rel = data.summary.reliability ? reliabilitySpec(data.summary.reliability) : undefined;
-  if (rel) out.push({ id: 'reliability', spec: rel, caption: 'Points on the diagonal are perfectly calibrated; below it the RM is over-confident.' });
+  add('rm-accuracy', rmAccuracySpec(data), 'Final RM accuracy on held-out human pairs and on pairs of the policy\'s own samples judged by the gold reward (the distribution APO keeps up with).');
+  add('reliability', data.summary.reliability ? reliabilitySpec(data.summary.reliability) : undefined, 'Points on the diagonal are perfectly calibrated; below it the RM is over-confident.');
   line('kl', 'kl', 'KL to the reference policy', 'KL (nats, sampled)', 'Sampled estimate of KL(π ‖ π_ref) on test prompts.');
   line('length', 'meanLength', 'Mean response length', 'characters', 'Human raters in the world prefer longer answers: watch for length hacking.');
-  const loss = lossSpec(data.metrics);
-  if (loss) out.push({ id: 'loss', spec: loss, caption: 'Loss of every optimizer step, per phase (first seed).' });
+  add('loss', lossSpec(data.metrics), 'Loss of every optimizer step, per phase (first seed).');
   return out;
 }
 
