@@ -9,14 +9,14 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT_BENCH_SHAPES, initBackend, plainGptStep } from '@apogee/runtime';
-import { policyGptStep } from './gpt-step';
+import { gptBenchStep } from '@apogee/cli';
 
 async function main(): Promise<void> {
   const shapeName = process.argv[2] === 'b' ? 'b' : 'a';
   await initBackend({ backend: (process.env.APOGEE_BACKEND as 'apogee-cpu' | undefined) ?? 'apogee-cpu' });
   const plain = process.argv.includes('plain');
   const byShapes = process.argv.includes('shapes');
-  const step = await (plain ? plainGptStep : policyGptStep)(GPT_BENCH_SHAPES[shapeName]);
+  const step = await (plain ? plainGptStep : gptBenchStep)(GPT_BENCH_SHAPES[shapeName]);
   for (let i = 0; i < 3; i++) await step.step();
   const profiles = [];
   for (let i = 0; i < 3; i++) {

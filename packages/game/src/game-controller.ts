@@ -30,7 +30,7 @@ import { COMPONENT_RECIPE, EXECUTOR, type ComponentRecipe, type Executor } from 
 import { CheckpointStore, roundDir, type RunInfo } from './checkpoint';
 import { checkGameData, loadReports, loadRoundWork, restore, startFresh } from './game-start';
 import { prepareGolden } from './items';
-import { GAME_OPTIONS, type GameOptions } from './options';
+import { GAME_OPTIONS, gameApo, type GameOptions } from './options';
 import { nonFiniteHint, PHASE_RUNNERS, StopRequested, type GameModelState, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
 import { isLastPhase, nextPhase, type GamePosition } from './phases';
 
@@ -70,7 +70,7 @@ export class ApoGameController implements GameController {
     @inject(EXECUTOR, { isOptional: true }) executor: Executor | undefined,
     @inject(COMPONENT_RECIPE, { isOptional: true }) recipe: ComponentRecipe | undefined,
   ) {
-    const apo = options.apo ?? config.game.apo;
+    const apo = gameApo(config.game.apo, options.apo);
     // With an executor (as `apogee run` registers), sampling and scoring are sharded into jobs.
     const jobs = executor ? { executor, recipe, jobSize: options.jobSize } : undefined;
     this.parts = { options, config, apo, sampler, rewardFactory, rewardLoss, update, evaluator, jobs };
@@ -120,7 +120,7 @@ export class ApoGameController implements GameController {
 
   /** What a resumed run must agree on with the original: anything that changes the numbers. */
   private fingerprint(): RunInfo {
-    const { rounds: _rounds, ...game } = this.config.game;
+    const { rounds: _rounds, apo: _apo, ...game } = this.config.game; // `apo` (below) is what the game plays
     const { apo, update, options, jobs } = this.parts;
     // Sharded runs draw per-shard streams: a resume must shard the same way (any executor, any worker count).
     const sharded = jobs ? { sharded: { jobSize: jobs.jobSize } } : {};
