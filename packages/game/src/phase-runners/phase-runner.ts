@@ -136,10 +136,10 @@ export async function reportStep(ctx: StepPlace, step: TrainStepResult, totalSte
 
 /**
  * The work units a phase's progress counts for `count` prompts: jobs when the game runs on an
- * executor (done across all workers), else `perPrompt` units per prompt.
+ * executor (done across all workers), else prompts.
  */
-export function progressUnits(parts: GameParts, count: number, perPrompt = 1): number {
-  return parts.jobs ? shardRanges(count, parts.jobs.jobSize).length : count * perPrompt;
+export function progressUnits(parts: GameParts, count: number): number {
+  return parts.jobs ? shardRanges(count, parts.jobs.jobSize).length : count;
 }
 
 /**
