@@ -134,36 +134,32 @@ export async function generateAndJudge(
 }
 
 /**
- * Evaluate a policy (and the RM it was optimised against) on test prompts:
- * - policy: mean judge ("gold") reward, mean RM ("proxy") reward, win rate against the baseline by
- *   the judge (ties ½), sampled KL to the reference, mean response length in bytes;
- * - RM: preference accuracy and ECE/ACE/MCE on held-out human pairs, and accuracy on pairs of the
- *   policy's own samples labelled by the judge (the shifted distribution APO targets).
+ * What an evaluation measures per test prompt, before any summary: the test responses with their
+ * gold (and proxy) scores, and the policy's own samples with their log-probs under π and π_ref
+ * (and their gold and RM scores). Computed for all prompts at once ({@link evaluatePolicy}) or per
+ * shard of prompts on an executor, then concatenated in prompt order and summarised.
  */
-export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<EvaluationReport> {
+export interface PromptMeasurements {
+  responses: string[];
+  gold: Float32Array;
+  proxy?: Float32Array;
+  /** Sum of response log-probs of the policy's own samples (`policySamples` per prompt) under π and π_ref. */
+  lpPolicy: Float32Array;
+  lpRef: Float32Array;
+  /** The judge's and the RM's scores of the policy's own samples (with an RM and `policySamples` ≥ 2). */
+  ownGold?: Float32Array;
+  ownRm?: Float32Array;
+}
+
+/** The per-prompt measurements of {@link evaluatePolicy} (test responses from `rng.stream('test')`, own samples from `rng.stream('policy-samples')`). */
+export async function measurePrompts(input: Omit<EvaluatePolicyInput, 'humanItems' | 'baselineGold'>): Promise<PromptMeasurements> {
   const s = { ...DEFAULT_EVALUATION_SETTINGS, ...input.settings };
   const { policy, reference, judge, reward, prompts, rng } = input;
-  if (prompts.length === 0) {
-    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'evaluatePolicy needs at least one test prompt.', {
-      hint: 'Give the data source test prompts (GameData.testQueries), e.g. with @apogee/world.',
-    });
-  }
-  const metrics: Record<string, number> = {};
-
-  // 1. Test responses (test sampler): gold, proxy, win rate, length.
   const { responses, gold } = await generateAndJudge(policy, prompts, judge, input.sampler, rng.stream('test'), s);
   const batch = prompts.map((p, i) => ({ prompt: p.prompt, response: responses[i] }));
-  metrics.goldReward = mean(gold);
-  metrics.meanLength = mean(responses.map((r) => Buffer.byteLength(r, 'utf8')));
-  let proxy: Float32Array | undefined;
-  if (reward) {
-    proxy = await reward.score(batch, { batchSize: s.batchSize });
-    metrics.proxyReward = mean(proxy);
-  }
-  if (input.baselineGold) metrics.winRateVsSft = winRate(gold, input.baselineGold);
+  const proxy = reward ? await reward.score(batch, { batchSize: s.batchSize }) : undefined;
   input.signal?.throwIfAborted();
 
-  // 2. Samples from π itself: KL to the reference and the RM's accuracy on the policy's distribution.
   const k = s.policySamples;
   const own = await policy.generate(prompts.map((p) => p.prompt), {
     sampler: new AncestralSampler(),
@@ -174,14 +170,52 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Evalua
   });
   const ownBatch = prompts.flatMap((p, i) => own[i].map((g) => ({ prompt: p.prompt, response: g.text })));
   const [lpPolicy, lpRef] = [await sequenceLogProbs(policy, ownBatch, s.batchSize), await sequenceLogProbs(reference, ownBatch, s.batchSize)];
-  metrics.kl = sampledKl(lpPolicy, lpRef);
   input.signal?.throwIfAborted();
+  if (!reward || k < 2) return { responses, gold, proxy, lpPolicy, lpRef };
+  const ownGold = await judgeAll(judge, ownBatch);
+  const ownRm = await reward.score(ownBatch, { batchSize: s.batchSize });
+  return { responses, gold, proxy, lpPolicy, lpRef, ownGold, ownRm };
+}
 
+/** Measurements of consecutive prompt shards, joined in order. */
+export function concatMeasurements(parts: readonly PromptMeasurements[]): PromptMeasurements {
+  const cat = (key: 'gold' | 'proxy' | 'lpPolicy' | 'lpRef' | 'ownGold' | 'ownRm'): Float32Array | undefined => {
+    if (parts.some((p) => p[key] === undefined)) return undefined;
+    const out = new Float32Array(parts.reduce((n, p) => n + p[key]!.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[key]!, at);
+      at += p[key]!.length;
+    }
+    return out;
+  };
+  const m: PromptMeasurements = { responses: parts.flatMap((p) => p.responses), gold: cat('gold')!, lpPolicy: cat('lpPolicy')!, lpRef: cat('lpRef')! };
+  const proxy = cat('proxy');
+  const ownGold = cat('ownGold');
+  const ownRm = cat('ownRm');
+  return { ...m, ...(proxy ? { proxy } : {}), ...(ownGold && ownRm ? { ownGold, ownRm } : {}) };
+}
+
+/**
+ * The report of an evaluation from its per-prompt measurements: the policy's metrics, the RM's
+ * accuracy and calibration on the policy's own samples, and on the held-out human pairs (scored here).
+ */
+export async function summarizeEvaluation(m: PromptMeasurements, input: Pick<EvaluatePolicyInput, 'prompts' | 'reward' | 'humanItems' | 'baselineGold' | 'settings'>): Promise<EvaluationReport> {
+  const s = { ...DEFAULT_EVALUATION_SETTINGS, ...input.settings };
+  const { reward, prompts } = input;
+  const { responses, gold, proxy } = m;
+  const metrics: Record<string, number> = {};
+  metrics.goldReward = mean(gold);
+  metrics.meanLength = mean(responses.map((r) => Buffer.byteLength(r, 'utf8')));
+  if (proxy) metrics.proxyReward = mean(proxy);
+  if (input.baselineGold) metrics.winRateVsSft = winRate(gold, input.baselineGold);
+  metrics.kl = sampledKl(m.lpPolicy, m.lpRef);
+
+  const k = s.policySamples;
   let reliabilityHuman: ReliabilityBin[] = [];
   let reliabilityPolicy: ReliabilityBin[] = [];
-  if (reward && k >= 2) {
-    const ownGold = await judgeAll(judge, ownBatch);
-    const ownRm = await reward.score(ownBatch, { batchSize: s.batchSize });
+  if (m.ownGold && m.ownRm) {
+    const { ownGold, ownRm } = m;
     const items: ScoredItem[] = prompts.map((_, i) => ({ rewards: ownRm.subarray(i * k, (i + 1) * k), scores: ownGold.subarray(i * k, (i + 1) * k) }));
     const cal = calibration(orderedPairs(items), s.bins);
     metrics.rmAccuracyPolicy = preferenceAccuracy(items);
@@ -190,7 +224,7 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Evalua
     reliabilityPolicy = cal.bins;
   }
 
-  // 3. Held-out human pairs: RM accuracy and calibration.
+  // Held-out human pairs: RM accuracy and calibration.
   if (reward && input.humanItems && input.humanItems.length > 0) {
     const flat = input.humanItems.flatMap((it) => it.responses.map((r) => ({ prompt: it.prompt, response: r })));
     const z = await reward.score(flat, { batchSize: s.batchSize });
@@ -217,4 +251,20 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Evalua
     ...(proxy ? { proxyReward: proxy[i] } : {}),
   }));
   return { metrics, reliabilityHuman, reliabilityPolicy, samples };
+}
+
+/**
+ * Evaluate a policy (and the RM it was optimised against) on test prompts:
+ * - policy: mean judge ("gold") reward, mean RM ("proxy") reward, win rate against the baseline by
+ *   the judge (ties ½), sampled KL to the reference, mean response length in bytes;
+ * - RM: preference accuracy and ECE/ACE/MCE on held-out human pairs, and accuracy on pairs of the
+ *   policy's own samples labelled by the judge (the shifted distribution APO targets).
+ */
+export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<EvaluationReport> {
+  if (input.prompts.length === 0) {
+    throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'evaluatePolicy needs at least one test prompt.', {
+      hint: 'Give the data source test prompts (GameData.testQueries), e.g. with @apogee/world.',
+    });
+  }
+  return summarizeEvaluation(await measurePrompts(input), input);
 }

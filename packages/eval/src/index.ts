@@ -18,10 +18,15 @@ export {
   DEFAULT_EVALUATION_SETTINGS,
   evaluatePolicy,
   generateAndJudge,
+  measurePrompts,
+  concatMeasurements,
+  summarizeEvaluation,
+  type PromptMeasurements,
   type EvaluatePolicyInput,
   type EvaluationReport,
   type EvaluationSettings,
 } from './evaluate-policy';
+export { evalShardTask, baselineShardTask, EVAL_TASKS, type EvalShard } from './eval-jobs';
 export {
   EVALUATOR_OPTIONS,
   LoadedRewardModelJudge,

@@ -2,6 +2,7 @@ import {
   ApogeeError,
   definePlugin,
   ERROR_CODES,
+  Rng,
   token,
   TOKENS,
   type ApogeeConfig,
@@ -20,7 +21,18 @@ import {
 } from '@apogee/core';
 import { inject, injectable, Lifecycle } from 'tsyringe';
 import { z } from 'zod';
-import { DEFAULT_EVALUATION_SETTINGS, evaluatePolicy, generateAndJudge, type EvaluationReport } from './evaluate-policy';
+import { COMPONENT_RECIPE, EXECUTOR, type ComponentRecipe, type Executor } from '@apogee/executor/contract';
+import {
+  concatMeasurements,
+  DEFAULT_EVALUATION_SETTINGS,
+  evaluatePolicy,
+  generateAndJudge,
+  measurePrompts,
+  summarizeEvaluation,
+  type EvaluationReport,
+  type PromptMeasurements,
+} from './evaluate-policy';
+import { EVAL_TASKS, fromWire, promptShards, publishSaved, type EvalShard, type WireMeasurements } from './eval-jobs';
 import { reliabilityRows } from './metrics';
 
 const PKG = '@apogee/eval';
@@ -38,6 +50,12 @@ export const evaluatorOptionsSchema = z
     batchSize: z.number().int().min(1).default(DEFAULT_EVALUATION_SETTINGS.batchSize),
     /** Most new tokens per response; 0: the game's `maxNewTokens`. Default 0. */
     maxNewTokens: z.number().int().min(0).default(0),
+    /**
+     * Test prompts per job when the run has an executor (`apogee run`): each job draws from its
+     * own stream of (run seed, shard), so every executor and worker count gives the same report.
+     * Default 16.
+     */
+    jobSize: z.number().int().min(1).default(16),
   })
   .strict();
 export type EvaluatorOptions = z.output<typeof evaluatorOptionsSchema>;
@@ -70,6 +88,8 @@ export class PolicyEvaluator implements Evaluator {
     @inject(TOKENS.EvalSampler) private readonly sampler: Sampler,
     @inject(TOKENS.Config) private readonly config: ApogeeConfig,
     @inject(TOKENS.Logger) private readonly logger: Logger,
+    @inject(EXECUTOR, { isOptional: true }) private readonly executor?: Executor,
+    @inject(COMPONENT_RECIPE, { isOptional: true }) private readonly recipe?: ComponentRecipe,
   ) {}
 
   /** The round's metrics, with its reliability rows (human pairs) and scored test samples as the report part. */
@@ -80,6 +100,7 @@ export class PolicyEvaluator implements Evaluator {
 
   /** The full report (metrics, reliability bins, scored samples) of one round. */
   async report(context: EvaluationContext): Promise<EvaluationReport> {
+    if (this.executor) return this.reportOnJobs(context, this.executor);
     const prompts = await this.prompts();
     const settings = this.settings();
     let baselineGold = this.baselines.get(context.reference);
@@ -100,6 +121,70 @@ export class PolicyEvaluator implements Evaluator {
       settings,
       signal: context.signal,
     });
+    this.history.push({ round: context.round, report });
+    return report;
+  }
+
+  /**
+   * {@link report} with the test prompts cut into jobs of `jobSize` on the run's executor: the
+   * baseline's responses (once) and each round's measurements per shard, joined in order and
+   * summarised here. In-process, the jobs use this process's models; otherwise the models travel
+   * by snapshot hash and workers rebuild the judge and samplers from the run's recipe.
+   */
+  private async reportOnJobs(context: EvaluationContext, executor: Executor): Promise<EvaluationReport> {
+    const prompts = await this.prompts();
+    const settings = this.settings();
+    const shards = (stream: Rng): EvalShard[] =>
+      promptShards(prompts.length, this.options.jobSize).map(([a, b], s) => ({
+        prompts: prompts.slice(a, b).map((p) => ({ queryId: p.queryId, prompt: p.prompt })),
+        rng: stream.stream(`shard/${s}`).getState(),
+        settings,
+      }));
+    const local = executor.kind === 'in-process';
+    const remote = async <O>(task: typeof EVAL_TASKS.measure, inputs: EvalShard[], models: Record<string, string | undefined>, label: string): Promise<O[]> => {
+      if (!this.recipe) {
+        throw new ApogeeError(ERROR_CODES.MISSING_PROVIDER, `The ${executor.kind} executor evaluates in other processes, but nothing tells them how to rebuild the run's plugins.`, {
+          hint: 'Register a ComponentRecipe (COMPONENT_RECIPE of @apogee/executor) beside EXECUTOR; `apogee run` does.',
+        });
+      }
+      const components = this.recipe;
+      return executor.map(task, inputs.map((sh) => ({ ...sh, components, ...models })), { label, signal: context.signal });
+    };
+    const reference = local ? undefined : await publishSaved(executor, context.reference);
+
+    let baselineGold = this.baselines.get(context.reference);
+    if (!baselineGold) {
+      const base = shards(context.rng.stream('eval/baseline'));
+      const golds: Float32Array[] = [];
+      if (local) {
+        for (const sh of base) golds.push((await generateAndJudge(context.reference, sh.prompts, this.judge, this.sampler, Rng.fromState(sh.rng), settings)).gold);
+      } else {
+        const out = await remote<Array<number | null>>(EVAL_TASKS.baseline, base, { reference }, `eval-baseline`);
+        for (const g of out) golds.push(Float32Array.from(g, (v) => (v === null ? NaN : v)));
+      }
+      baselineGold = new Float32Array(golds.reduce((n, g) => n + g.length, 0));
+      golds.reduce((at, g) => (baselineGold!.set(g, at), at + g.length), 0);
+      this.baselines.set(context.reference, baselineGold);
+    }
+
+    const measured = shards(context.rng.stream('eval'));
+    let parts: PromptMeasurements[];
+    if (local) {
+      parts = [];
+      for (const sh of measured) {
+        context.signal?.throwIfAborted();
+        const { policy, reward, signal } = context;
+        parts.push(await measurePrompts({ policy, reference: context.reference, reward, judge: this.judge, sampler: this.sampler, prompts: sh.prompts, rng: Rng.fromState(sh.rng), settings, signal }));
+      }
+    } else {
+      const models = {
+        policy: await publishSaved(executor, context.policy),
+        reference,
+        reward: context.reward ? await publishSaved(executor, context.reward) : undefined,
+      };
+      parts = (await remote<WireMeasurements>(EVAL_TASKS.measure, measured, models, `eval-r${context.round}`)).map(fromWire);
+    }
+    const report = await summarizeEvaluation(concatMeasurements(parts), { prompts, reward: context.reward, humanItems: (await this.source.load()).testItems, baselineGold, settings });
     this.history.push({ round: context.round, report });
     return report;
   }

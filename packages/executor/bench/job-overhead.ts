@@ -1,5 +1,7 @@
 // Per-job overhead of each executor: N trivial jobs (a few RNG draws, microseconds of work), timed
-// end to end, minus the same jobs in-process. Starts its own redis-server and one queue worker.
+// end to end, minus the same jobs in-process (throughput: one worker takes them one after
+// another), and the round trip of a map() of a single job, repeated (latency). Starts its own
+// redis-server and one queue worker.
 // Run: npx tsx --conditions=@apogee/source packages/executor/bench/job-overhead.ts [jobs=400]
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -11,11 +13,20 @@ const jobs = Number(process.argv[2] ?? 400);
 const task = { module: path.join(__dirname, '..', 'src', 'testing', 'tasks.ts'), name: 'draw' };
 const inputs = (salt: string) => Array.from({ length: jobs }, (_, s) => ({ rng: Rng.fromSeed(1).stream(`${salt}/${s}`).getState(), n: 4 }));
 
+const single = 50;
+const latency: Record<string, number> = {};
+
 async function time(ex: Executor, salt: string): Promise<number> {
   await ex.map(task, inputs(`warm-${salt}`).slice(0, 8)); // start-up (processes, connections) not counted
   const t = process.hrtime.bigint();
   await ex.map(task, inputs(salt), { label: salt });
-  return Number(process.hrtime.bigint() - t) / 1e6;
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  // One job per map(): what a coordinator waiting on a single shard sees.
+  const one = inputs(`one-${salt}`).slice(0, single);
+  const t1 = process.hrtime.bigint();
+  for (const input of one) await ex.map(task, [input], { label: `one-${salt}` });
+  latency[salt] = Number(process.hrtime.bigint() - t1) / 1e6 / single;
+  return ms;
 }
 
 (async () => {
@@ -33,6 +44,6 @@ async function time(ex: Executor, salt: string): Promise<number> {
   worker.kill('SIGKILL');
   await redis.stop();
   const per = (ms: number) => ((ms - base) / jobs).toFixed(2);
-  console.log(JSON.stringify({ jobs, inProcessMs: +base.toFixed(1), localPoolMs: +poolMs.toFixed(1), bullmqMs: +queueMs.toFixed(1), perJobOverheadMs: { localPool: +per(poolMs), bullmq: +per(queueMs) } }));
+  console.log(JSON.stringify({ jobs, inProcessMs: +base.toFixed(1), localPoolMs: +poolMs.toFixed(1), bullmqMs: +queueMs.toFixed(1), perJobOverheadMs: { localPool: +per(poolMs), bullmq: +per(queueMs) }, singleJobRoundTripMs: { inProcess: +latency.inproc.toFixed(2), localPool: +latency.pool.toFixed(2), bullmq: +latency.queue.toFixed(2) } }));
   process.exit(0);
 })();

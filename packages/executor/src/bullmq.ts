@@ -67,6 +67,10 @@ export class BullMqExecutor implements Executor {
     this.eventsConnection = redisConnection(this.url, (e) => (this.lastError = e));
     this.events = new QueueEvents(this.queueName, { connection: this.eventsConnection });
     this.events.on('error', (e) => (this.lastError = e));
+    // Each job being waited for listens on the queue and its events until it finishes (BullMQ's
+    // waitUntilFinished): a phase of more than ten jobs is normal, not a listener leak.
+    this.queue.setMaxListeners(0);
+    this.events.setMaxListeners(0);
     await this.events.waitUntilReady();
     this.snapshots = new RedisSnapshotStore(this.connection, this.url, { sharedDir: this.options.snapshotDir });
   }

@@ -66,3 +66,29 @@ export interface Executor {
 
 /** The DI token of the run's executor (registered by the CLI; the game uses it when present). */
 export const EXECUTOR = token<Executor>('@apogee/executor', 'Executor');
+
+/**
+ * How a worker rebuilds the run's components (its plugins: policy factory, sampler, reward
+ * factory…) for the game's jobs: a builder function named like a task (module and export), and its
+ * JSON input (for `apogee run`: the resolved config). Registered by the CLI beside {@link EXECUTOR};
+ * jobs carry it, so any worker can serve any run.
+ */
+export interface ComponentRecipe {
+  module: string;
+  name: string;
+  input: unknown;
+}
+
+/** What a {@link ComponentRecipe}'s builder returns: a resolver of the run's tokens (a DI container) and its clean-up. */
+export interface Components {
+  resolve<T>(token: symbol): T;
+  dispose(): Promise<void>;
+}
+
+/** The builder a recipe names. */
+export type ComponentBuilder = (input: unknown) => Promise<Components>;
+
+/** The DI token of the run's {@link ComponentRecipe} (registered by the CLI with the executor). */
+export const COMPONENT_RECIPE = token<ComponentRecipe>('@apogee/executor', 'ComponentRecipe');
+
+export { componentsOf } from './components';

@@ -26,6 +26,7 @@ import {
   type SftLoss,
   type Tokenizer,
 } from '@apogee/core';
+import { COMPONENT_RECIPE, EXECUTOR, type ComponentRecipe, type Executor } from '@apogee/executor/contract';
 import { CheckpointStore, roundDir, type RunInfo } from './checkpoint';
 import { checkGameData, loadReports, loadRoundWork, restore, startFresh } from './game-start';
 import { prepareGolden } from './items';
@@ -66,9 +67,13 @@ export class ApoGameController implements GameController {
     @inject(TOKENS.SftLoss, { isOptional: true }) private readonly sftLoss: SftLoss | undefined,
     @inject(TOKENS.Evaluator, { isOptional: true }) evaluator: Evaluator | undefined,
     @injectAll(TOKENS.RoundCallback, { isOptional: true }) private readonly callbacks: RoundCallback[],
+    @inject(EXECUTOR, { isOptional: true }) executor: Executor | undefined,
+    @inject(COMPONENT_RECIPE, { isOptional: true }) recipe: ComponentRecipe | undefined,
   ) {
     const apo = gameApo(config.game.apo, options.apo);
-    this.parts = { options, config, apo, sampler, rewardFactory, rewardLoss, update, evaluator };
+    // With an executor (as `apogee run` registers), sampling and scoring are sharded into jobs.
+    const jobs = executor ? { executor, recipe, jobSize: options.jobSize } : undefined;
+    this.parts = { options, config, apo, sampler, rewardFactory, rewardLoss, update, evaluator, jobs };
   }
 
   /** The current policy (after `run`, the final one); owned by the controller. */
@@ -116,8 +121,10 @@ export class ApoGameController implements GameController {
   /** What a resumed run must agree on with the original: anything that changes the numbers. */
   private fingerprint(): RunInfo {
     const { rounds: _rounds, apo: _apo, ...game } = this.config.game; // `apo` (below) is what the game plays
-    const { apo, update, options } = this.parts;
-    return { seed: this.config.seed, apo, policyUpdate: update.name, game, rm: options.rm, sftInit: options.sftInit, policyDir: options.policyDir ?? null };
+    const { apo, update, options, jobs } = this.parts;
+    // Sharded runs draw per-shard streams: a resume must shard the same way (any executor, any worker count).
+    const sharded = jobs ? { sharded: { jobSize: jobs.jobSize } } : {};
+    return { seed: this.config.seed, apo, policyUpdate: update.name, game, rm: options.rm, sftInit: options.sftInit, policyDir: options.policyDir ?? null, ...sharded };
   }
 
   // ---------------------------------------------------------------- the loop

@@ -27,5 +27,6 @@ export {
 } from './checkpoint';
 export { formatSamples, readSamples, formatApoItems, formatScores, readScores } from './artifacts';
 export { trainRewardModel } from './rm-trainer';
+export { sampleShard, sampleShardTask, scoreShard, scoreShardTask, shardRanges, GAME_TASKS, type GameJobs, type SampleShard, type ScoreShard } from './jobs';
 export { sftPolicy, type SftPolicyOptions } from './sft-init';
 export { defineVariant, variantOptionsSchema, type VariantOptions, type VariantSpec } from './variant';

@@ -65,6 +65,14 @@ export const gameOptionsSchema = z
     policyDir: z.string().min(1).optional(),
     /** Prompts per `generate` call (progress and abort are checked between calls). */
     generateChunk: z.number().int().min(1).default(16),
+    /**
+     * Prompts per job when sampling and scoring run on an executor (`EXECUTOR` registered, as by
+     * `apogee run`): each job draws from its own stream of (run seed, round, phase, shard). Fixed,
+     * never derived from the number of workers, so every executor and worker count gives the same
+     * numbers (docs/concepts/scale-out.md). Smaller jobs spread over more workers; larger ones
+     * batch more per forward pass.
+     */
+    jobSize: z.number().int().min(1).default(16),
     /** Rows per forward pass when scoring samples with the RM. */
     scoreBatchSize: z.number().int().min(1).default(32),
     /** Write a checkpoint at the end of every phase (into `dir`). `false`: keep everything in memory. */

@@ -10,7 +10,7 @@ import {
   type ApogeeConfig,
   type GameResult,
 } from '@apogee/core';
-import { createExecutor, EXECUTOR, type ExecutorConfig } from '@apogee/executor';
+import { COMPONENT_RECIPE, createExecutor, EXECUTOR, type ExecutorConfig } from '@apogee/executor';
 import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
@@ -20,6 +20,7 @@ import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
 import { describeExecutorConfig } from '../executor/executor-options';
 import { claimOutDir, lockRunDir } from './run-dir';
+import { runComponentsRecipe } from './run-components';
 
 /** The file a run keeps its resolved config in; `apogee resume DIR` reads it back. */
 export const RUN_CONFIG_FILE = 'config.yaml';
@@ -109,6 +110,9 @@ async function playLocked(options: ExecuteRunOptions, dir: string, resolved: Apo
     if (executor.kind !== 'in-process') cbs.logger.info(`Jobs run on: ${describeExecutorConfig(executorConfig, workers)}.`);
     run = await createRunLocated(loaded, resolved, options.locate);
     run.container.register(EXECUTOR, { useValue: executor });
+    // Workers rebuild the run's plugins from its resolved config (the game's sampling and scoring jobs).
+    const configFile = lookup.configFile ? path.resolve(io.cwd, lookup.configFile) : undefined;
+    run.container.register(COMPONENT_RECIPE, { useValue: runComponentsRecipe({ config: resolved, lookup: { ...lookup, configFile }, backend: backend.name }) });
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);
     if (!options.resume) {

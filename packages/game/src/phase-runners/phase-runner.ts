@@ -23,6 +23,8 @@ import {
   type TrainStepResult,
 } from '@apogee/core';
 import type { CheckpointManifest, CheckpointStore } from '../checkpoint';
+import type { TaskRef } from '@apogee/executor/contract';
+import { GAME_TASKS, publishModel, recipeOf, sampleShard, shardRanges, type GameJobs, type SampleShard } from '../jobs';
 import type { GameOptions } from '../options';
 import type { RoundPlanInput } from '../phases';
 
@@ -40,6 +42,8 @@ export interface GameParts {
   readonly rewardLoss: RewardLoss;
   readonly update: PolicyUpdate;
   readonly evaluator?: Evaluator;
+  /** Where sampling and scoring run as jobs (`EXECUTOR` registered, as by `apogee run`); unset: inline, unsharded. */
+  readonly jobs?: GameJobs;
 }
 
 /** The game's models; owned by the controller and freed by its `dispose()`. */
@@ -130,9 +134,82 @@ export async function reportStep(ctx: StepPlace, step: TrainStepResult, totalSte
   });
 }
 
+/**
+ * The work units a phase's progress counts for `count` prompts: jobs when the game runs on an
+ * executor (done across all workers), else prompts.
+ */
+export function progressUnits(parts: GameParts, count: number): number {
+  return parts.jobs ? shardRanges(count, parts.jobs.jobSize).length : count;
+}
+
+/**
+ * Run `shards` as jobs: in this process with its own models (in-process executor), else on the
+ * executor's workers with `task` and the snapshot hash `publish` returns. Outputs in shard order;
+ * progress counts finished jobs; a stop request becomes {@link StopRequested}.
+ */
+export async function runShards<S, O>(
+  ctx: PhaseContext,
+  jobs: GameJobs,
+  shards: readonly S[],
+  local: (shard: S) => Promise<O>,
+  remote: { task: TaskRef; publish: () => Promise<Record<string, string>> },
+): Promise<O[]> {
+  const { round, phase, play } = ctx;
+  const total = shards.length;
+  let pending: Promise<void> = Promise.resolve();
+  const progress = (done: number) => {
+    pending = pending.then(() => play.callbacks.onProgress({ round, phase, done, total }));
+  };
+  try {
+    if (jobs.executor.kind === 'in-process') {
+      const out: O[] = [];
+      for (const shard of shards) {
+        stopIfAsked(play.signal);
+        out.push(await local(shard));
+        progress(out.length);
+      }
+      return out;
+    }
+    const components = recipeOf(jobs);
+    const models = await remote.publish();
+    const inputs = shards.map((shard) => ({ ...shard, components, ...models }));
+    return await jobs.executor.map<typeof inputs[number], O>(remote.task, inputs, { label: `r${round}-${phase}`, signal: play.signal, onProgress: progress });
+  } catch (e) {
+    stopIfAsked(play.signal);
+    throw e;
+  } finally {
+    await pending;
+  }
+}
+
+/** n samples per query from the current policy, sharded into jobs of `jobSize` queries (see `jobs.ts`). */
+async function sampleOnJobs(ctx: PhaseContext, jobs: GameJobs, queries: readonly PromptRecord[]): Promise<SampleSet[]> {
+  const { rng, parts, play } = ctx;
+  const { samplesPerQuery: n, maxNewTokens, stop } = parts.config.game;
+  const shards: SampleShard[] = shardRanges(queries.length, jobs.jobSize).map(([a, b], s) => ({
+    prompts: queries.slice(a, b).map((q) => ({ queryId: q.queryId, prompt: q.prompt })),
+    rng: rng.stream(`shard/${s}`).getState(),
+    n,
+    maxNewTokens,
+    stop: [...stop],
+    chunk: parts.options.generateChunk,
+  }));
+  const { policy, paths } = play.models;
+  const results = await runShards(ctx, jobs, shards, (shard) => sampleShard(policy, parts.sampler, shard, play.signal), {
+    task: GAME_TASKS.sample,
+    publish: async () => ({ policy: await publishModel(jobs, play.store ? play.store.resolve(paths.policy) : undefined, (d) => policy.save(d)) }),
+  });
+  return results.flat();
+}
+
 /** n samples per query from the current policy, `generateChunk` queries per call, responses cut at the stop strings. */
 export async function samplePolicy(ctx: PhaseContext, queries: readonly PromptRecord[]): Promise<SampleSet[]> {
   const { round, phase, rng, parts, play } = ctx;
+  if (parts.jobs) {
+    const out = await sampleOnJobs(ctx, parts.jobs, queries);
+    await play.callbacks.onSamples({ round, phase, samples: out });
+    return out;
+  }
   const { samplesPerQuery: n, maxNewTokens, stop } = parts.config.game;
   const chunk = parts.options.generateChunk;
   const signal = play.signal;

@@ -2,13 +2,13 @@ import { formatApoItems, formatSamples } from '../artifacts';
 import { roundDir } from '../checkpoint';
 import { buildApoItems, countGoldenMatches } from '@apogee/core';
 import { sampleMetrics } from '../items';
-import { samplePolicy, type PhaseRunner } from './phase-runner';
+import { progressUnits, samplePolicy, type PhaseRunner } from './phase-runner';
 
 /** `sample-rm` (APO): n samples per RM query from π_t, and the golden ≻ sample items they make. */
 export const sampleRm: PhaseRunner = async (ctx) => {
   const { round, phase, play, work } = ctx;
   const queries = play.data.rmQueries;
-  await play.callbacks.onPhaseStart({ round, phase, total: queries.length });
+  await play.callbacks.onPhaseStart({ round, phase, total: progressUnits(ctx.parts, queries.length) });
   work.samplesRm = await samplePolicy(ctx, queries);
   work.apoItems = buildApoItems(work.samplesRm, play.golden);
   if (play.store) {
