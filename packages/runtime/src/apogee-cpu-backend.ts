@@ -20,7 +20,7 @@ import {
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas';
 import type { SimdKernels } from './wasm/simd';
-import { BufferPool } from './kernels/buffer-pool';
+import { BufferPool, defaultPoolBytes } from './kernels/buffer-pool';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
@@ -41,7 +41,8 @@ type BackendValues = Parameters<MathBackendCPU['write']>[0];
  * them ever reaches user code.
  */
 export class ApogeeCpuBackend extends MathBackendCPU {
-  readonly pool = new BufferPool();
+  /** Output arrays: views of the SIMD kernels' arena while it has room (`wasm/arena.ts`), else reused JS arrays. */
+  readonly pool = new BufferPool(defaultPoolBytes(), () => state.simd?.arena ?? null);
 
   override write(values: BackendValues, shape: number[], dtype: Parameters<MathBackendCPU['write']>[2]): DataId {
     this.pool.retain(values);

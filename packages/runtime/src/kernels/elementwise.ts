@@ -47,10 +47,10 @@ export function simdUnary(simd: SimdKernels | null, code: number, xv: Float32Arr
   if (!simd || xv.length < UNARY_SIMD_MIN) return false;
   return withSimd(simd, (kernels) => {
     const w = kernels.begin();
-    const xp = w.put(xv);
-    const op = w.alloc(xv.length);
+    const xp = w.input(xv);
+    const op = w.output(out);
     w.k.unary(code, xp, op, xv.length, n);
-    out.set(w.at(op, xv.length));
+    w.collect(out, op);
     return true;
   }, () => false);
 }
@@ -152,11 +152,11 @@ function sumContiguous(xv: Float32Array, out: Float32Array, outer: number, r: nu
   };
   withSimd(out.length > 0 && r > 0 ? simd : null, (kernels) => {
     const a = kernels.begin();
-    const xp = a.put(xv);
-    const op = a.alloc(out.length);
+    const xp = a.input(xv);
+    const op = a.output(out);
     if (inner === 1) a.k.rowSums(xp, op, outer, r);
     else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
-    out.set(a.at(op, out.length));
+    a.collect(out, op);
   }, js);
 }
 
@@ -181,7 +181,8 @@ export function reduceContiguous(
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
   const xv = values(backend, x);
-  const out = new Float32Array(outer * inner);
+  // Every path writes every element (an empty reduction fills).
+  const out = takeOutput(backend, outer * inner);
   if (kind === 'Max' || kind === 'Min') {
     extremum(kind === 'Min', xv, out, outer, r, inner);
   } else {
@@ -226,9 +227,10 @@ export const softmaxOverride: KernelOverride = {
     const simd = n > 0 && xv.length >= UNARY_SIMD_MIN ? state.simd : null;
     withSimd(simd, (kernels) => {
       const w = kernels.begin();
-      const xp = w.put(xv);
-      w.k.softmaxRows(xp, 0, 0, xp, xv.length / n, n, 1);
-      out.set(w.at(xp, xv.length));
+      const xp = w.input(xv);
+      const op = w.output(out);
+      w.k.softmaxRows(xp, 0, 0, op, xv.length / n, n, 1);
+      w.collect(out, op);
     }, () => softmaxJs(xv, out, n));
     return backend.makeTensorInfo(logits.shape, 'float32', out);
   },
