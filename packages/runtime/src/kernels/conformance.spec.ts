@@ -236,9 +236,24 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
           checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.min(t, axis, keepDims), `min ${label}`);
+          expectSameAsCpu(inputs, (t) => tf.prod(t, axis, keepDims), undefined, `prod ${label}`);
         }
       }
     }
+    // Axes that are not contiguous (one strided pass, no transpose), with size-1 dims between them.
+    const odd = randomInputs(rng, [[3, 1, 4, 1, 5, 2]]);
+    for (const axis of [[0, 2], [0, 4], [1, 3, 5], [0, 2, 4], [0, 3, 5], [2, 5], [0, 1, 5]]) {
+      for (const keepDims of [false, true]) {
+        const label = `[3,1,4,1,5,2] axis ${JSON.stringify(axis)} keepDims ${keepDims}`;
+        checkWithGrads(odd, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
+        checkWithGrads(odd, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
+        checkWithGrads(odd, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+        expectSameAsCpu(odd, (t) => tf.min(t, axis, keepDims), undefined, `min ${label}`);
+        expectSameAsCpu(odd, (t) => tf.prod(t, axis, keepDims), undefined, `prod ${label}`);
+      }
+    }
+    const nanGrid: Inputs = [{ shape: [3, 2, 2], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, NaN, 6]) }];
+    for (const op of [tf.max, tf.min, tf.sum, tf.prod]) expectSameAsCpu(nanGrid, (t) => op(t, [0, 2]), undefined, `${op.name} NaN and ±Infinity axes [0, 2]`);
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, Infinity, 2, 2]) }], (t) => tf.min(t, 1), undefined, 'min NaN');
     for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
