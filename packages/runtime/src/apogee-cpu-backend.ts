@@ -27,6 +27,7 @@ import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment'
 import { concatOverride, padV2Override, sliceOverride, splitVOverride, stridedSliceOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
+import { oneHotOverride, selectOverride } from './kernels/select-onehot';
 import { attentionKernelConfigs } from './kernels/attention';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
@@ -88,6 +89,8 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   sliceOverride,
   stridedSliceOverride,
   softmaxOverride,
+  selectOverride,
+  oneHotOverride,
   ...binaryOverrides,
   ...unaryOverrides,
   ...reduceOverrides,

@@ -345,6 +345,35 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     expectSameAsCpu(ints, (t) => tf.stridedSlice(t, [0, 1, 1], [3, 3, 4], [1, 1, 1]), undefined, 'stridedSlice int32');
   });
 
+  it('Select (tf.where) with broadcast conditions and operands, OneHot with out-of-range ids, through gradients', () => {
+    const cond = (shape: number[]): Inputs[number] => ({ shape, values: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), dtype: 'bool' });
+    const cases: [number[], number[], number[]][] = [
+      [[4, 5], [4, 5], [4, 5]],
+      [[4, 1], [4, 5], [4, 5]], // tf.where broadcasts: the kernel sees same shapes
+      [[5], [3, 4, 5], [5]],
+      [[], [7], [7]],
+      [[2, 3, 33], [2, 3, 33], [1, 1, 33]],
+      [[0, 3], [0, 3], [0, 3]],
+    ];
+    for (const [sc, st, se] of cases) {
+      const [t, e] = randomInputs(rng, [st, se]);
+      checkWithGrads([cond(sc), t, e], (c, a, b) => tf.where(c as tf.Tensor, a, b), `where ${sc} ${st} ${se}`);
+    }
+    const ti: Inputs = [cond([6]), { shape: [6], values: Int32Array.from([1, 2, 3, 4, 5, 6]) }, { shape: [6], values: Int32Array.from([-1, -2, -3, -4, -5, -6]) }];
+    expectSameAsCpu(ti, (c, a, b) => tf.where(c as tf.Tensor, a, b), undefined, 'where int32');
+    const ids: Inputs = [{ shape: [3, 7], values: Int32Array.from({ length: 21 }, (_, i) => (i % 9) - 1) }]; // -1 and 7 are out of range
+    for (const depth of [1, 7, 8]) {
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth), undefined, `oneHot depth ${depth}`);
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth, 2.5, -0.5), undefined, `oneHot on/off depth ${depth}`);
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth, 1, 0, 'int32'), undefined, `oneHot int32 depth ${depth}`);
+    }
+    expectSameAsCpu([{ shape: [0], values: new Int32Array(0) }], (i) => tf.oneHot(i as tf.Tensor1D, 4), undefined, 'oneHot empty');
+    // The loss of a classifier: a one-hot target matrix read by Multiply and its gradient.
+    const logits = randomInputs(rng, [[5, 9]]);
+    const targets: Inputs = [{ shape: [5], values: Int32Array.from([0, 8, 3, 3, 1]) }];
+    checkWithGrads([...logits, ...targets], (l, y) => tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(y as tf.Tensor1D, 9)), -1), 'oneHot loss');
+  });
+
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {
     const table = randomInputs(rng, [[11, 6]]);
     const ids: Inputs = [{ shape: [4, 5], values: Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 11 === 3 ? 3 : (i * 3) % 9) }];

@@ -4,7 +4,7 @@
  * two extra passes per operand over memory the op itself touches once. The arena hands out the
  * kernels' output arrays as views of a fixed region of that memory, so a kernel whose inputs
  * are such views reads them where they are and writes its output in place
- * (docs/decisions/0020-wasm-resident-tensors.md).
+ * (docs/decisions/0024-wasm-resident-tensors.md).
  *
  * The memory holding the arena never grows (growing a WebAssembly memory detaches every view of
  * it): the region is reserved when the kernels are instantiated. Blocks are 64-byte aligned;

@@ -4,7 +4,7 @@
  * module's memory (the process-wide instance's arena of tensor values, `./arena.ts`), else copies
  * them in; it writes its outputs straight into arena arrays, else copies them out. Everything else
  * between calls is scratch, reused by the next call (see docs/decisions/0017-wasm-simd-kernels.md
- * and 0020-wasm-resident-tensors.md).
+ * and 0024-wasm-resident-tensors.md).
  */
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 import { Arena } from './arena';
@@ -283,8 +283,9 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
   if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
   if (cached) return cached;
   try {
-    // The process-wide instance holds the arena of tensor values (as large as the output pool).
-    cached = { kernels: instantiate(undefined, defaultPoolBytes()), reason: null };
+    // The process-wide instance holds the arena of tensor values (as large as the output pool;
+    // APOGEE_WASM_ARENA=0: none, every call copies in and out).
+    cached = { kernels: instantiate(undefined, isSimdDisabled(process.env.APOGEE_WASM_ARENA) ? 0 : defaultPoolBytes()), reason: null };
   } catch (e) {
     cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
   }
