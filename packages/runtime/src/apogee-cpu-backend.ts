@@ -28,6 +28,8 @@ import { concatOverride, padV2Override, sliceOverride, splitVOverride, stridedSl
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
 import { oneHotOverride, selectOverride } from './kernels/select-onehot';
+import { tileOverride } from './kernels/tile';
+import { meanGradConfig, sumGradConfig } from './ops/reduce-grads';
 import { attentionKernelConfigs } from './kernels/attention';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
@@ -91,6 +93,7 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   softmaxOverride,
   selectOverride,
   oneHotOverride,
+  tileOverride,
   ...binaryOverrides,
   ...unaryOverrides,
   ...reduceOverrides,
@@ -137,6 +140,10 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
   // The fused attention softmax differentiates through the kernel registry (lazy per-input
   // gradients: the mask's is computed only when asked for).
   if (!getGradient(SCALED_MASKED_SOFTMAX)) registerGradient(scaledMaskedSoftmaxGradConfig);
+  // Sum's and Mean's gradients as a broadcast of dy (the same values as tfjs's dy · ones(x.shape),
+  // on every backend, without filling a ones tensor of x's size each time): ops/reduce-grads.ts.
+  registerGradient(sumGradConfig);
+  registerGradient(meanGradConfig);
   registered = true;
 }
 

@@ -374,6 +374,18 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     checkWithGrads([...logits, ...targets], (l, y) => tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(y as tf.Tensor1D, 9)), -1), 'oneHot loss');
   });
 
+  it('Tile and broadcastTo (the gradients of sum and mean): every rank, size-1 and empty dims, int32', () => {
+    const cases: [number[], number[]][] = [
+      [[3], [4]], [[1], [7]], [[2, 3], [1, 1]], [[2, 3], [3, 2]], [[4, 1], [1, 9]], [[1, 5], [6, 1]],
+      [[2, 1, 3], [2, 4, 1]], [[2, 3, 1, 2], [1, 2, 3, 2]], [[0, 3], [2, 2]], [[2, 3], [0, 1]], [[], []],
+    ];
+    for (const [shape, reps] of cases) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.tile(t, reps), `tile [${shape}] × [${reps}]`);
+    }
+    checkWithGrads(randomInputs(rng, [[4, 1]]), (t) => tf.broadcastTo(t, [3, 4, 5]), 'broadcastTo [4,1] → [3,4,5]');
+    expectSameAsCpu([{ shape: [2, 1], values: Int32Array.from([1, 2]) }], (t) => tf.tile(t, [2, 3]), undefined, 'tile int32');
+  });
+
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {
     const table = randomInputs(rng, [[11, 6]]);
     const ids: Inputs = [{ shape: [4, 5], values: Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 11 === 3 ? 3 : (i * 3) % 9) }];
