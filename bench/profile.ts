@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import { GPT_BENCH_SHAPES, initBackend, plainGptStep } from '@apogee/runtime';
-import { policyGptStep } from './gpt-step';
+import { gptBenchStep } from '@apogee/cli';
 
 async function main(): Promise<void> {
   const shapeName = process.argv[2] === 'b' ? 'b' : 'a';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       return { kernelMs: (used.user + used.system) / 1000 };
     };
   }
-  const step = await (plain ? plainGptStep : policyGptStep)(GPT_BENCH_SHAPES[shapeName]);
+  const step = await (plain ? plainGptStep : gptBenchStep)(GPT_BENCH_SHAPES[shapeName]);
   for (let i = 0; i < 3; i++) await step.step();
   const profiles = [];
   for (let i = 0; i < 3; i++) {

@@ -9,9 +9,8 @@ import 'reflect-metadata';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@apogee/core';
 import { BENCHMARK_CASES, formatBenchmarkReport, runBenchmarks, type BenchmarkCase } from '@apogee/runtime';
-import { policyGptDpo } from './gpt-dpo';
-import { policyGptGenerate } from './gpt-generate';
-import { policyGptStep } from './gpt-step';
+// The GPT cases live in @apogee/cli so that `apogee bench` times the very same steps.
+import { gptBenchDpo, gptBenchGenerate, gptBenchStep } from '@apogee/cli';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +33,7 @@ function intArg(name: string): number | undefined {
 async function main(): Promise<void> {
   const casesArg = arg('cases');
   const cases = casesArg ? (casesArg.split(',') as BenchmarkCase[]) : [...BENCHMARK_CASES];
-  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), blasLibrary: process.argv.includes('--no-blas') ? 'none' : undefined, gpt: policyGptStep, generate: policyGptGenerate, dpo: policyGptDpo });
+  const report = await runBenchmarks({ cases, rounds: intArg('rounds'), iters: intArg('iters'), threads: intArg('threads'), blasLibrary: process.argv.includes('--no-blas') ? 'none' : undefined, gpt: gptBenchStep, generate: gptBenchGenerate, dpo: gptBenchDpo });
   process.stdout.write(`${formatBenchmarkReport(report)}\n`);
   const json = arg('json');
   if (json !== undefined) {

@@ -1,11 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate @apogee/safetensors' test fixtures, written by hand from the format spec.
 
-The `safetensors` pip package is not installable here, so this writes the bytes itself with
-struct/json/numpy, following the spec (and the Rust library's choices): an 8-byte little-endian
-header length, a compact JSON header (`__metadata__` first, then tensors sorted by name with
-contiguous `data_offsets`) padded with spaces to a multiple of 8 bytes, then the raw
-little-endian data.
+The `safetensors` pip package is not installable here, so the bytes are written by hand
+(tools/safetensors_io.py, from the format spec) from numpy arrays.
 
 Writes into packages/safetensors/fixtures/:
   compat-f32-i32.safetensors  F32/I32 tensors: apogee's writer must reproduce it byte for byte.
@@ -16,36 +13,18 @@ Usage: python3 tools/gen-safetensors-fixtures.py
 """
 import json
 import os
-import struct
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_io import write_safetensors as write  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'packages', 'safetensors', 'fixtures')
 DTYPES = {
     np.dtype('<f8'): 'F64', np.dtype('<f4'): 'F32', np.dtype('<f2'): 'F16', np.dtype('<i8'): 'I64',
     np.dtype('<i4'): 'I32', np.dtype('<i2'): 'I16', np.dtype('i1'): 'I8', np.dtype('u1'): 'U8', np.dtype('bool'): 'BOOL',
 }
-
-
-def write(path, tensors, metadata=None):
-    """tensors: name -> (dtype string, shape, raw little-endian bytes)."""
-    header = {}
-    if metadata is not None:
-        header['__metadata__'] = dict(sorted(metadata.items()))
-    offset = 0
-    blobs = []
-    for name in sorted(tensors):
-        dtype, shape, raw = tensors[name]
-        header[name] = {'dtype': dtype, 'shape': list(shape), 'data_offsets': [offset, offset + len(raw)]}
-        offset += len(raw)
-        blobs.append(raw)
-    text = json.dumps(header, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
-    text += b' ' * ((8 - len(text) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text)
-        for raw in blobs:
-            f.write(raw)
 
 
 def np_entry(array):

@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 import reference as ref  # noqa: E402
+from safetensors_io import write_json  # noqa: E402 (tools/, put on the path by reference.py)
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..')
 OUT = os.path.join(ROOT, 'packages', 'policy', 'fixtures', 'llama-parity')
@@ -113,19 +114,11 @@ def write_case(name, case, seed):
             for k, (dtype, shape, data) in part.items():
                 weight_map[k] = file
                 total += len(data)
-        with open(os.path.join(out, 'model.safetensors.index.json'), 'w') as f:
-            json.dump({'metadata': {'total_size': total}, 'weight_map': dict(sorted(weight_map.items()))}, f, indent=2)
-            f.write('\n')
-    with open(os.path.join(out, 'config.json'), 'w') as f:
-        json.dump(cfg, f, indent=2)
-        f.write('\n')
-    with open(os.path.join(out, 'generation_config.json'), 'w') as f:
-        json.dump({'bos_token_id': 256, 'eos_token_id': [257, 46], 'do_sample': True, 'temperature': 0.7, 'top_p': 0.9,
-                   'max_new_tokens': 12}, f, indent=2)
-        f.write('\n')
-    with open(os.path.join(out, 'tokenizer.json'), 'w') as f:
-        json.dump({'type': 'byte', 'version': 1}, f)
-        f.write('\n')
+        write_json(os.path.join(out, 'model.safetensors.index.json'), {'metadata': {'total_size': total}, 'weight_map': dict(sorted(weight_map.items()))})
+    write_json(os.path.join(out, 'config.json'), cfg)
+    write_json(os.path.join(out, 'generation_config.json'), {'bos_token_id': 256, 'eos_token_id': [257, 46], 'do_sample': True, 'temperature': 0.7,
+                                                             'top_p': 0.9, 'max_new_tokens': 12})
+    write_json(os.path.join(out, 'tokenizer.json'), {'type': 'byte', 'version': 1}, indent=None)
     expected = {}
     for s, ids in enumerate(SEQUENCES):
         logits = ref.forward(p, cfg, ids)

@@ -9,14 +9,18 @@ with apogee's TypeScript model or with Hugging Face transformers:
 - SwiGLU MLP: down(silu(gate(x)) * up(x))
 - nn.Linear weights stored [out, in]; output tied to the embedding or a separate lm_head
 
-Only the standard library and PyTorch; safetensors parsed and written by hand.
+Only the standard library and PyTorch; safetensors parsed and written by hand (tools/safetensors_io.py).
 """
 import json
 import math
 import os
 import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402,F401 (write_safetensors: for make_fixtures.py)
 
 DTYPES = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'F64': torch.float64}
 BYTES = {'F32': 4, 'F16': 2, 'BF16': 2, 'F64': 8, 'I32': 4}
@@ -104,22 +108,6 @@ def hidden(p, cfg, ids, positions=None):
     return rms_norm(x, p['model.norm.weight'], eps)
 
 
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        blob = f.read()
-    (n,) = struct.unpack('<Q', blob[:8])
-    header = json.loads(blob[8:8 + n])
-    data = blob[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        start, end = info['data_offsets']
-        t = torch.frombuffer(bytearray(data[start:end]), dtype=DTYPES[info['dtype']]).reshape(info['shape'])
-        out[name] = t.double()
-    return out
-
-
 def read_checkpoint(directory):
     """config.json plus every tensor of model.safetensors or of the shards named by model.safetensors.index.json."""
     with open(os.path.join(directory, 'config.json')) as f:
@@ -134,25 +122,6 @@ def read_checkpoint(directory):
     else:
         p = read_safetensors(os.path.join(directory, 'model.safetensors'))
     return cfg, p
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: name -> (dtype, shape, bytes)."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name in sorted(tensors):
-        dtype, shape, data = tensors[name]
-        header[name] = {'dtype': dtype, 'shape': list(shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def encode(t, dtype):

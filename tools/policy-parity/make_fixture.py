@@ -19,8 +19,12 @@ import math
 import os
 import shutil
 import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from safetensors_io import write_json, write_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..')
 OUT = os.path.join(ROOT, 'packages', 'policy', 'fixtures', 'gpt2-parity')
@@ -94,25 +98,6 @@ def forward(p, ids):
     return x @ p['wte.weight'].T  # tied output embedding
 
 
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: name -> (dtype, shape, bytes)."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name in sorted(tensors):
-        dtype, shape, data = tensors[name]
-        header[name] = {'dtype': dtype, 'shape': list(shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def f16(t):
     return ('F16', tuple(t.shape), t.half().contiguous().numpy().tobytes())
 
@@ -137,12 +122,8 @@ def main():
     write_safetensors(os.path.join(OUT, 'model.safetensors'), weights, {'format': 'pt'})
     config = {'model_type': 'gpt2', 'architectures': ['GPT2LMHeadModel'], 'activation_function': 'gelu_new',
               'n_ctx': CFG['n_positions'], 'resid_pdrop': 0.1, 'embd_pdrop': 0.1, 'attn_pdrop': 0.1, **CFG}
-    with open(os.path.join(OUT, 'config.json'), 'w') as f:
-        json.dump(config, f, indent=2)
-        f.write('\n')
-    with open(os.path.join(OUT, 'tokenizer.json'), 'w') as f:
-        json.dump({'type': 'byte', 'version': 1}, f)
-        f.write('\n')
+    write_json(os.path.join(OUT, 'config.json'), config)
+    write_json(os.path.join(OUT, 'tokenizer.json'), {'type': 'byte', 'version': 1}, indent=None)
     expected = {}
     for s, ids in enumerate(SEQUENCES):
         logits = forward(p, ids)
@@ -157,10 +138,8 @@ def main():
     os.makedirs(HF_OUT, exist_ok=True)
     hp = params(torch.Generator().manual_seed(99), HF_CFG)
     write_safetensors(os.path.join(HF_OUT, 'model.safetensors'), {k: f32(v) for k, v in hp.items()}, {'format': 'pt'})
-    with open(os.path.join(HF_OUT, 'config.json'), 'w') as f:
-        json.dump({'model_type': 'gpt2', 'architectures': ['GPT2LMHeadModel'], 'activation_function': 'gelu_new',
-                   'n_ctx': HF_CFG['n_positions'], 'bos_token_id': 336, 'eos_token_id': 336, **HF_CFG}, f, indent=2)
-        f.write('\n')
+    write_json(os.path.join(HF_OUT, 'config.json'), {'model_type': 'gpt2', 'architectures': ['GPT2LMHeadModel'], 'activation_function': 'gelu_new',
+                                                     'n_ctx': HF_CFG['n_positions'], 'bos_token_id': 336, 'eos_token_id': 336, **HF_CFG})
     for name in ('tokenizer.json', 'tokenizer_config.json'):
         shutil.copyfile(os.path.join(HF_TOKENIZER, name), os.path.join(HF_OUT, name))
     print('wrote', HF_OUT, sorted(os.listdir(HF_OUT)))

@@ -10,3 +10,7 @@ export { writeReport, buildReportHtml } from './report/render-report';
 export { readRunDir, type RunData, type RunSummary } from './report/read-run';
 export { loadConfigFile, type LoadedConfig } from './config/load-config';
 export { commentedDefaultConfig, configJsonSchema } from './config/config-init';
+// The GPT cases that `apogee bench` and the repository's `npm run bench` both time (one definition).
+export { gptBenchStep } from './bench/gpt-step';
+export { gptBenchGenerate, GENERATE_NEW_TOKENS, GENERATE_PROMPTS } from './bench/gpt-generate';
+export { gptBenchDpo } from './bench/gpt-dpo';

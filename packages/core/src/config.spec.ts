@@ -6,7 +6,7 @@ describe('parseConfig', () => {
     const c = parseConfig({});
     expect(c.seed).toBe(1);
     expect(c.backend).toBe('auto');
-    expect(c.game).toEqual({ rounds: 3, apo: true, rmInit: 'base', samplesPerQuery: 4, stop: ['\nHuman'], maxNewTokens: 256 });
+    expect(c.game).toEqual({ rounds: 3, rmInit: 'base', samplesPerQuery: 4, stop: ['\nHuman'], maxNewTokens: 256 });
   });
 
   it('reports every problem at once, each with its path and the allowed values', () => {

@@ -19,12 +19,14 @@ export const gameConfigSchema = z
     rounds: z.number().int().min(1).max(1000).default(3).describe('Rounds of the RM-LLM game (APO paper: 3).'),
     /**
      * Whether the RM is trained adversarially on golden-vs-sample items (APO) or once on human
-     * pairs only (RM_Base, the baseline).
+     * pairs only (RM_Base, the baseline). The variant preset (the `apo-game` plugin's `apo`) owns
+     * it: leave it out. When set, it must agree with the variant, or the run is refused naming
+     * this field (docs/decisions/0091-one-place-for-apo.md). Unset everywhere: APO.
      */
     apo: z
       .boolean()
-      .default(true)
-      .describe('true: retrain the RM every round on human pairs + golden-vs-sample items (APO); false: RM_Base, trained once on human pairs. Variant presets set it.'),
+      .optional()
+      .describe('Normally left out: the variant preset decides (the *-apo presets play APO, the others the RM_Base baseline). When set, it must agree with the variant, or the run is refused.'),
     /**
      * Where each round's RM starts: from the base model (`base`, the reference code; continuing
      * was reported worse) or from the previous round's RM (`continue`).

@@ -6,6 +6,7 @@ export * from './atomic-write';
 export * from './rng';
 export * from './tokens';
 export * from './tokens-registry';
+export * from './known-plugins';
 export * from './disposable';
 export * from './validation';
 export * from './config';

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { ApogeeError, ERROR_CODES } from './errors';
 import { definePlugin } from './plugin';
+import { providersOf } from './known-plugins';
 import { createRun } from './run';
 import { token, tokenName, type Token } from './tokens';
 import { TOKENS } from './tokens-registry';
@@ -92,21 +93,38 @@ describe('createRun', () => {
     expect(g.disposed).toBe(1);
   });
 
-  it('names each missing token and the plugin that usually provides it', async () => {
-    const run = await createRun({ plugins: [politeGreeter()] });
+  it('names each missing token and the known plugins that provide it (core names no downstream package)', async () => {
+    const known = [
+      { name: 'gpt-policy', package: '@apogee/policy', provides: [TOKENS.PolicyFactory] },
+      { name: 'hf-policy', package: '@apogee/policy', provides: [TOKENS.PolicyFactory] },
+      { name: 'sampler', package: '@apogee/samplers', provides: [TOKENS.Sampler, TOKENS.EvalSampler] },
+    ];
+    const run = await createRun({ plugins: [politeGreeter()], known });
     expect(() => run.check([GREETER, TOKENS.Config])).not.toThrow();
     let err: ApogeeError | undefined;
     try {
-      run.check([TOKENS.PolicyFactory, TOKENS.Sampler, GREETER]);
+      run.check([TOKENS.PolicyFactory, TOKENS.Sampler, GREETER, TOKENS.Judge]);
     } catch (e) {
       err = e as ApogeeError;
     }
     expect(err?.code).toBe(ERROR_CODES.MISSING_PROVIDER);
     expect(err?.problems).toEqual([
-      { path: '@apogee/core:PolicyFactory', message: expect.stringContaining('@apogee/policy') },
-      { path: '@apogee/core:Sampler', message: expect.stringContaining('@apogee/samplers') },
+      { path: '@apogee/core:PolicyFactory', message: 'not registered; usually provided by @apogee/policy (gpt-policy or hf-policy)' },
+      { path: '@apogee/core:Sampler', message: 'not registered; usually provided by @apogee/samplers (sampler)' },
+      { path: '@apogee/core:Judge', message: 'not registered by any plugin' },
     ]);
     await run.dispose();
+    // Without a list of known plugins the error still names every missing token.
+    const bare = await createRun();
+    expect(() => bare.check([TOKENS.PolicyFactory])).toThrow(expect.objectContaining({ problems: [{ path: '@apogee/core:PolicyFactory', message: 'not registered by any plugin' }] }));
+    await bare.dispose();
+  });
+
+  it('names at most three packages for a missing token, and counts the rest', () => {
+    const known = ['a', 'b', 'c', 'd', 'e'].map((x) => ({ name: `${x}-update`, package: `@x/${x}`, provides: [TOKENS.PolicyUpdate] }));
+    expect(providersOf(TOKENS.PolicyUpdate, known)).toBe('@x/a (a-update), @x/b (b-update), @x/c (c-update) or 2 more');
+    expect(providersOf(TOKENS.PolicyUpdate, [{ name: 'mine', provides: [TOKENS.PolicyUpdate] }])).toBe('mine');
+    expect(providersOf(TOKENS.Judge, known)).toBeUndefined();
   });
 
   it('validates plugin options and names the plugin and field', () => {

@@ -5,7 +5,8 @@ import { isDisposable, type Disposable } from './disposable';
 import { ApogeeError, ERROR_CODES, type Problem } from './errors';
 import type { ApoPlugin } from './plugin';
 import { Rng } from './rng';
-import { TOKEN_PROVIDERS, TOKENS } from './tokens-registry';
+import { providersOf, type KnownPlugin } from './known-plugins';
+import { TOKENS } from './tokens-registry';
 import { tokenName, type Token } from './tokens';
 
 export interface CreateRunOptions {
@@ -15,6 +16,11 @@ export interface CreateRunOptions {
   config?: ApogeeConfigInput | ApogeeConfig;
   /** Parent container; defaults to tsyringe's global one (which library code never writes to). */
   parent?: DependencyContainer;
+  /**
+   * Plugins the user could add (plugins fit): a missing-provider error names those that
+   * provide the missing token (`TOKENS.KnownPlugins`). The CLI passes its built-in plugins.
+   */
+  known?: readonly KnownPlugin[];
 }
 
 /**
@@ -47,7 +53,7 @@ export class Run {
 
   /**
    * Check that every token is registered before any work starts. The error names each missing
-   * token and the plugin that usually provides it.
+   * token and the known plugins (`createRun`'s `known`) that provide it.
    */
   check(required: readonly InjectionToken<unknown>[]): void {
     checkProviders(this.container, required);
@@ -84,24 +90,30 @@ export interface ProviderCheckMessage {
 
 /**
  * Throw one `MISSING_PROVIDER` error naming every token of `required` that `container` (or a
- * parent) does not register, each with the plugin that usually provides it. `Run.check` and
+ * parent) does not register, each with the known plugins that provide it (`TOKENS.KnownPlugins`,
+ * what the run's assembler said it knows: core names no downstream package). `Run.check` and
  * plugins whose providers need other plugins' tokens (the game) use it before any work starts.
  */
 export function checkProviders(container: DependencyContainer, required: readonly InjectionToken<unknown>[], message: ProviderCheckMessage = {}): void {
   const problems: Problem[] = [];
+  const known = container.isRegistered(TOKENS.KnownPlugins, true) ? container.resolve(TOKENS.KnownPlugins) : [];
   for (const t of required) {
     if (!container.isRegistered(t, true)) {
-      const provider = typeof t === 'symbol' ? TOKEN_PROVIDERS[t] : undefined;
+      const providers = providersOf(t, known);
       problems.push({
         path: tokenName(t),
-        message: provider ? `not registered; usually provided by ${provider}` : 'not registered by any plugin',
+        message: providers ? `not registered; usually provided by ${providers}` : 'not registered by any plugin',
       });
     }
   }
   if (problems.length > 0) {
     throw new ApogeeError(ERROR_CODES.MISSING_PROVIDER, `${message.subject ?? 'The run'} is missing ${problems.length} provider${problems.length === 1 ? '' : 's'}:`, {
       problems,
-      hint: message.hint ?? 'Add the plugins named above to `plugins` in your config (or to createRun).',
+      hint:
+        message.hint ??
+        (known.length > 0
+          ? 'Add the plugins named above to `plugins` in your config (or to createRun).'
+          : 'Add a plugin that provides each token above to `plugins` in your config (or to createRun).'),
     });
   }
 }
@@ -113,6 +125,7 @@ export async function createRun(options: CreateRunOptions = {}): Promise<Run> {
   container.register(TOKENS.Config, { useValue: config });
   container.register(TOKENS.Rng, { useValue: Rng.fromSeed(config.seed) });
   container.register(TOKENS.Logger, { useValue: consoleLogger });
+  container.register(TOKENS.KnownPlugins, { useValue: options.known ?? [] });
   const plugins = options.plugins ?? [];
   for (const plugin of plugins) await plugin.register(container);
   return new Run(container, config, plugins);

@@ -11,6 +11,7 @@ import type { Judge, PolicyFactory, RewardFactory } from './contracts/models';
 import type { Sampler } from './contracts/sampler';
 import type { Tokenizer } from './contracts/tokenizer';
 import type { ApogeeConfig } from './config';
+import type { KnownPlugin } from './known-plugins';
 import type { Rng } from './rng';
 import { token } from './tokens';
 
@@ -45,26 +46,10 @@ export const TOKENS = {
   Judge: token<Judge>(CORE, 'Judge'),
   /** Multi-bound: every registration receives every event. */
   RoundCallback: token<RoundCallback>(CORE, 'RoundCallback'),
+  /**
+   * Plugins a user could add, each with the tokens it provides: a missing-provider error names
+   * those that provide the missing token. Registered by `createRun` (its `known` option; the CLI
+   * passes its built-in plugins).
+   */
+  KnownPlugins: token<readonly KnownPlugin[]>(CORE, 'KnownPlugins'),
 } as const;
-
-/**
- * For each core token, the plugin that usually provides it: used by the pre-run check to tell
- * the user what to add to `plugins`.
- */
-export const TOKEN_PROVIDERS: Readonly<Record<symbol, string>> = {
-  [TOKENS.Logger]: 'createRun (registered by default)',
-  [TOKENS.Tokenizer]: '@apogee/tokenizers (byteTokenizer or hfTokenizer)',
-  [TOKENS.PolicyFactory]: '@apogee/policy (gptPolicy)',
-  [TOKENS.RewardFactory]: '@apogee/reward (gptReward)',
-  [TOKENS.Sampler]: '@apogee/samplers (sampler)',
-  [TOKENS.EvalSampler]: '@apogee/samplers (sampler)',
-  [TOKENS.RewardLoss]: '@apogee/losses (apoRewardLoss or rankingLoss)',
-  [TOKENS.SftLoss]: '@apogee/losses (sftLoss)',
-  [TOKENS.PairwisePolicyLoss]: '@apogee/losses (dpoLoss)',
-  [TOKENS.RankingPolicyLoss]: '@apogee/losses (rrhfLoss)',
-  [TOKENS.PolicyUpdate]: 'a variant package, e.g. @apogee/variant-rjs-apo',
-  [TOKENS.GameDataSource]: '@apogee/data (fileDataSource) or @apogee/world (worldDataSource)',
-  [TOKENS.GameController]: '@apogee/game (apoGame)',
-  [TOKENS.Evaluator]: '@apogee/eval (evaluator)',
-  [TOKENS.Judge]: '@apogee/world (goldJudge) or @apogee/eval (rewardModelJudge)',
-};

@@ -6,7 +6,7 @@
  */
 
 import { z } from 'zod';
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, isApogeeError } from '@apogee/core';
 
 /** KL of the best-of-n distribution to the base policy (Gao et al. 2022, §2; Stiennon et al. 2020): log n − (n − 1)/n. */
 export function bestOfNKl(n: number): number {
@@ -90,7 +90,7 @@ export function bestOfNCurve(
       try {
         s += bestOfNExpectedGold(p.gold, p.scores, n);
       } catch (e) {
-        if (e instanceof ApogeeError) throw new ApogeeError(e.code, `prompt ${k}: ${e.message}`);
+        if (isApogeeError(e)) throw new ApogeeError(e.code, `prompt ${k}: ${e.message}`);
         throw e;
       }
     });

@@ -66,6 +66,10 @@ describe('CheckpointStore', () => {
     expect(store.readRunInfo()).toEqual({ format: 'apogee-run', seed: 7, apo: true });
     expect(() => store.assertSameRun({ seed: 7, apo: true })).not.toThrow();
     expect(() => store.assertSameRun({ seed: 8, apo: true })).toThrow(expect.objectContaining({ code: 'APOGEE_CHECKPOINT_INVALID', message: expect.stringContaining('seed (was 7, now 8)') }));
+    // run.json from before decision 0091 held the config's game.apo, which the variant overrode: ignored.
+    await store.writeRunInfo({ seed: 7, apo: false, game: { apo: true, rmInit: 'base' } });
+    expect(() => store.assertSameRun({ seed: 7, apo: false, game: { rmInit: 'base' } })).not.toThrow();
+    expect(() => store.assertSameRun({ seed: 7, apo: true, game: { rmInit: 'base' } })).toThrow(expect.objectContaining({ message: expect.stringContaining('apo (was false, now true)') }));
     await store.reset();
     expect(store.hasCheckpoint()).toBe(false);
     expect(fs.existsSync(path.join(tmp.dir, 'models'))).toBe(false);

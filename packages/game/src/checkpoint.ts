@@ -219,7 +219,7 @@ export class CheckpointStore {
 
   /** Refuse to continue a run that was started with settings that change the numbers (`now`: each such setting). */
   assertSameRun(now: RunInfo): void {
-    const was = this.readRunInfo();
+    const was = withoutGameApo(this.readRunInfo());
     // Learning rates change only the steps still to come: a resume may lower them (after a NaN stop).
     const differ = Object.keys(now).filter((k) => JSON.stringify(withoutLearningRates(now[k])) !== JSON.stringify(withoutLearningRates(was[k])));
     if (differ.length > 0) {
@@ -282,6 +282,17 @@ export class CheckpointStore {
 /** The RNG state as stored in the manifest. */
 export function rngEntry(game: RngState): CheckpointManifest['rng'] {
   return { game: { name: game.name, s: [...game.s] as [number, number, number, number] } };
+}
+
+/**
+ * Run info without `game.apo`, which run.json files written before decision 0091 hold: the config's
+ * value, which the variant silently overrode. The top-level `apo` is what the run played.
+ */
+function withoutGameApo(info: RunInfo): RunInfo {
+  const game = info.game;
+  if (typeof game !== 'object' || game === null || !('apo' in game)) return info;
+  const { apo: _apo, ...rest } = game as Record<string, unknown>;
+  return { ...info, game: rest };
 }
 
 /** A run-info value with every learning rate (`lr`, `…Lr`) removed, for the resume comparison. */

@@ -29,7 +29,7 @@ import {
 import { CheckpointStore, roundDir, type RunInfo } from './checkpoint';
 import { checkGameData, loadReports, loadRoundWork, restore, startFresh } from './game-start';
 import { prepareGolden } from './items';
-import { GAME_OPTIONS, type GameOptions } from './options';
+import { GAME_OPTIONS, gameApo, type GameOptions } from './options';
 import { nonFiniteHint, PHASE_RUNNERS, StopRequested, type GameModelState, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
 import { isLastPhase, nextPhase, type GamePosition } from './phases';
 
@@ -67,7 +67,7 @@ export class ApoGameController implements GameController {
     @inject(TOKENS.Evaluator, { isOptional: true }) evaluator: Evaluator | undefined,
     @injectAll(TOKENS.RoundCallback, { isOptional: true }) private readonly callbacks: RoundCallback[],
   ) {
-    const apo = options.apo ?? config.game.apo;
+    const apo = gameApo(config.game.apo, options.apo);
     this.parts = { options, config, apo, sampler, rewardFactory, rewardLoss, update, evaluator };
   }
 
@@ -115,7 +115,7 @@ export class ApoGameController implements GameController {
 
   /** What a resumed run must agree on with the original: anything that changes the numbers. */
   private fingerprint(): RunInfo {
-    const { rounds: _rounds, ...game } = this.config.game;
+    const { rounds: _rounds, apo: _apo, ...game } = this.config.game; // `apo` (below) is what the game plays
     const { apo, update, options } = this.parts;
     return { seed: this.config.seed, apo, policyUpdate: update.name, game, rm: options.rm, sftInit: options.sftInit, policyDir: options.policyDir ?? null };
   }

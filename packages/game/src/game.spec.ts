@@ -13,7 +13,7 @@ const nanRewardLoss = definePlugin<{ after: number }>('nan-reward-loss', {
   defaults: { after: 1 },
   register(container, options) {
     let calls = 0;
-    const inner = new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 2, variant: 'ranking', centeringCoeff: 0 });
+    const inner = new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 2, apoLossType: 'ranking', centeringCoeff: 0 });
     const loss: RewardLoss = {
       name: 'nan-reward-loss',
       compute(input: RewardLossInput): LossOutput {

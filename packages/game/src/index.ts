@@ -3,6 +3,7 @@ export { apoGame, gameRequires } from './plugin';
 export { PHASE_RUNNERS, type PhaseRunner, type PhaseContext, type GameParts, type GamePlay, type RoundWork } from './phase-runners';
 export {
   GAME_OPTIONS,
+  gameApo,
   gameOptionsSchema,
   rmTrainingSchema,
   type GameOptions,

@@ -1,4 +1,4 @@
-import { token } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, token } from '@apogee/core';
 import { z } from 'zod';
 
 /**
@@ -53,8 +53,8 @@ export const gameOptionsSchema = z
   .object({
     /**
      * APO (`true`: the RM is retrained every round on human pairs + golden-vs-sample items) or the
-     * baseline (`false`: RM_Base trained once on human pairs). Unset: `config.game.apo`. Variant
-     * presets set it.
+     * baseline (`false`: RM_Base trained once on human pairs). The one home of the choice: variant
+     * presets fix it; `config.game.apo` may only repeat it ({@link gameApo}). Unset in both: APO.
      */
     apo: z.boolean().optional(),
     /** RM training per round (APO) or once (baseline). */
@@ -83,3 +83,20 @@ export type GameOptionsInput = z.input<typeof gameOptionsSchema>;
 
 /** The `apoGame` plugin's options, registered under their own token. */
 export const GAME_OPTIONS = token<GameOptions>('@apogee/game', 'GameOptions');
+
+/**
+ * Whether the game plays APO: the `apo-game` plugin's `apo` (a variant preset fixes it), else
+ * `config.game.apo`, else `true`. A config that sets `game.apo` to the other value is refused,
+ * naming the field, instead of being silently overridden (docs/decisions/0091-one-place-for-apo.md).
+ * `by` names what fixed `apo` in the message (`the variant "dpo"`).
+ */
+export function gameApo(configApo: boolean | undefined, optionApo: boolean | undefined, by = 'the apo-game plugin'): boolean {
+  if (configApo !== undefined && optionApo !== undefined && configApo !== optionApo) {
+    const plays = (apo: boolean) => (apo ? 'APO (apo: true)' : 'the RM_Base baseline (apo: false)');
+    throw new ApogeeError(ERROR_CODES.CONFIG_INVALID, `The config's game.apo disagrees with ${by}:`, {
+      problems: [{ path: 'game.apo', message: `is ${configApo}, but ${by} plays ${plays(optionApo)}` }],
+      hint: `Delete game.apo from the config (the variant decides), or choose a variant that plays ${configApo ? 'APO (dpo-apo, rjs-apo, rrhf-apo)' : 'the baseline (dpo, rjs, rrhf, golden-sft)'}.`,
+    });
+  }
+  return optionApo ?? configApo ?? true;
+}

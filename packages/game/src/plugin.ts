@@ -1,7 +1,7 @@
 import { Lifecycle } from 'tsyringe';
 import { checkProviders, definePlugin, TOKENS, type Token } from '@apogee/core';
 import { ApoGameController } from './game-controller';
-import { GAME_OPTIONS, gameOptionsSchema, type GameOptions } from './options';
+import { GAME_OPTIONS, gameApo, gameOptionsSchema, type GameOptions } from './options';
 
 /** Tokens the game cannot run without (the tokenizer only when π₀ is created, not loaded). */
 export function gameRequires(options: Pick<GameOptions, 'policyDir'>): Token<unknown>[] {
@@ -27,6 +27,8 @@ export const apoGame = definePlugin('apo-game', {
   // The schema fills every default, nested ones too (a partial `rm` keeps the other RM defaults).
   schema: gameOptionsSchema,
   register(container, options) {
+    // A config whose game.apo disagrees with `apo` is refused here, before any work starts.
+    if (container.isRegistered(TOKENS.Config, true)) gameApo(container.resolve(TOKENS.Config).game.apo, options.apo);
     container.register(GAME_OPTIONS, { useValue: options });
     container.register(ApoGameController, { useClass: ApoGameController }, { lifecycle: Lifecycle.ContainerScoped });
     container.register(TOKENS.GameController, {

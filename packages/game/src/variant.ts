@@ -1,6 +1,7 @@
 import { applyPlugin, ERROR_CODES, TOKENS, parseWithSchema, type AnyPluginFactory, type ApoPlugin, type PluginFactory } from '@apogee/core';
 import { z } from 'zod';
 import { apoGame } from './plugin';
+import { gameApo } from './options';
 import type { GameOptionsInput } from './options';
 
 /** The options a plugin factory takes (`dpoUpdate` → its schema's input type). */
@@ -45,7 +46,8 @@ export interface VariantSpec<U extends AnyPluginFactory, R extends AnyPluginFact
 
 /**
  * A variant preset: one plugin that applies the game (`apo` fixed), the policy update and the
- * losses, in that order. Anything a user lists after it overrides a part (last registration wins).
+ * losses, in that order. The variant owns `apo`: a config whose `game.apo` disagrees is refused,
+ * naming the field. Anything a user lists after it overrides a part (last registration wins).
  * The APO RM loss's `apoSampleNum` follows `game.samplesPerQuery` unless set explicitly. Every
  * part's options are validated when the preset is created, with the part's own error.
  */
@@ -89,6 +91,7 @@ export function defineVariant<U extends AnyPluginFactory, R extends AnyPluginFac
       options: o,
       register(container) {
         const config = container.isRegistered(TOKENS.Config, true) ? container.resolve(TOKENS.Config) : undefined;
+        gameApo(config?.game.apo, spec.apo, `the variant "${name}"`); // the variant owns apo: a disagreeing config is refused
         for (const plugin of build(config?.game.samplesPerQuery)) plugin.register(container);
       },
     };

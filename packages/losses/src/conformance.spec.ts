@@ -1,4 +1,4 @@
-// The describeLoss conformance kit, run for every loss and variant.
+// The describeLoss conformance kit, run for every loss and loss type.
 import * as tf from '@tensorflow/tfjs-core';
 import type { PairwisePolicyLossInput, RankingPolicyLossInput, RewardLossInput, SftLossInput } from '@apogee/core';
 import { describeLoss, maskedSequenceLogProbs, type LossSample } from '@apogee/testing';
@@ -39,12 +39,12 @@ const rrhfSample: LossSample<RankingPolicyLossInput> = {
   build: ([x]) => ({ logProbs: maskedSequenceLogProbs(x as tf.Tensor2D, tf.tensor2d(MASK)), scores: tf.tensor2d([[0.1, 0.7, -0.4], [1.2, 0.3, 0.9]]), k: 3 }),
 };
 
-describeLoss(() => new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0 }), rewardSample);
-describeLoss(() => new BradleyTerryLoss({ variant: 'diff', centeringCoeff: 0.1 }), rewardSample, { title: 'ranking-loss (diff, centring)' });
-describeLoss(() => new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 4, variant: 'ranking', centeringCoeff: 0.01 }), rewardSample);
-for (const variant of ['sigmoid', 'ipo', 'hinge', 'robust'] as const) {
-  const labelSmoothing = variant === 'sigmoid' || variant === 'robust' ? 0.1 : 0;
-  describeLoss(() => new DpoLoss({ variant, beta: 0.2, labelSmoothing }), pairSample);
+describeLoss(() => new BradleyTerryLoss({ lossType: 'ranking', centeringCoeff: 0 }), rewardSample);
+describeLoss(() => new BradleyTerryLoss({ lossType: 'diff', centeringCoeff: 0.1 }), rewardSample, { title: 'ranking-loss (diff, centring)' });
+describeLoss(() => new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 4, apoLossType: 'ranking', centeringCoeff: 0.01 }), rewardSample);
+for (const lossType of ['sigmoid', 'ipo', 'hinge', 'robust'] as const) {
+  const labelSmoothing = lossType === 'sigmoid' || lossType === 'robust' ? 0.1 : 0;
+  describeLoss(() => new DpoLoss({ lossType, beta: 0.2, labelSmoothing }), pairSample);
 }
 describeLoss(() => new SftNllLoss({ normalization: 'token' }), sftSample, { title: 'sft-loss (token)' });
 describeLoss(() => new SftNllLoss({ normalization: 'sequence' }), sftSample, { title: 'sft-loss (sequence)' });

@@ -3,7 +3,10 @@ import type { LossOutput, PairwisePolicyLoss, PairwisePolicyLossInput } from '@a
 import { definePlugin, token, TOKENS } from '@apogee/core';
 import { inject, injectable } from 'tsyringe';
 import { z } from 'zod';
+import { aliasAgrees, lossOptions } from './loss-options';
 import { expectShape, negLogSigmoid } from './numerics';
+
+const dpoLossTypeSchema = z.enum(['sigmoid', 'ipo', 'hinge', 'robust']);
 
 export const dpoLossOptionsSchema = z
   .object({
@@ -16,7 +19,9 @@ export const dpoLossOptionsSchema = z
      * - `robust`: robust DPO (rDPO, Chowdhury et al. 2024, "Provably Robust DPO")
      *   `((1−ε)·(−log σ(βh)) − ε·(−log σ(−βh))) / (1 − 2ε)`, unbiased under label-flip rate ε.
      */
-    variant: z.enum(['sigmoid', 'ipo', 'hinge', 'robust']).default('sigmoid'),
+    lossType: dpoLossTypeSchema.optional(),
+    /** @deprecated The old name of `lossType` ("variant" names the presets); still accepted. */
+    variant: dpoLossTypeSchema.optional(),
     /**
      * β: for `sigmoid`/`robust` the inverse temperature of the implicit reward `β·log(π/π_ref)`
      * (deviation from π_ref; common 0.1); for `ipo` the regulariser τ (target margin 1/(2β));
@@ -30,8 +35,10 @@ export const dpoLossOptionsSchema = z
     labelSmoothing: z.number().min(0).lt(0.5).default(0),
   })
   .strict()
-  .refine((o) => o.labelSmoothing === 0 || o.variant === 'sigmoid' || o.variant === 'robust', {
-    message: 'labelSmoothing applies to the "sigmoid" (cDPO) and "robust" (rDPO) variants only; set it to 0 for "ipo" and "hinge".',
+  .superRefine(aliasAgrees('lossType', 'variant'))
+  .transform(({ lossType, variant, ...rest }) => ({ lossType: lossType ?? variant ?? 'sigmoid', ...rest }))
+  .refine((o) => o.labelSmoothing === 0 || o.lossType === 'sigmoid' || o.lossType === 'robust', {
+    message: 'labelSmoothing applies to the "sigmoid" (cDPO) and "robust" (rDPO) loss types only; set it to 0 for "ipo" and "hinge".',
     path: ['labelSmoothing'],
   });
 export type DpoLossOptions = z.output<typeof dpoLossOptionsSchema>;
@@ -48,14 +55,14 @@ export function dpoFamilyLoss(input: PairwisePolicyLossInput, options: DpoLossOp
   for (const field of ['policyChosen', 'policyRejected', 'referenceChosen', 'referenceRejected'] as const) {
     expectShape(lossName, field, input[field], [n]);
   }
-  const { beta, labelSmoothing: eps, variant } = options;
+  const { beta, labelSmoothing: eps, lossType } = options;
   return tf.tidy(() => {
     const chosen = tf.sub(input.policyChosen, input.referenceChosen);
     const rejected = tf.sub(input.policyRejected, input.referenceRejected);
     const h = tf.sub(chosen, rejected);
     const bh = tf.mul(h, beta);
     let losses: tf.Tensor;
-    switch (variant) {
+    switch (lossType) {
       case 'sigmoid':
         losses = eps === 0 ? negLogSigmoid(bh) : tf.add(tf.mul(negLogSigmoid(bh), 1 - eps), tf.mul(negLogSigmoid(tf.neg(bh)), eps));
         break;
@@ -87,8 +94,11 @@ export function dpoFamilyLoss(input: PairwisePolicyLossInput, options: DpoLossOp
 @injectable()
 export class DpoLoss implements PairwisePolicyLoss {
   readonly name: string;
-  constructor(@inject(DPO_LOSS_OPTIONS) readonly options: DpoLossOptions) {
-    this.name = `dpo-loss(${options.variant})`;
+  readonly options: DpoLossOptions;
+  /** Options as the plugin takes them (checked here too, so a direct `new` is validated alike). */
+  constructor(@inject(DPO_LOSS_OPTIONS) options: z.input<typeof dpoLossOptionsSchema>) {
+    this.options = lossOptions(dpoLossOptionsSchema, options, 'dpo-loss');
+    this.name = `dpo-loss(${this.options.lossType})`;
   }
 
   compute(input: PairwisePolicyLossInput): LossOutput {
@@ -97,7 +107,7 @@ export class DpoLoss implements PairwisePolicyLoss {
 }
 
 /**
- * `dpoLoss({ variant, beta, labelSmoothing })` → `TOKENS.PairwisePolicyLoss`.
+ * `dpoLoss({ lossType, beta, labelSmoothing })` → `TOKENS.PairwisePolicyLoss`.
  * Defaults: `sigmoid`, β 0.1, ε 0 (plain DPO).
  */
 export const dpoLoss = definePlugin('dpo-loss', {

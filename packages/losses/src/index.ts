@@ -1,4 +1,4 @@
-export { bradleyTerryLoss, normalizeItemScores, type BradleyTerryOptions, type RankingVariant } from './ranking';
+export { bradleyTerryLoss, normalizeItemScores, type BradleyTerryOptions, type RankingLossType, type RankingVariant } from './ranking';
 export { BradleyTerryLoss, rankingLoss, rankingLossOptionsSchema, type RankingLossOptions } from './ranking-loss';
 export { ApoRewardLoss, apoRewardLoss, apoRewardLossOptionsSchema, type ApoRewardLossOptions } from './apo-reward-loss';
 export { SftNllLoss, sftLoss, sftNll, sftLossOptionsSchema, type SftLossOptions } from './sft-loss';

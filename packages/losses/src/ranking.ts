@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ItemKind, LossOutput } from '@apogee/core';
 import { expectShape, invalidLossInput, negLogSigmoid } from './numerics';
 
-/** `ranking`: log-sigmoid Bradley–Terry term; `diff`: the raw (WGAN-like) reward difference. */
-export type RankingVariant = 'ranking' | 'diff';
+/** The form of a Bradley–Terry pair term: `ranking`, log-sigmoid; `diff`, the raw (WGAN-like) reward difference (the APO reference's `loss_type`). */
+export type RankingLossType = 'ranking' | 'diff';
+/** @deprecated The old name of {@link RankingLossType}. */
+export type RankingVariant = RankingLossType;
 
 /**
  * Min–max normalise one item's label scores to [0, 1] (APO reference data pipeline): valid scores
@@ -18,13 +20,17 @@ export function normalizeItemScores(scores: readonly number[]): number[] {
 }
 
 export interface BradleyTerryOptions {
-  /** The variant of every item (default `ranking`), unless `itemVariants` gives one per item. */
-  variant?: RankingVariant;
+  /** The pair term of every item (default `ranking`), unless `itemLossTypes` gives one per item. */
+  lossType?: RankingLossType;
+  /** @deprecated The old name of `lossType`. */
+  variant?: RankingLossType;
   /**
-   * One variant per item, overriding `variant`: the APO reference computes the human (KL) term with
-   * the ranking loss always and only the APO term with `apo_loss_type` (`apoRewardLoss`).
+   * One pair term per item, overriding `lossType`: the APO reference computes the human (KL) term
+   * with the ranking loss always and only the APO term with `apo_loss_type` (`apoRewardLoss`).
    */
-  itemVariants?: readonly RankingVariant[];
+  itemLossTypes?: readonly RankingLossType[];
+  /** @deprecated The old name of `itemLossTypes`. */
+  itemVariants?: readonly RankingLossType[];
   /** Weight of each item's pairs (default 1 for every item). */
   coefficients?: readonly number[];
   /** Per-item kinds: metrics are also reported per kind (`loss/human`, `accuracy/apo`, …). */
@@ -54,15 +60,16 @@ export interface BradleyTerryOptions {
  */
 export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonly number[])[], options: BradleyTerryOptions = {}): LossOutput {
   const name = options.lossName ?? 'ranking-loss';
-  const variant = options.variant ?? 'ranking';
+  const lossType = options.lossType ?? options.variant ?? 'ranking';
+  const itemLossTypes = options.itemLossTypes ?? options.itemVariants;
+  const itemField = options.itemLossTypes ? 'itemLossTypes' : 'itemVariants';
   expectShape(name, 'rewards', rewards, [null, null]);
   const [n, k] = rewards.shape;
   if (scores.length !== n) throw invalidLossInput(name, 'scores', `has ${scores.length} items but rewards has ${n} rows.`);
   const coeff = options.coefficients;
   if (coeff && coeff.length !== n) throw invalidLossInput(name, 'coefficients', `has ${coeff.length} entries for ${n} items.`);
   if (options.kinds && options.kinds.length !== n) throw invalidLossInput(name, 'kinds', `has ${options.kinds.length} entries for ${n} items.`);
-  const itemVariants = options.itemVariants;
-  if (itemVariants && itemVariants.length !== n) throw invalidLossInput(name, 'itemVariants', `has ${itemVariants.length} entries for ${n} items.`);
+  if (itemLossTypes && itemLossTypes.length !== n) throw invalidLossInput(name, itemField, `has ${itemLossTypes.length} entries for ${n} items.`);
 
   const sign = new Float32Array(n * k * k);
   const weight = new Float32Array(n * k * k);
@@ -78,8 +85,8 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
     });
     const s = normalizeItemScores(row);
     const c = coeff ? coeff[item] : 1;
-    const itemVariant = itemVariants ? itemVariants[item] : variant;
-    if (itemVariant !== 'ranking' && itemVariant !== 'diff') throw invalidLossInput(name, `itemVariants[${item}]`, `is "${String(itemVariant)}"; allowed: "ranking", "diff".`);
+    const itemLossType = itemLossTypes ? itemLossTypes[item] : lossType;
+    if (itemLossType !== 'ranking' && itemLossType !== 'diff') throw invalidLossInput(name, itemLossTypes ? `${itemField}[${item}]` : 'lossType', `is "${String(itemLossType)}"; allowed: "ranking", "diff".`);
     for (let i = 0; i < k; i++) {
       if (s[i] >= 0) valid[item * k + i] = 1;
       for (let j = 0; j < k; j++) {
@@ -88,7 +95,7 @@ export function bradleyTerryLoss(rewards: tf.Tensor2D, scores: readonly (readonl
         sign[at] = Math.sign(s[j] - s[i]);
         weight[at] = c;
         pairMask[at] = 1;
-        if (itemVariant === 'diff') diffMask[at] = 1;
+        if (itemLossType === 'diff') diffMask[at] = 1;
         pairs++;
       }
     }

@@ -47,13 +47,13 @@ function check(c: Case, f: (...xs: tf.Tensor[]) => LossOutput, params: tf.Tensor
 
 describe('Bradley–Terry ranking loss matches the reference', () => {
   it.each((reference.ranking as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const loss = new BradleyTerryLoss({ variant: c.options.variant as 'ranking' | 'diff', centeringCoeff: c.options.centeringCoeff as number });
+    const loss = new BradleyTerryLoss({ lossType: c.options.variant as 'ranking' | 'diff', centeringCoeff: c.options.centeringCoeff as number });
     const { scores, kinds } = c.input as { scores: number[][]; kinds: ItemKind[] };
     check(c, (r) => loss.compute({ rewards: r as tf.Tensor2D, scores, kinds }), [tf.tensor2d(c.input.rewards as number[][])], ['rewards']);
   });
 
   it('one 2-response item gives exactly −log σ(z_good − z_bad)', () => {
-    const loss = new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0 });
+    const loss = new BradleyTerryLoss({ lossType: 'ranking', centeringCoeff: 0 });
     const out = loss.compute({ rewards: tf.tensor2d([[1.25, -0.75]]), scores: [[1, 0]], kinds: ['human'] });
     expect(out.loss.dataSync()[0]).toBeCloseTo(Math.log1p(Math.exp(-2)), 6);
   });
@@ -61,8 +61,9 @@ describe('Bradley–Terry ranking loss matches the reference', () => {
 
 describe('APO reward-model loss matches the reference', () => {
   it.each((reference.apo as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    // The fixture's `variant` is the reference's apo_loss_type.
     const o = c.options as { rmKlCoeff: number; apoLossCoeff: number; apoSampleNum: number; variant: 'ranking' | 'diff' };
-    const loss = new ApoRewardLoss({ ...o, centeringCoeff: 0 });
+    const loss = new ApoRewardLoss({ rmKlCoeff: o.rmKlCoeff, apoLossCoeff: o.apoLossCoeff, apoSampleNum: o.apoSampleNum, apoLossType: o.variant, centeringCoeff: 0 });
     const { scores, kinds } = c.input as { scores: number[][]; kinds: ItemKind[] };
     check(c, (r) => loss.compute({ rewards: r as tf.Tensor2D, scores, kinds }), [tf.tensor2d(c.input.rewards as number[][])], ['rewards']);
   });
@@ -72,7 +73,7 @@ describe('raw label scores are rescaled per item before padding, as the referenc
   // The game lays items out this way (layoutRewardBatch): rescale each item's raw scores to (0, 1),
   // then pad with −1. A negative raw score is a label; before, it was taken for padding (no pairs).
   it.each((reference.rawScores as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const loss = new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0 });
+    const loss = new BradleyTerryLoss({ lossType: 'ranking', centeringCoeff: 0 });
     const rewards = c.input.rewards as number[][];
     const k = rewards[0].length;
     const raw = c.input.rawScores as number[][];
@@ -85,7 +86,8 @@ describe('raw label scores are rescaled per item before padding, as the referenc
 describe('DPO family matches the reference', () => {
   const names = ['policyChosen', 'policyRejected', 'referenceChosen', 'referenceRejected'] as const;
   it.each((reference.dpo as Case[]).map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const loss = new DpoLoss(c.options as unknown as DpoLossOptions);
+    const { variant, beta, labelSmoothing } = c.options as { variant: DpoLossOptions['lossType']; beta: number; labelSmoothing: number };
+    const loss = new DpoLoss({ lossType: variant, beta, labelSmoothing });
     check(
       c,
       (pc, pr, rc, rr) => loss.compute({ policyChosen: pc as tf.Tensor1D, policyRejected: pr as tf.Tensor1D, referenceChosen: rc as tf.Tensor1D, referenceRejected: rr as tf.Tensor1D }),

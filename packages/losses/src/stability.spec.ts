@@ -44,10 +44,10 @@ describe('numerical stability for logits of ±1e4', () => {
   });
 
   it.each([
-    ['ranking', new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0 })],
-    ['ranking + centring', new BradleyTerryLoss({ variant: 'ranking', centeringCoeff: 0.5 })],
-    ['diff', new BradleyTerryLoss({ variant: 'diff', centeringCoeff: 0 })],
-    ['apo', new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 4, variant: 'ranking', centeringCoeff: 0 })],
+    ['ranking', new BradleyTerryLoss({ lossType: 'ranking', centeringCoeff: 0 })],
+    ['ranking + centring', new BradleyTerryLoss({ lossType: 'ranking', centeringCoeff: 0.5 })],
+    ['diff', new BradleyTerryLoss({ lossType: 'diff', centeringCoeff: 0 })],
+    ['apo', new ApoRewardLoss({ rmKlCoeff: 1, apoLossCoeff: 0.1, apoSampleNum: 4, apoLossType: 'ranking', centeringCoeff: 0 })],
   ])('reward loss %s', (_n, loss) => {
     // Item 1: the preferred response at −1e4 (loss ≈ 2e4); item 2 right by 2e4; item 3 padding 1e4.
     const r = evaluate(
@@ -61,17 +61,17 @@ describe('numerical stability for logits of ±1e4', () => {
     }
   });
 
-  it.each(['sigmoid', 'robust', 'ipo', 'hinge'] as const)('dpo %s', (variant) => {
-    const loss = new DpoLoss({ variant, beta: 0.5, labelSmoothing: variant === 'robust' || variant === 'sigmoid' ? 0.1 : 0 });
+  it.each(['sigmoid', 'robust', 'ipo', 'hinge'] as const)('dpo %s', (lossType) => {
+    const loss = new DpoLoss({ lossType, beta: 0.5, labelSmoothing: lossType === 'robust' || lossType === 'sigmoid' ? 0.1 : 0 });
     const r = evaluate(
       (pc, pr, rc, rr) => loss.compute({ policyChosen: pc as tf.Tensor1D, policyRejected: pr as tf.Tensor1D, referenceChosen: rc as tf.Tensor1D, referenceRejected: rr as tf.Tensor1D }),
       [tf.tensor1d([-1e4, 1e4, 0]), tf.tensor1d([1e4, -1e4, 0]), tf.tensor1d([1e4, -1e4, 1e4]), tf.tensor1d([-1e4, 1e4, -1e4])],
     );
-    expect(r.loss).toBeGreaterThanOrEqual(variant === 'robust' ? -Infinity : 0);
+    expect(r.loss).toBeGreaterThanOrEqual(lossType === 'robust' ? -Infinity : 0);
   });
 
   it('plain DPO at βh = −2e4 is 2e4 (no overflow to Infinity), at +2e4 is 0', () => {
-    const loss = new DpoLoss({ variant: 'sigmoid', beta: 1, labelSmoothing: 0 });
+    const loss = new DpoLoss({ lossType: 'sigmoid', beta: 1, labelSmoothing: 0 });
     const zero = tf.tensor1d([0]);
     const lo = loss.compute({ policyChosen: tf.tensor1d([-1e4]), policyRejected: tf.tensor1d([1e4]), referenceChosen: zero, referenceRejected: zero });
     const hi = loss.compute({ policyChosen: tf.tensor1d([1e4]), policyRejected: tf.tensor1d([-1e4]), referenceChosen: zero, referenceRejected: zero });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ApogeeError, ERROR_CODES, writeJsonAtomic, type OptimizerConfig, type Tokenizer } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, isApogeeError, writeJsonAtomic, type OptimizerConfig, type Tokenizer } from '@apogee/core';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '@apogee/safetensors';
 import { APOGEE_TOKENIZER_FILE, loadTokenizer, saveTokenizer } from '@apogee/tokenizers';
 import { readGenerationConfig, type GenerationDefaults } from './generation-config';
@@ -185,7 +185,7 @@ export async function readCheckpoint<C>(dir: string, options: ReadCheckpointOpti
     try {
       resolveOptimizerConfig(state.config as OptimizerConfig);
     } catch (e) {
-      const problems = e instanceof ApogeeError ? e.problems.map((p) => ({ ...p, path: `config.${p.path}` })) : [];
+      const problems = isApogeeError(e) ? e.problems.map((p) => ({ ...p, path: `config.${p.path}` })) : [];
       throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${stateFile}: the saved optimizer config is invalid:`, { problems, cause: e });
     }
     const moments = await readSafetensors(path.join(dir, CHECKPOINT_FILES.optimizer));

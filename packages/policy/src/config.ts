@@ -1,4 +1,4 @@
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, isApogeeError } from '@apogee/core';
 
 /**
  * Shape of a GPT-2-family transformer (Radford et al. 2019, "Language Models are Unsupervised
@@ -140,7 +140,7 @@ export function fromHfConfig(json: unknown, file: string): GptConfig {
   try {
     return checkGptConfig(config, file);
   } catch (e) {
-    if (e instanceof ApogeeError) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, e.message, { problems: e.problems });
+    if (isApogeeError(e)) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, e.message, { problems: e.problems });
     throw e;
   }
 }

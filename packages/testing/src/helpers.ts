@@ -20,27 +20,44 @@ export async function expectNoTensorLeak(tf: typeof tfType, fn: () => unknown | 
   expect(tf.memory().numTensors).toBe(before);
 }
 
-/** Path of `../shared/data/<rel>` beside the checkout, or undefined when it is absent. */
-export function sharedDataPath(rel: string): string | undefined {
-  let dir = __dirname;
-  for (let i = 0; i < 8; i++) {
-    const candidate = path.join(dir, '..', 'shared', 'data', rel);
-    if (fs.existsSync(candidate)) return candidate;
-    dir = path.dirname(dir);
-  }
-  return undefined;
+/**
+ * The real-data sample shipped with this package (`fixtures/real-data`: 24 Anthropic HH-RLHF test
+ * pairs as published and in the text/score layout; its README gives the source, the records chosen
+ * and the MIT licence that travels with them).
+ */
+export const REAL_DATA_DIR = path.join(__dirname, '..', 'fixtures', 'real-data');
+
+/** Path of a file of the real-data sample (`realDataPath('hh-rlhf-harmless-base.sample.jsonl.gz')`). */
+export function realDataPath(name: string): string {
+  const file = path.join(REAL_DATA_DIR, name);
+  if (!fs.existsSync(file)) throw new Error(`No real-data sample ${name} in ${REAL_DATA_DIR} (files: ${fs.readdirSync(REAL_DATA_DIR).join(', ')}).`);
+  return file;
 }
 
 /**
- * `describe` when the shared data file exists, otherwise a skipped block that says why.
+ * Path of `<APOGEE_SHARED_DATA>/<rel>` when that environment variable names a folder holding it,
+ * else undefined: the full public data files, for the tests that check a whole file.
+ * @deprecated It no longer looks for a folder beside the checkout; a repository's tests read
+ * {@link realDataPath}, and only opt-in full-file checks read this.
+ */
+export function sharedDataPath(rel: string): string | undefined {
+  const root = process.env.APOGEE_SHARED_DATA;
+  if (!root) return undefined;
+  const candidate = path.resolve(root, rel);
+  return fs.existsSync(candidate) ? candidate : undefined;
+}
+
+/**
+ * `describe` when `sharedDataPath(rel)` finds the file, otherwise a skipped block that says why.
+ * @deprecated With {@link sharedDataPath}: for opt-in checks of whole public files only.
  */
 export function describeWithSharedData(title: string, rel: string, body: (file: string) => void): void {
   const file = sharedDataPath(rel);
   if (file) {
     describe(title, () => body(file));
   } else {
-    describe.skip(`${title} (skipped: ../shared/data/${rel} not found beside the checkout)`, () => {
-      it('needs the shared data', () => undefined);
+    describe.skip(`${title} (skipped: set APOGEE_SHARED_DATA to a folder holding ${rel})`, () => {
+      it('needs the full data file', () => undefined);
     });
   }
 }

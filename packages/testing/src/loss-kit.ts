@@ -106,7 +106,7 @@ export function gradientMismatches<I>(loss: LossLike<I>, sample: LossSample<I>, 
  * a tfjs backend.
  *
  * ```ts
- * describeLoss(() => new DpoLoss({ variant: 'sigmoid', beta: 0.1, labelSmoothing: 0 }), {
+ * describeLoss(() => new DpoLoss({ lossType: 'sigmoid', beta: 0.1, labelSmoothing: 0 }), {
  *   params: () => [tf.tensor1d([-3, -5]), tf.tensor1d([-4, -4])],
  *   build: ([c, r]) => ({ policyChosen: c, policyRejected: r, referenceChosen: tf.zerosLike(c), referenceRejected: tf.zerosLike(r) }),
  * });

@@ -66,6 +66,14 @@ export function describeVariant(name: string, preset: VariantPreset, o: VariantK
       await run.dispose();
     });
 
+    it(`owns apo: a config whose game.apo says ${!o.apo} is refused, naming the field and the variant; one that agrees runs`, async () => {
+      const error = await createRun({ plugins: [make()], config: { game: { apo: !o.apo } } }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'APOGEE_CONFIG_INVALID', message: expect.stringContaining(`the variant "${name}"`), problems: [expect.objectContaining({ path: 'game.apo' })] });
+      const run = await createRun({ plugins: [make()], config: { game: { apo: o.apo } } });
+      expect(run.resolve(GAME_OPTIONS).apo).toBe(o.apo);
+      await run.dispose();
+    });
+
     it('rejects an unknown part of its options, naming it', () => {
       expect(() => make({ sampler: {} })).toThrow(expect.objectContaining({ code: 'APOGEE_PLUGIN_OPTIONS_INVALID' }));
       expect(() => make({ update: { lr: -1 } })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'lr' })] }));

@@ -1,6 +1,6 @@
 /**
- * The GPT training step the benchmark times, shared by `npm run bench` (bench/gpt-step.ts
- * re-exports it) and `apogee bench`, so both report the same step: `@apogee/policy`'s GPT-2
+ * The GPT training step the benchmark times, shared by `npm run bench` (bench/run.ts imports it
+ * from @apogee/cli) and `apogee bench`, so both report the same step: `@apogee/policy`'s GPT-2
  * model (pre-LayerNorm, tanh GELU, tied embeddings) with its AdamW optimizer (global-norm clipping
  * at 1.0), next-token cross-entropy on fixed tokens. `bench/reference/torch_bench.py` mirrors it
  * in PyTorch.

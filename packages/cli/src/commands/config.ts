@@ -47,10 +47,12 @@ export function registerConfigCommands(program: Command, ctx: CommandContext): v
       // Resolving runs no plugin code; only plugins that pass every check (a marked package, a
       // built-in, a path under localPlugins) are then created, to validate their options.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { checkPluginRefs, instantiatePlugins } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
+      const { checkPluginRefs, createRunLocated, instantiatePlugins } = require('../plugins/check-plugins') as typeof import('../plugins/check-plugins');
       const lookup = { configFile: loaded.file, cwd: ctx.io.cwd, localPlugins: loaded.config.localPlugins };
       checkPluginRefs(loaded.config.plugins, { lookup, locate: loaded.locate, source: file });
-      await instantiatePlugins(loaded.config.plugins, { lookup, locate: loaded.locate });
+      const plugins = await instantiatePlugins(loaded.config.plugins, { lookup, locate: loaded.locate });
+      // Registering them (no work is done) checks what they say of the config: a game.apo that disagrees with the variant.
+      await (await createRunLocated(plugins, loaded.config, loaded.locate)).dispose();
       ctx.io.out(`${file} is valid (${loaded.config.plugins.length} plugin${loaded.config.plugins.length === 1 ? '' : 's'}, ${loaded.config.game.rounds} rounds, seed ${loaded.config.seed}).\n`);
     });
 

@@ -40,7 +40,7 @@ export function registerModelCommands(program: Command, ctx: CommandContext): vo
     .addHelpText(
       'after',
       `${examples(
-        'apogee train-rm --train ../shared/data/dsp/helpful.test.json --eval heldout.jsonl --out runs/rm',
+        'apogee train-rm --train helpful.test.json --eval heldout.jsonl --out runs/rm',
         'apogee train-rm --train pairs.jsonl --eval heldout.jsonl --out runs/rm --base runs/sft-policy --epochs 2',
       )}
 Writes DIR/model/ (load it with \`apogee eval-rm --model DIR/model\`), DIR/summary.json with accuracy, ece, ace, mce and pairs, metrics.jsonl/csv and report.html.
@@ -61,7 +61,7 @@ Writes DIR/model/ (load it with \`apogee eval-rm --model DIR/model\`), DIR/summa
     .requiredOption('--data <file>', 'preference pairs in any format @apogee/data reads')
     .option('--json', 'print JSON (with the reliability bins)')
     .option('--max-pairs <n>', 'evaluate at most this many items', positiveInt('--max-pairs'))
-    .addHelpText('after', examples('apogee eval-rm --model runs/rm/model --data heldout.jsonl', 'apogee eval-rm --model runs/rm/model --data ../shared/data/hh-rlhf/harmless-base.test.jsonl.gz --json'))
+    .addHelpText('after', examples('apogee eval-rm --model runs/rm/model --data heldout.jsonl', 'apogee eval-rm --model runs/rm/model --data harmless-base.test.jsonl.gz --json'))
     .action(async (opts: { model: string; data: string; json?: boolean; maxPairs?: number }) => {
       const e = await lazy().evalRm({ model: path.resolve(ctx.io.cwd, opts.model), data: path.resolve(ctx.io.cwd, opts.data), maxPairs: opts.maxPairs }, ctx);
       if (opts.json) ctx.io.out(`${JSON.stringify(e, null, 2)}\n`);

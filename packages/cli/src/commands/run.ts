@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { ApogeeError, ERROR_CODES, writeFileAtomic } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, isApogeeError, writeFileAtomic } from '@apogee/core';
 import { displayPath, type CommandContext } from '../context';
 import { EXIT_CODES } from '../exit-codes';
 import { loadConfigFile } from '../config/load-config';
@@ -96,7 +96,7 @@ Ctrl-C stops after the current step, keeps the last checkpoint and prints the \`
       try {
         loaded = loadConfigFile(file, { runFile: true });
       } catch (e) {
-        if (e instanceof ApogeeError && /Cannot read config file/.test(e.message)) {
+        if (isApogeeError(e) && /Cannot read config file/.test(e.message)) {
           throw new ApogeeError(ERROR_CODES.CHECKPOINT_INVALID, `${dir} is not an apogee run directory (it has no ${RUN_CONFIG_FILE}).`, {
             hint: 'Pass the outDir of a run started with `apogee run`, or the --out directory of `apogee quickstart` (the directory the resume line printed).',
           });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ApogeeError, parseConfig } from '@apogee/core';
+import { isApogeeError, parseConfig, type ApogeeError } from '@apogee/core';
 import { memoryIo } from '../io';
 import { runCli } from '../main';
 import { tempDir } from '../testing/fixtures';
@@ -10,7 +10,7 @@ function problemsOf(fn: () => unknown): ApogeeError {
   try {
     fn();
   } catch (e) {
-    if (e instanceof ApogeeError) return e;
+    if (isApogeeError(e)) return e;
     throw e;
   }
   throw new Error('expected an ApogeeError');
@@ -85,6 +85,7 @@ describe('config files', () => {
     expect(text).toContain('# allowed: "base" | "continue"');
     expect(text).toContain('# Rounds of the RM-LLM game (APO paper: 3).');
     expect(text).toContain('  - dpo-apo');
+    expect(text).not.toMatch(/^\s*apo:/m); // the variant owns apo (decision 0091)
     expect(await runCli(['config', 'validate', 'apogee.yaml'], { io })).toBe(0);
     expect(io.stdout).toContain('apogee.yaml is valid (');
     expect(await runCli(['config', 'init', 'apogee.yaml'], { io })).toBe(2);
@@ -106,6 +107,18 @@ describe('config files', () => {
     expect(await runCli(['config', 'validate', 'o.yaml'], { io })).toBe(2);
     expect(io.stderr).toContain('Options of plugin "dpo-loss" has a problem (plugins[1] at ');
     expect(io.stderr).toContain('o.yaml:3:16):\n  - beta: Too small: expected number to be >0');
+  });
+
+  it('config validate refuses a game.apo that disagrees with the variant, naming the field, the variant and the position', async () => {
+    const io = memoryIo(t.dir);
+    write('apo.yaml', 'game:\n  rounds: 2\n  apo: true\nplugins:\n  - dpo\n');
+    expect(await runCli(['config', 'validate', 'apo.yaml'], { io })).toBe(2);
+    expect(io.stderr).toContain('The config\'s game.apo disagrees with the variant "dpo":');
+    expect(io.stderr).toContain('game.apo: is true, but the variant "dpo" plays the RM_Base baseline (apo: false) (');
+    expect(io.stderr).toContain('apo.yaml:3:8)');
+    expect(io.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    write('agree.yaml', 'game:\n  apo: false\nplugins:\n  - dpo\n');
+    expect(await runCli(['config', 'validate', 'agree.yaml'], { io })).toBe(0);
   });
 
   it('config schema prints a JSON Schema with descriptions, defaults and allowed values', async () => {

@@ -1,14 +1,14 @@
 import * as path from 'node:path';
 import 'reflect-metadata';
-import { ApogeeError, createRun, ERROR_CODES, minibatchSteps, Rng, TOKENS, writeJsonAtomic, type PreferenceItem, type RewardModel, type SampleSet } from '@apogee/core';
+import { ApogeeError, createRun, ERROR_CODES, minibatchSteps, Rng, TOKENS, writeJsonAtomic, type ApoPlugin, type PreferenceItem, type RewardModel, type Run, type SampleSet } from '@apogee/core';
 import { readAnyPreferenceFile, readPrompts, writeSampleSets } from '@apogee/data';
 import { rmTrainingSchema, trainRewardModel } from '@apogee/game';
 import { rankingLoss } from '@apogee/losses';
-import { GptPolicy, gptConfig, type GptPresetName } from '@apogee/policy';
-import { GptReward } from '@apogee/reward';
+import { gptPolicy, type GptPresetName } from '@apogee/policy';
+import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
 import { generateOptions, SAMPLING_PRESETS } from '@apogee/samplers';
-import { ByteTokenizer } from '@apogee/tokenizers';
+import { byteTokenizer } from '@apogee/tokenizers';
 import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
@@ -43,6 +43,29 @@ export interface TrainRmOptions {
   report: boolean;
 }
 
+/**
+ * The models of the model commands come from the same plugins a run uses (byte tokenizer, GPT
+ * policy, GPT reward model), through `TOKENS.PolicyFactory` / `TOKENS.RewardFactory`.
+ */
+function modelRun(seed: number, policy: { preset?: string; blockSize?: number } = {}, extra: ApoPlugin[] = []) {
+  const shape = { ...(policy.preset ? { preset: policy.preset as GptPresetName } : {}), ...(policy.blockSize ? { config: { blockSize: policy.blockSize } } : {}) };
+  return createRun({ plugins: [byteTokenizer(), gptPolicy(shape), gptReward(), ...extra], config: { seed } });
+}
+
+/**
+ * A fresh reward model: on the backbone of the policy in `base`, or on a fresh policy of the
+ * preset's shape; either way `RewardFactory.fromPolicy` adds a head from `seed`.
+ */
+async function newRewardModel(run: Run, o: Pick<TrainRmOptions, 'base' | 'seed'>): Promise<RewardModel> {
+  const policies = run.resolve(TOKENS.PolicyFactory);
+  const policy = o.base ? await policies.load(o.base) : await policies.create({ tokenizer: run.resolve(TOKENS.Tokenizer), seed: o.seed });
+  try {
+    return await run.resolve(TOKENS.RewardFactory).fromPolicy(policy, { seed: o.seed });
+  } finally {
+    await policy.dispose();
+  }
+}
+
 /** `apogee train-rm`: Bradley–Terry training (ranking-loss) of a GPT reward model, then evaluation. */
 export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
   // Only a new or empty folder, or one apogee made: never write into the user's model/ (issue 17).
@@ -50,21 +73,11 @@ export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
   await initBackend({ logger: progressLogger(ctx) });
   const trainItems = await readItems(o.train, o.maxPairs);
   const evalItems = await readItems(o.eval, o.maxEval);
-  let rm: RewardModel;
-  if (o.base) {
-    const policy = await GptPolicy.load(o.base);
-    try {
-      rm = GptReward.fromBackbone(policy.model, policy.tokenizer, o.seed);
-    } finally {
-      await policy.dispose();
-    }
-  } else {
-    const tokenizer = new ByteTokenizer();
-    rm = GptReward.create(gptConfig(o.preset as GptPresetName, { vocabSize: tokenizer.vocabSize, blockSize: o.blockSize }), tokenizer, o.seed);
-  }
-  const run = await createRun({ plugins: [rankingLoss()], config: { seed: o.seed } });
+  const run = await modelRun(o.seed, { preset: o.preset, blockSize: o.blockSize }, [rankingLoss()]);
+  let rm: RewardModel | undefined;
   const progress = createProgress(ctx.io);
   try {
+    rm = await newRewardModel(run, o);
     const loss = run.resolve(TOKENS.RewardLoss);
     const metrics = new MetricsWriter(o.out);
     const options = rmTrainingSchema.parse({ lr: o.lr, epochs: o.epochs, batchSize: o.batchSize, warmupSteps: 10 });
@@ -108,7 +121,7 @@ export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
     return { summary, modelDir, reportFile };
   } finally {
     progress.stop();
-    await rm.dispose();
+    await rm?.dispose();
     await run.dispose();
   }
 }
@@ -117,7 +130,11 @@ export async function trainRm(o: TrainRmOptions, ctx: CommandContext) {
 export async function evalRm(o: { model: string; data: string; maxPairs?: number }, ctx: CommandContext): Promise<Omit<RmEvaluation, 'bins'> & { reliability: ReturnType<typeof reliabilityRows> }> {
   await initBackend({ logger: progressLogger(ctx) });
   const items = await readItems(o.data, o.maxPairs);
-  const rm = await GptReward.load(o.model);
+  const run = await modelRun(0);
+  const rm = await run.resolve(TOKENS.RewardFactory).load(o.model).catch(async (e: unknown) => {
+    await run.dispose();
+    throw e;
+  });
   const progress = createProgress(ctx.io);
   try {
     const task = progress.task(`eval-rm (${items.length} items)`, items.length);
@@ -127,6 +144,7 @@ export async function evalRm(o: { model: string; data: string; maxPairs?: number
   } finally {
     progress.stop();
     await rm.dispose();
+    await run.dispose();
   }
 }
 
@@ -141,7 +159,11 @@ export async function sample(
   }
   await initBackend({ logger: progressLogger(ctx) });
   const { records: prompts } = await readPrompts(o.prompts, { skipHint: null });
-  const policy = await GptPolicy.load(o.model);
+  const run = await modelRun(o.seed);
+  const policy = await run.resolve(TOKENS.PolicyFactory).load(o.model).catch(async (e: unknown) => {
+    await run.dispose();
+    throw e;
+  });
   const progress = createProgress(ctx.io);
   try {
     const settings = { ...preset, sampler: { ...preset.sampler, ...(o.temperature !== undefined ? { temperature: o.temperature } : {}) } };
@@ -173,6 +195,7 @@ export async function sample(
   } finally {
     progress.stop();
     await policy.dispose();
+    await run.dispose();
   }
 }
 

@@ -3,17 +3,20 @@ import * as path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import {
   ApogeeError,
+  createRun,
   ERROR_CODES,
+  isApogeeError,
   loadPluginWithSource,
   pluginPackageCandidates,
   resolvePlugin,
   type ApoPlugin,
+  type ApogeeConfig,
   type LoadedPlugin,
   type LoadPluginsOptions,
   type PluginRef,
   type Problem,
 } from '@apogee/core';
-import { builtinFactories, builtinPlugins, installedPlugins } from './registry';
+import { builtinFactories, builtinPlugins, installedPlugins, knownPlugins } from './registry';
 
 /** Where a config's plugins are looked up: its file, the directory apogee runs in, its local plugins. */
 export interface PluginLookup {
@@ -76,7 +79,7 @@ export function checkPluginRefs(
       resolvePlugin(name, load);
       return;
     } catch (e) {
-      if (!(e instanceof ApogeeError)) throw e;
+      if (!isApogeeError(e)) throw e;
       const at = options.locate ? ` (${options.locate(typeof ref === 'string' ? ['plugins', i] : ['plugins', i, 0])})` : '';
       if (e.code !== ERROR_CODES.PLUGIN_NOT_FOUND || !load.paths) {
         refused = true;
@@ -163,7 +166,7 @@ export async function instantiatePlugins(
     try {
       out.push(await loadPluginWithSource(ref, load));
     } catch (e) {
-      if (e instanceof ApogeeError && options.locate) {
+      if (isApogeeError(e) && options.locate) {
         const at = options.locate(typeof ref === 'string' ? ['plugins', i] : ['plugins', i, 1]);
         throw new ApogeeError(e.code, `${e.message.replace(/:$/, '')} (plugins[${i}] at ${at}):`, { problems: e.problems, hint: e.hint, cause: e });
       }
@@ -176,4 +179,19 @@ export async function instantiatePlugins(
 /** The plugins of `instantiatePlugins`, ready for `createRun`. */
 export function pluginsOf(loaded: readonly LoadedPlugin[]): ApoPlugin[] {
   return loaded.map((l) => l.plugin);
+}
+
+/**
+ * `createRun` with the loaded plugins, knowing the built-in ones (a missing provider is named with
+ * the built-ins that provide it). A config field that a plugin refuses as it registers (a
+ * `game.apo` that disagrees with the variant) gets the field's `file:line:column` appended.
+ */
+export async function createRunLocated(loaded: readonly LoadedPlugin[], config: ApogeeConfig, locate?: (p: ReadonlyArray<PropertyKey>) => string): ReturnType<typeof createRun> {
+  try {
+    return await createRun({ plugins: pluginsOf(loaded), config, known: knownPlugins() });
+  } catch (e) {
+    if (!isApogeeError(e) || e.code !== ERROR_CODES.CONFIG_INVALID || !locate) throw e;
+    const problems = e.problems.map((p) => ({ ...p, message: `${p.message} (${locate(p.path.split('.'))})` }));
+    throw new ApogeeError(e.code, e.message, { problems, hint: e.hint, cause: e });
+  }
 }

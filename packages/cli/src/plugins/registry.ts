@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { AnyPluginFactory, ApoPlugin, Token } from '@apogee/core';
+import type { AnyPluginFactory, ApoPlugin, KnownPlugin, Token } from '@apogee/core';
 import { isPluginManifest, PLUGIN_KEYWORD, tokenName } from '@apogee/core';
 import { LOSS_PLUGINS } from '@apogee/losses';
 import { SAMPLER_PLUGINS } from '@apogee/samplers';
@@ -76,6 +76,11 @@ export function builtinPlugins(): readonly BuiltinPlugin[] {
     ...entries('@apogee/variant-rrhf-apo', [rrhfApo]),
   ];
   return cached;
+}
+
+/** The built-in plugins as core's `KnownPlugin`s: a missing-provider error names those that provide the token. */
+export function knownPlugins(): KnownPlugin[] {
+  return builtinPlugins().map((p) => ({ name: p.name, package: p.package, provides: p.factory.provides ?? [] }));
 }
 
 /** `{ name: factory }` for `loadPlugins({ builtins })`. */

@@ -95,7 +95,9 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     world: { argumentsPerTask: 12, rmPrompts: 64, llmPrompts: 64, testPrompts: 64, sftDemos: 1200, humanPairsPerPrompt: 6, testPairsPerPrompt: 4 },
     model: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 112 },
     sft: { epochs: 10, batchSize: 16, lr: 1e-2, warmupSteps: 50, lmWarmupEpochs: 2 },
-    samplesPerQuery: 4,
+    // 8, not the reference's 4: with 4 samples the oracle's best-of-4 was too rarely the courteous
+    // answer for RJS to reach the world's headroom in 3 rounds (pilot seeds 101–103, decision 0066).
+    samplesPerQuery: 8,
     maxNewTokens: 48,
     trainSampler: tinyTrainSampler,
     testSampler,
@@ -103,7 +105,8 @@ export const QUICKSTART_PRESETS: Readonly<Record<'fast' | 'default', QuickstartP
     apoLossCoeff: 0.1,
     updates: {
       goldenSft: { lr: [2e-3, 2e-3, 2e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
-      rjs: { lr: [2e-3, 2e-3, 2e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
+      // 4 epochs over the round's 64 selected samples (16 steps): 2 left the oracle at +0.08 (decision 0066).
+      rjs: { lr: [2e-3, 2e-3, 2e-3], epochs: 4, batchSize: 16, schedule: 'constant' },
       dpo: { lr: [1e-3, 1e-3, 1e-3], epochs: 2, batchSize: 16, schedule: 'constant' },
       rrhf: { lr: [1e-3, 1e-3, 1e-3], epochs: 2, batchSize: 8, schedule: 'constant' },
     },

@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import {
   ApogeeError,
-  createRun,
   ERROR_CODES,
   TOKENS,
   writeFileAtomic,
@@ -16,7 +15,7 @@ import { initBackend } from '@apogee/runtime';
 import type { CliIo } from '../io';
 import { displayPath } from '../context';
 import { builtinPlugins } from '../plugins/registry';
-import { checkPluginRefs, instantiatePlugins, pluginRecord, pluginsOf, type PluginLookup, type PluginRecord } from '../plugins/check-plugins';
+import { checkPluginRefs, createRunLocated, instantiatePlugins, pluginRecord, type PluginLookup, type PluginRecord } from '../plugins/check-plugins';
 import { writeReport } from '../report/render-report';
 import { registerCallbacks, runCallbacks } from './run-callbacks';
 import { describeExecutorConfig } from '../executor/executor-options';
@@ -102,13 +101,13 @@ async function playLocked(options: ExecuteRunOptions, dir: string, resolved: Apo
   const loaded = await instantiatePlugins(config.plugins, { lookup, locate: options.locate });
   const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
   const executor = createExecutor(executorConfig);
-  let run: Awaited<ReturnType<typeof createRun>> | undefined;
+  let run: Awaited<ReturnType<typeof createRunLocated>> | undefined;
   try {
     // Asking for the worker count opens a queue now: an unreachable Redis fails before any work.
     const workers = await executor.workers();
     cbs.metrics.executor = { kind: executor.kind, workers };
     if (executor.kind !== 'in-process') cbs.logger.info(`Jobs run on: ${describeExecutorConfig(executorConfig, workers)}.`);
-    run = await createRun({ plugins: pluginsOf(loaded), config: resolved });
+    run = await createRunLocated(loaded, resolved, options.locate);
     run.container.register(EXECUTOR, { useValue: executor });
     registerCallbacks(run.container, cbs);
     run.check([TOKENS.GameController]);

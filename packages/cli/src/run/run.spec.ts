@@ -79,7 +79,7 @@ describe('apogee run / resume', () => {
       require('node:fs').writeFileSync(path.join(t.dir, 'c.yaml'), 'outDir: out\nplugins: [byte-tokenizer, dpo-apo]\n');
       expect(await runCli(['run', '--config', 'c.yaml'], { io })).toBe(2);
       expect(io.stderr).toContain('The game is missing');
-      expect(io.stderr).toContain('usually provided by @apogee/policy');
+      expect(io.stderr).toContain('PolicyFactory: not registered; usually provided by @apogee/policy (gpt-policy or hf-policy)');
       require('node:fs').mkdirSync(path.join(t.dir, 'out', 'checkpoints'), { recursive: true });
       expect(await runCli(['run', '--config', 'c.yaml'], { io })).toBe(2);
       expect(io.stderr).toContain('out already holds a run.\nContinue it with `apogee resume out`');

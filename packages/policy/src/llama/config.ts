@@ -1,4 +1,4 @@
-import { ApogeeError, ERROR_CODES } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, isApogeeError } from '@apogee/core';
 import { readTokenIds } from '@apogee/model-kit';
 
 /**
@@ -234,7 +234,7 @@ export function fromLlamaHfConfig(json: unknown, file: string): LlamaConfig {
   try {
     return checkLlamaConfig(config, file);
   } catch (e) {
-    if (e instanceof ApogeeError) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, e.message, { problems: e.problems });
+    if (isApogeeError(e)) throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, e.message, { problems: e.problems });
     throw e;
   }
 }
