@@ -20,13 +20,16 @@ import {
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Blas } from './blas';
 import type { SimdKernels } from './wasm/simd';
-import { BufferPool } from './kernels/buffer-pool';
+import { BufferPool, defaultPoolBytes } from './kernels/buffer-pool';
 import { batchMatMulOverride, fusedMatMulOverride } from './kernels/matmul';
 import { binaryOverrides } from './kernels/binary';
 import { gatherV2Override, unsortedSegmentSumOverride } from './kernels/segment';
 import { concatOverride, padV2Override, sliceOverride, splitVOverride, stridedSliceOverride, transposeOverride } from './kernels/layout';
 import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elementwise';
 import { fusedKernelConfigs } from './kernels/fused';
+import { oneHotOverride, selectOverride } from './kernels/select-onehot';
+import { tileOverride } from './kernels/tile';
+import { meanGradConfig, sumGradConfig } from './ops/reduce-grads';
 import { attentionKernelConfigs } from './kernels/attention';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
@@ -41,7 +44,8 @@ type BackendValues = Parameters<MathBackendCPU['write']>[0];
  * them ever reaches user code.
  */
 export class ApogeeCpuBackend extends MathBackendCPU {
-  readonly pool = new BufferPool();
+  /** Output arrays: views of the SIMD kernels' arena while it has room (`wasm/arena.ts`), else reused JS arrays. */
+  readonly pool = new BufferPool(defaultPoolBytes(), () => state.simd?.arena ?? null);
 
   override write(values: BackendValues, shape: number[], dtype: Parameters<MathBackendCPU['write']>[2]): DataId {
     this.pool.retain(values);
@@ -87,6 +91,9 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   sliceOverride,
   stridedSliceOverride,
   softmaxOverride,
+  selectOverride,
+  oneHotOverride,
+  tileOverride,
   ...binaryOverrides,
   ...unaryOverrides,
   ...reduceOverrides,
@@ -133,6 +140,10 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
   // The fused attention softmax differentiates through the kernel registry (lazy per-input
   // gradients: the mask's is computed only when asked for).
   if (!getGradient(SCALED_MASKED_SOFTMAX)) registerGradient(scaledMaskedSoftmaxGradConfig);
+  // Sum's and Mean's gradients as a broadcast of dy (the same values as tfjs's dy · ones(x.shape),
+  // on every backend, without filling a ones tensor of x's size each time): ops/reduce-grads.ts.
+  registerGradient(sumGradConfig);
+  registerGradient(meanGradConfig);
   registered = true;
 }
 

@@ -11,18 +11,22 @@ function int(name: string) {
   };
 }
 
+/** Every case of the runtime's benchmark (`BENCHMARK_CASES` of @apogee/runtime, which is loaded only when the command runs). */
+export const DEFAULT_CASES = 'gemm,train-a,train-b,plain-a,plain-b,layers-fit,generate-a,dpo-a';
+
 export function registerBenchCommand(program: Command, ctx: CommandContext): void {
   program
     .command('bench')
-    .description('time the tensor runtime: GEMM 1024³, GPT training steps, KV-cache generation and a DPO step, side by side with PyTorch when it is installed')
+    .description('time the tensor runtime: GEMM 1024³, GPT training steps (apogee\'s fused GPT and one written with plain tfjs ops), a tf.sequential model.fit, KV-cache generation and a DPO step, each side by side with PyTorch when it is installed (ratio = apogee ÷ PyTorch)')
     .option('--json', 'print the full report as JSON on stdout')
-    .option('--cases <list>', 'comma-separated: gemm, train-a, train-b, generate-a, dpo-a', 'gemm,train-a,train-b,generate-a,dpo-a')
+    .option('--cases <list>', `comma-separated, from: ${DEFAULT_CASES}`, DEFAULT_CASES)
     .option('--rounds <n>', 'rounds (each times apogee, then PyTorch)', int('--rounds'), 3)
     .option('--iters <n>', 'timed iterations per round and side', int('--iters'))
     .option('--threads <n>', 'threads for both sides', int('--threads'), 1)
     .option('--backend <name>', 'auto | tensorflow | apogee-cpu | cpu', 'apogee-cpu')
-    .addHelpText('after', examples('apogee bench', 'apogee bench --json --cases gemm --rounds 1 > bench.json'))
-    .action(async (opts: { json?: boolean; cases: string; rounds: number; iters?: number; threads: number; backend: string }) => {
+    .option('--no-blas', 'run apogee-cpu without a system BLAS, as on a machine without one (matrix products on its WebAssembly SIMD GEMM); PyTorch keeps its own')
+    .addHelpText('after', examples('apogee bench', 'apogee bench --cases plain-a,plain-b --no-blas', 'apogee bench --json --cases gemm --rounds 1 > bench.json'))
+    .action(async (opts: { json?: boolean; cases: string; rounds: number; iters?: number; threads: number; backend: string; blas: boolean }) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const runtime = require('@apogee/runtime') as typeof import('@apogee/runtime');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -47,6 +51,7 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
         iters: opts.iters,
         threads: opts.threads,
         backend: opts.backend as 'apogee-cpu',
+        blasLibrary: opts.blas === false ? 'none' : undefined,
         gpt: gptBenchStep,
         generate: gptBenchGenerate,
         dpo: gptBenchDpo,

@@ -1,7 +1,13 @@
 import { memoryIo } from '../io';
 import { runCli } from '../main';
+import { BENCHMARK_CASES } from '@apogee/runtime';
+import { DEFAULT_CASES } from './bench';
 
 describe('bench and quickstart commands', () => {
+  it('bench runs every case of the runtime benchmark by default', () => {
+    expect(DEFAULT_CASES.split(',')).toEqual([...BENCHMARK_CASES]);
+  });
+
   it('bench --json times GEMM on the runtime and prints the report as JSON', async () => {
     const io = memoryIo();
     expect(await runCli(['bench', '--json', '--cases', 'gemm', '--rounds', '1', '--iters', '1'], { io })).toBe(0);
@@ -10,6 +16,12 @@ describe('bench and quickstart commands', () => {
     expect(report.results[0].case).toBe('gemm');
     expect(report.results[0].apogeeMs).toBeGreaterThan(0);
     expect(report.backend.name).toBe('apogee-cpu');
+    // --no-blas: matrix products on the WebAssembly SIMD GEMM, as on a machine without a system BLAS.
+    const noBlas = memoryIo();
+    expect(await runCli(['bench', '--json', '--no-blas', '--cases', 'gemm', '--rounds', '1', '--iters', '1'], { io: noBlas })).toBe(0);
+    const noBlasReport = JSON.parse(noBlas.stdout);
+    expect(noBlasReport.backend.blas).toBeNull();
+    expect(noBlasReport.results[0].description).toMatch(/WebAssembly SIMD GEMM/);
     const bad = memoryIo();
     expect(await runCli(['bench', '--cases', 'gemm,fft'], { io: bad })).toBe(2);
     expect(bad.stderr).toMatch(/Unknown benchmark case: fft\.\nAllowed: gemm, train-a, train-b, plain-a, plain-b, layers-fit, generate-a, dpo-a/);

@@ -178,12 +178,13 @@ export function binaryOp(name: BinaryName, backend: MathBackendCPU, a: TensorInf
   if (code !== undefined && plan.outer.length <= 1 && out.length >= SIMD_MIN_ELEMENTS) {
     withSimd(simd, (kernels) => {
       const w = kernels.begin();
-      const ap = w.put(values(backend, a));
-      const bp = w.put(values(backend, b));
-      const op = w.alloc(out.length);
+      // Operands and output resident in the kernels' memory are used where they are.
+      const ap = w.input(values(backend, a));
+      const bp = w.input(values(backend, b));
+      const op = w.output(out);
       const rows = plan.outer.length ? plan.outer[0] : 1;
       w.k.binary(code, ap, bp, op, rows, plan.n, plan.outer.length ? plan.aStr[0] : 0, plan.outer.length ? plan.bStr[0] : 0, plan.aInc, plan.bInc);
-      out.set(w.at(op, out.length));
+      w.collect(out, op);
     }, js);
   } else {
     js();

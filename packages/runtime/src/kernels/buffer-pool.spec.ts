@@ -89,8 +89,11 @@ describe('apogee-cpu with the pool', () => {
     const cValues = backend.data.get(c.dataId)!.values;
     expect(backend.pool.owns(cValues)).toBe(true);
     c.dispose();
-    const d = tf.matMul(b, a); // same length: the freed array is reused
-    expect(backend.data.get(d.dataId)!.values).toBe(cValues);
+    const d = tf.matMul(b, a); // same length: the freed array's memory is reused
+    const dValues = backend.data.get(d.dataId)!.values as Float32Array;
+    // The same array, or (the WebAssembly arena) a new view of the same memory.
+    expect(dValues.buffer).toBe((cValues as Float32Array).buffer);
+    expect(dValues.byteOffset).toBe((cValues as Float32Array).byteOffset);
     tf.dispose([a, b, d]);
   });
 

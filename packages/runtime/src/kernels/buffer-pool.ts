@@ -10,6 +10,8 @@
  * never reach user code: the backend's `readSync` hands out copies of them.
  */
 
+import type { Arena } from '../wasm/arena';
+
 interface Entry {
   /** The whole array as the pool handed it out. */
   array: Float32Array;
@@ -30,15 +32,29 @@ export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private readonly entries = new WeakMap<ArrayBufferLike, Entry>();
   private pooledBytes = 0;
+  /** The arena this pool has taken arrays from (one per process: the SIMD kernels' instance's). */
+  private arena: Arena | null = null;
 
-  /** `maxBytes`: most bytes of free arrays kept (0 disables reuse: every `take` allocates). */
-  constructor(readonly maxBytes: number = defaultPoolBytes()) {}
+  /**
+   * `maxBytes`: most bytes of free arrays kept (0 disables reuse: every `take` allocates).
+   * `arenaOf`: the arena of the SIMD kernels in use, if any: `take` hands out its arrays first
+   * (views of WebAssembly memory, which the SIMD kernels read and write in place).
+   */
+  constructor(readonly maxBytes: number = defaultPoolBytes(), private readonly arenaOf: () => Arena | null = () => null) {}
 
   /**
    * A float32 array of length `n` whose contents are unspecified (a reused array holds old
    * values): only for kernels that write every element.
    */
   take(n: number): Float32Array {
+    const arena = this.arenaOf();
+    if (arena) {
+      const resident = arena.take(n, this);
+      if (resident) {
+        this.arena = arena;
+        return resident;
+      }
+    }
     const stack = this.free.has(n) ? this.stackFor(n) : undefined;
     const reused = stack?.pop();
     if (reused) {
@@ -54,12 +70,14 @@ export class BufferPool {
 
   /** A tensor now holds `values` (called by the backend for every array it stores). */
   retain(values: unknown): void {
+    if (this.arena?.holds(values)) return this.arena.retain(values);
     const entry = values instanceof Float32Array ? this.entries.get(values.buffer) : undefined;
     if (entry) entry.refs++;
   }
 
   /** A tensor holding `values` was freed; the buffer returns to the pool when no tensor holds it. */
   release(values: unknown): void {
+    if (this.arena?.holds(values)) return this.arena.release(values);
     const entry = values instanceof Float32Array ? this.entries.get(values.buffer) : undefined;
     if (!entry || entry.pooled) return;
     entry.refs--;
@@ -97,6 +115,7 @@ export class BufferPool {
 
   /** Whether `values` lives in a pool-born buffer (such arrays must not be handed to user code). */
   owns(values: unknown): boolean {
+    if (this.arena?.holds(values)) return true;
     return ArrayBuffer.isView(values) && this.entries.has((values as Float32Array).buffer);
   }
 
@@ -105,8 +124,12 @@ export class BufferPool {
     return this.pooledBytes;
   }
 
-  /** Drops every free array (memory goes back to the garbage collector). */
+  /**
+   * Drops every free array (memory goes back to the garbage collector) and frees every arena
+   * block this pool took (only when its backend is disposed: its tensors are gone).
+   */
   clear(): void {
+    this.arena?.releaseOwner(this);
     for (const stack of this.free.values()) for (const a of stack) this.entries.delete(a.buffer);
     this.free.clear();
     this.pooledBytes = 0;
@@ -120,4 +143,13 @@ export class BufferPool {
 export function takeOutput(backend: object, n: number): Float32Array {
   const pool = (backend as { pool?: BufferPool }).pool;
   return pool instanceof BufferPool ? pool.take(n) : new Float32Array(n);
+}
+
+/**
+ * Returns an array `takeOutput` gave out that no tensor ever held (a kernel that gave up after
+ * taking it) to apogee-cpu's pool.
+ */
+export function giveBack(backend: object, array: Float32Array): void {
+  const pool = (backend as { pool?: BufferPool }).pool;
+  if (pool instanceof BufferPool) pool.release(array);
 }

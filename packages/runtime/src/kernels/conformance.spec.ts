@@ -236,9 +236,24 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
           checkWithGrads(inputs, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.max(t, axis, keepDims), `max ${label}`);
           if (!shape.includes(0)) checkWithGrads(inputs, (t) => tf.min(t, axis, keepDims), `min ${label}`);
+          expectSameAsCpu(inputs, (t) => tf.prod(t, axis, keepDims), undefined, `prod ${label}`);
         }
       }
     }
+    // Axes that are not contiguous (one strided pass, no transpose), with size-1 dims between them.
+    const odd = randomInputs(rng, [[3, 1, 4, 1, 5, 2]]);
+    for (const axis of [[0, 2], [0, 4], [1, 3, 5], [0, 2, 4], [0, 3, 5], [2, 5], [0, 1, 5]]) {
+      for (const keepDims of [false, true]) {
+        const label = `[3,1,4,1,5,2] axis ${JSON.stringify(axis)} keepDims ${keepDims}`;
+        checkWithGrads(odd, (t) => tf.sum(t, axis, keepDims), `sum ${label}`);
+        checkWithGrads(odd, (t) => tf.mean(t, axis, keepDims), `mean ${label}`);
+        checkWithGrads(odd, (t) => tf.max(t, axis, keepDims), `max ${label}`);
+        expectSameAsCpu(odd, (t) => tf.min(t, axis, keepDims), undefined, `min ${label}`);
+        expectSameAsCpu(odd, (t) => tf.prod(t, axis, keepDims), undefined, `prod ${label}`);
+      }
+    }
+    const nanGrid: Inputs = [{ shape: [3, 2, 2], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, NaN, 6]) }];
+    for (const op of [tf.max, tf.min, tf.sum, tf.prod]) expectSameAsCpu(nanGrid, (t) => op(t, [0, 2]), undefined, `${op.name} NaN and ±Infinity axes [0, 2]`);
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2]) }], (t) => tf.max(t, 1), undefined, 'max NaN');
     expectSameAsCpu([{ shape: [2, 3], values: Float32Array.from([1, NaN, 3, Infinity, 2, 2]) }], (t) => tf.min(t, 1), undefined, 'min NaN');
     for (const axis of [0, 1]) expectSameAsCpu([{ shape: [3, 5], values: Float32Array.from([1, NaN, 3, -Infinity, 2, 2, Infinity, 0, 0, 1, 5, 6, -Infinity, 8, 9]) }], (t) => tf.sum(t, axis), undefined, `sum NaN and ±Infinity axis ${axis}`);
@@ -328,6 +343,47 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
       checkWithGrads([x], (t) => tf.stridedSlice(t, begin, end, strides, bm, em, ell, na, sh), `stridedSlice ${begin} ${end} ${strides} ${bm} ${em} ${ell} ${na} ${sh}`);
     }
     expectSameAsCpu(ints, (t) => tf.stridedSlice(t, [0, 1, 1], [3, 3, 4], [1, 1, 1]), undefined, 'stridedSlice int32');
+  });
+
+  it('Select (tf.where) with broadcast conditions and operands, OneHot with out-of-range ids, through gradients', () => {
+    const cond = (shape: number[]): Inputs[number] => ({ shape, values: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), dtype: 'bool' });
+    const cases: [number[], number[], number[]][] = [
+      [[4, 5], [4, 5], [4, 5]],
+      [[4, 1], [4, 5], [4, 5]], // tf.where broadcasts: the kernel sees same shapes
+      [[5], [3, 4, 5], [5]],
+      [[], [7], [7]],
+      [[2, 3, 33], [2, 3, 33], [1, 1, 33]],
+      [[0, 3], [0, 3], [0, 3]],
+    ];
+    for (const [sc, st, se] of cases) {
+      const [t, e] = randomInputs(rng, [st, se]);
+      checkWithGrads([cond(sc), t, e], (c, a, b) => tf.where(c as tf.Tensor, a, b), `where ${sc} ${st} ${se}`);
+    }
+    const ti: Inputs = [cond([6]), { shape: [6], values: Int32Array.from([1, 2, 3, 4, 5, 6]) }, { shape: [6], values: Int32Array.from([-1, -2, -3, -4, -5, -6]) }];
+    expectSameAsCpu(ti, (c, a, b) => tf.where(c as tf.Tensor, a, b), undefined, 'where int32');
+    const ids: Inputs = [{ shape: [3, 7], values: Int32Array.from({ length: 21 }, (_, i) => (i % 9) - 1) }]; // -1 and 7 are out of range
+    for (const depth of [1, 7, 8]) {
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth), undefined, `oneHot depth ${depth}`);
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth, 2.5, -0.5), undefined, `oneHot on/off depth ${depth}`);
+      expectSameAsCpu(ids, (i) => tf.oneHot(i as tf.Tensor1D, depth, 1, 0, 'int32'), undefined, `oneHot int32 depth ${depth}`);
+    }
+    expectSameAsCpu([{ shape: [0], values: new Int32Array(0) }], (i) => tf.oneHot(i as tf.Tensor1D, 4), undefined, 'oneHot empty');
+    // The loss of a classifier: a one-hot target matrix read by Multiply and its gradient.
+    const logits = randomInputs(rng, [[5, 9]]);
+    const targets: Inputs = [{ shape: [5], values: Int32Array.from([0, 8, 3, 3, 1]) }];
+    checkWithGrads([...logits, ...targets], (l, y) => tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(y as tf.Tensor1D, 9)), -1), 'oneHot loss');
+  });
+
+  it('Tile and broadcastTo (the gradients of sum and mean): every rank, size-1 and empty dims, int32', () => {
+    const cases: [number[], number[]][] = [
+      [[3], [4]], [[1], [7]], [[2, 3], [1, 1]], [[2, 3], [3, 2]], [[4, 1], [1, 9]], [[1, 5], [6, 1]],
+      [[2, 1, 3], [2, 4, 1]], [[2, 3, 1, 2], [1, 2, 3, 2]], [[0, 3], [2, 2]], [[2, 3], [0, 1]], [[], []],
+    ];
+    for (const [shape, reps] of cases) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.tile(t, reps), `tile [${shape}] × [${reps}]`);
+    }
+    checkWithGrads(randomInputs(rng, [[4, 1]]), (t) => tf.broadcastTo(t, [3, 4, 5]), 'broadcastTo [4,1] → [3,4,5]');
+    expectSameAsCpu([{ shape: [2, 1], values: Int32Array.from([1, 2]) }], (t) => tf.tile(t, [2, 3]), undefined, 'tile int32');
   });
 
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {

@@ -47,10 +47,10 @@ export function simdUnary(simd: SimdKernels | null, code: number, xv: Float32Arr
   if (!simd || xv.length < UNARY_SIMD_MIN) return false;
   return withSimd(simd, (kernels) => {
     const w = kernels.begin();
-    const xp = w.put(xv);
-    const op = w.alloc(xv.length);
+    const xp = w.input(xv);
+    const op = w.output(out);
     w.k.unary(code, xp, op, xv.length, n);
-    out.set(w.at(op, xv.length));
+    w.collect(out, op);
     return true;
   }, () => false);
 }
@@ -88,7 +88,7 @@ export const unaryOverrides: KernelOverride[] = (Object.keys(UNARY_EXPRESSIONS) 
   },
 );
 
-type ReduceKind = 'Sum' | 'Max' | 'Min' | 'Mean';
+type ReduceKind = 'Sum' | 'Max' | 'Min' | 'Mean' | 'Prod';
 
 /**
  * out[o, i] = max (or min) over j of x[o, j, i]; NaN wins, as in the cpu kernels. An empty
@@ -152,11 +152,11 @@ function sumContiguous(xv: Float32Array, out: Float32Array, outer: number, r: nu
   };
   withSimd(out.length > 0 && r > 0 ? simd : null, (kernels) => {
     const a = kernels.begin();
-    const xp = a.put(xv);
-    const op = a.alloc(out.length);
+    const xp = a.input(xv);
+    const op = a.output(out);
     if (inner === 1) a.k.rowSums(xp, op, outer, r);
     else a.k.columnSums(xp, op, a.alloc(inner, 8), outer, r, inner);
-    out.set(a.at(op, out.length));
+    a.collect(out, op);
   }, js);
 }
 
@@ -168,6 +168,7 @@ export function reduceContiguous(
   kind: ReduceKind, backend: MathBackendCPU, x: TensorInfo, axis: number | number[] | null | undefined, keepDims: boolean,
   simd: SimdKernels | null = null,
 ): TensorInfo | null {
+  if (kind === 'Prod') return null;
   // null/undefined: every axis (as tfjs's ops pass it).
   const axes = util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape).sort((p, q) => p - q);
   for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
@@ -181,7 +182,8 @@ export function reduceContiguous(
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
   const xv = values(backend, x);
-  const out = new Float32Array(outer * inner);
+  // Every path writes every element (an empty reduction fills).
+  const out = takeOutput(backend, outer * inner);
   if (kind === 'Max' || kind === 'Min') {
     extremum(kind === 'Min', xv, out, outer, r, inner);
   } else {
@@ -192,13 +194,89 @@ export function reduceContiguous(
   return backend.makeTensorInfo(outShape, 'float32', out);
 }
 
+/**
+ * Reduces float32 `x` over any set of axes in one pass over x in memory order, without the cpu
+ * kernel's transpose: dims of size 1 dropped, neighbours that are both reduced or both kept
+ * merged; an odometer over the outer dims walks x, and each step's innermost run either adds into
+ * a run of outputs (a kept innermost dim) or into one output (a reduced one). Accumulates in
+ * float64, as the cpu kernels do. Also serves `Prod` on any axes.
+ */
+export function reduceAnyAxes(
+  kind: ReduceKind, backend: MathBackendCPU, x: TensorInfo, axis: number | number[] | null | undefined, keepDims: boolean,
+): TensorInfo {
+  const axes = util.parseAxisParam(axis ?? (null as unknown as number[]), x.shape);
+  const reduced = x.shape.map((_, d) => axes.includes(d));
+  const outShape = keepDims ? x.shape.map((d, i) => (reduced[i] ? 1 : d)) : x.shape.filter((_, i) => !reduced[i]);
+  const outSize = sizeOf(outShape);
+  const r = sizeOf(x.shape.filter((_, i) => reduced[i]));
+  // Merged dims in x's order: size, whether reduced, x stride and output stride (0 when reduced).
+  const dims: { size: number; reduced: boolean }[] = [];
+  x.shape.forEach((size, d) => {
+    if (size === 1) return;
+    const last = dims[dims.length - 1];
+    if (last && last.reduced === reduced[d]) last.size *= size;
+    else dims.push({ size, reduced: reduced[d] });
+  });
+  const xv = values(backend, x);
+  const out = takeOutput(backend, outSize);
+  const init = kind === 'Max' ? -Infinity : kind === 'Min' ? Infinity : kind === 'Prod' ? 1 : 0;
+  const acc = new Float64Array(outSize).fill(init);
+  if (xv.length > 0) {
+    const oStride = new Array<number>(dims.length).fill(0);
+    for (let d = dims.length - 1, s = 1; d >= 0; d--) {
+      if (!dims[d].reduced) {
+        oStride[d] = s;
+        s *= dims[d].size;
+      }
+    }
+    const inner = dims.pop() ?? { size: 1, reduced: false };
+    oStride.pop();
+    const n = inner.size;
+    const rank = dims.length;
+    const idx = new Int32Array(rank);
+    let total = 1;
+    for (const d of dims) total *= d.size;
+    let o = 0;
+    let p = 0;
+    const kindCode = kind === 'Max' ? 1 : kind === 'Min' ? 2 : kind === 'Prod' ? 3 : 0;
+    for (let t = 0; t < total; t++) {
+      if (!inner.reduced) {
+        // A kept innermost dim: n outputs, each from one element of this run.
+        if (kindCode === 0) for (let i = 0; i < n; i++) acc[o + i] += xv[p + i];
+        else if (kindCode === 3) for (let i = 0; i < n; i++) acc[o + i] *= xv[p + i];
+        else if (kindCode === 1) for (let i = 0; i < n; i++) { const v = xv[p + i]; if (v > acc[o + i] || v !== v) acc[o + i] = v; }
+        else for (let i = 0; i < n; i++) { const v = xv[p + i]; if (v < acc[o + i] || v !== v) acc[o + i] = v; }
+      } else {
+        let a = acc[o];
+        if (kindCode === 0) for (let i = 0; i < n; i++) a += xv[p + i];
+        else if (kindCode === 3) for (let i = 0; i < n; i++) a *= xv[p + i];
+        else if (kindCode === 1) for (let i = 0; i < n; i++) { const v = xv[p + i]; if (v > a || v !== v) a = v; }
+        else for (let i = 0; i < n; i++) { const v = xv[p + i]; if (v < a || v !== v) a = v; }
+        acc[o] = a;
+      }
+      p += n;
+      for (let d = rank - 1; d >= 0; d--) {
+        idx[d]++;
+        o += oStride[d];
+        if (idx[d] < dims[d].size) break;
+        o -= oStride[d] * dims[d].size;
+        idx[d] = 0;
+      }
+    }
+  }
+  // An empty mean is 0, as in the cpu kernel (which sums x / r).
+  if (kind === 'Mean' && r > 0) for (let i = 0; i < outSize; i++) out[i] = acc[i] / r;
+  else out.set(acc);
+  return backend.makeTensorInfo(outShape, 'float32', out);
+}
+
 interface ReduceAttrs {
   axis?: number | number[] | null;
   reductionIndices?: number | number[] | null;
   keepDims: boolean;
 }
 
-export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Min', 'Mean'] as const).map((kind) => ({
+export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Min', 'Mean', 'Prod'] as const).map((kind) => ({
   kernelName: kind,
   make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<ReduceAttrs>;
@@ -206,7 +284,9 @@ export const reduceOverrides: KernelOverride[] = (['Sum', 'Max', 'Min', 'Mean'] 
     if (x.dtype !== 'float32') return fallback(args as never);
     // Max names its axes reductionIndices; Sum, Mean and Min name them axis.
     const axis = kind === 'Max' ? attrs.reductionIndices : attrs.axis;
-    return reduceContiguous(kind, backend, x, axis, attrs.keepDims, state.simd) ?? fallback(args as never);
+    // Contiguous axes: the (SIMD) fast path; any others in one strided pass. Prod always strided.
+    return (kind === 'Prod' ? null : reduceContiguous(kind, backend, x, axis, attrs.keepDims, state.simd))
+      ?? reduceAnyAxes(kind, backend, x, axis, attrs.keepDims);
   },
 }));
 
@@ -226,9 +306,10 @@ export const softmaxOverride: KernelOverride = {
     const simd = n > 0 && xv.length >= UNARY_SIMD_MIN ? state.simd : null;
     withSimd(simd, (kernels) => {
       const w = kernels.begin();
-      const xp = w.put(xv);
-      w.k.softmaxRows(xp, 0, 0, xp, xv.length / n, n, 1);
-      out.set(w.at(xp, xv.length));
+      const xp = w.input(xv);
+      const op = w.output(out);
+      w.k.softmaxRows(xp, 0, 0, op, xv.length / n, n, 1);
+      w.collect(out, op);
     }, () => softmaxJs(xv, out, n));
     return backend.makeTensorInfo(logits.shape, 'float32', out);
   },

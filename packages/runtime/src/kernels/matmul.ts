@@ -183,7 +183,8 @@ export const fusedMatMulOverride: KernelOverride = {
     const activation = attrs.activation ?? 'linear';
     if (activation !== 'linear') {
       const name = ACTIVATION_KERNELS[activation];
-      const kernel = name ? getKernel(name, 'cpu') : undefined;
+      // apogee-cpu's own kernel where it has one (Relu, Sigmoid: SIMD, output in the pool), else the cpu kernel.
+      const kernel = name ? getKernel(name, 'apogee-cpu') ?? getKernel(name, 'cpu') : undefined;
       if (!kernel) throw new Error(`Activation ${activation} has not been implemented for the apogee-cpu backend.`);
       const activated = kernel.kernelFunc({
         inputs: activation === 'prelu' ? { x: current, alpha: preluActivationWeights } : { x: current },

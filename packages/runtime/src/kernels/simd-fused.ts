@@ -1,19 +1,34 @@
 /**
  * The fused kernels of `./fused.ts` on the WebAssembly SIMD kernels (`../wasm/simd.ts`): same
- * inputs, attributes and outputs as their JS forms, which stay as the fallback. Each copies its
- * inputs into the module's memory, runs one exported function and copies its outputs out.
+ * inputs, attributes and outputs as their JS forms, which stay as the fallback. Each reads its
+ * inputs where they are when they are resident in the module's memory (else copies them in), runs
+ * one exported function and writes its outputs into resident output arrays (else copies them out).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { SimdKernels } from '../wasm/simd';
 import { values, type AdamWAttrs } from './types';
-import { takeOutput } from './buffer-pool';
+import { giveBack, takeOutput } from './buffer-pool';
 
-/** A copy of `n` float32 at byte address `p` of the kernels' memory, in an output array of `backend`. */
-function result(backend: MathBackendCPU, w: SimdKernels, p: number, n: number): Float32Array {
-  const out = takeOutput(backend, n);
-  out.set(w.at(p, n));
-  return out;
+/**
+ * Output arrays of `backend` of the given lengths and the byte addresses the kernel writes them
+ * at: the arrays themselves when they are resident in the kernels' memory (`wasm/arena.ts`),
+ * else scratch blocks that `collect` copies out. Called after every other allocation of the call;
+ * should one of these fail, the arrays go back to the pool before the error propagates.
+ */
+function outputs(backend: MathBackendCPU, w: SimdKernels, ...lengths: number[]): { arrays: Float32Array[]; ptrs: number[] } {
+  const arrays = lengths.map((n) => takeOutput(backend, n));
+  try {
+    return { arrays, ptrs: arrays.map((o) => w.output(o)) };
+  } catch (e) {
+    for (const o of arrays) giveBack(backend, o);
+    throw e;
+  }
+}
+
+function collect(w: SimdKernels, o: { arrays: Float32Array[]; ptrs: number[] }): Float32Array[] {
+  o.arrays.forEach((array, i) => w.collect(array, o.ptrs[i]));
+  return o.arrays;
 }
 
 type Args<A = Record<string, number>> = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs: A };
@@ -22,23 +37,22 @@ export function simdGeluTanh(w: SimdKernels, { inputs, backend, attrs }: Args<{ 
   const xv = values(backend, inputs.x);
   const n = xv.length;
   const a = w.begin();
-  const x = a.put(xv);
-  const out = a.alloc(n);
-  const sig = attrs?.withSigmoid ? a.alloc(n) : 0;
-  a.k.gelu(x, out, sig, n);
-  const y = backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, out, n));
-  return sig ? [y, backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, sig, n))] : y;
+  const x = a.input(xv);
+  const o = outputs(backend, a, ...(attrs?.withSigmoid ? [n, n] : [n]));
+  a.k.gelu(x, o.ptrs[0], o.ptrs[1] ?? 0, n);
+  const [y, sig] = collect(a, o).map((v) => backend.makeTensorInfo(inputs.x.shape, 'float32', v));
+  return sig ? [y, sig] : y;
 }
 
 export function simdGeluTanhGrad(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
   const n = values(backend, inputs.x).length;
   const a = w.begin();
-  const x = a.put(values(backend, inputs.x));
-  const dy = a.put(values(backend, inputs.dy));
-  const sig = inputs.s ? a.put(values(backend, inputs.s)) : 0;
-  const out = a.alloc(n);
-  a.k.geluGrad(x, dy, sig, out, n);
-  return backend.makeTensorInfo(inputs.x.shape, 'float32', result(backend, a, out, n));
+  const x = a.input(values(backend, inputs.x));
+  const dy = a.input(values(backend, inputs.dy));
+  const sig = inputs.s ? a.input(values(backend, inputs.s)) : 0;
+  const o = outputs(backend, a, n);
+  a.k.geluGrad(x, dy, sig, o.ptrs[0], n);
+  return backend.makeTensorInfo(inputs.x.shape, 'float32', collect(a, o)[0]);
 }
 
 export function simdLayerNorm(w: SimdKernels, { inputs, backend, attrs }: Args<{ epsilon: number; withStats?: number }>): TensorInfo | TensorInfo[] {
@@ -47,14 +61,14 @@ export function simdLayerNorm(w: SimdKernels, { inputs, backend, attrs }: Args<{
   const xv = values(backend, x);
   const rows = d > 0 ? xv.length / d : 0;
   const a = w.begin();
-  const xp = a.put(xv);
-  const gp = a.put(values(backend, gamma));
-  const bp = a.put(values(backend, beta));
-  const out = a.alloc(xv.length);
-  const stats = attrs.withStats ? a.alloc(4 * rows) : 0;
-  a.k.layerNorm(xp, gp, bp, out, stats, rows, d, attrs.epsilon);
-  const y = backend.makeTensorInfo(x.shape, 'float32', result(backend, a, out, xv.length));
-  return stats ? [y, backend.makeTensorInfo([rows, 4], 'float32', result(backend, a, stats, 4 * rows))] : y;
+  const xp = a.input(xv);
+  const gp = a.input(values(backend, gamma));
+  const bp = a.input(values(backend, beta));
+  const o = outputs(backend, a, ...(attrs.withStats ? [xv.length, 4 * rows] : [xv.length]));
+  a.k.layerNorm(xp, gp, bp, o.ptrs[0], o.ptrs[1] ?? 0, rows, d, attrs.epsilon);
+  const [yv, sv] = collect(a, o);
+  const y = backend.makeTensorInfo(x.shape, 'float32', yv);
+  return sv ? [y, backend.makeTensorInfo([rows, 4], 'float32', sv)] : y;
 }
 
 export function simdLayerNormGrad(w: SimdKernels, { inputs, backend, attrs }: Args<{ epsilon: number }>): TensorInfo[] {
@@ -63,19 +77,18 @@ export function simdLayerNormGrad(w: SimdKernels, { inputs, backend, attrs }: Ar
   const xv = values(backend, x);
   const rows = d > 0 ? xv.length / d : 0;
   const a = w.begin();
-  const dyp = a.put(values(backend, dy));
-  const xp = a.put(xv);
-  const gp = a.put(values(backend, gamma));
-  const sp = stats ? a.put(values(backend, stats)) : 0;
-  const dx = a.alloc(xv.length);
-  const dg = a.alloc(d);
-  const db = a.alloc(d);
+  const dyp = a.input(values(backend, dy));
+  const xp = a.input(xv);
+  const gp = a.input(values(backend, gamma));
+  const sp = stats ? a.input(values(backend, stats)) : 0;
   const xhat = a.alloc(d);
-  a.k.layerNormGrad(dyp, xp, gp, sp, dx, dg, db, xhat, rows, d, attrs.epsilon);
+  const o = outputs(backend, a, xv.length, d, d);
+  a.k.layerNormGrad(dyp, xp, gp, sp, o.ptrs[0], o.ptrs[1], o.ptrs[2], xhat, rows, d, attrs.epsilon);
+  const [dx, dg, db] = collect(a, o);
   return [
-    backend.makeTensorInfo(x.shape, 'float32', result(backend, a, dx, xv.length)),
-    backend.makeTensorInfo(gamma.shape, 'float32', result(backend, a, dg, d)),
-    backend.makeTensorInfo(gamma.shape, 'float32', result(backend, a, db, d)),
+    backend.makeTensorInfo(x.shape, 'float32', dx),
+    backend.makeTensorInfo(gamma.shape, 'float32', dg),
+    backend.makeTensorInfo(gamma.shape, 'float32', db),
   ];
 }
 
@@ -84,20 +97,14 @@ export function simdAdamWUpdate(w: SimdKernels, { inputs, backend, attrs }: Args
   const { param, m, v, grad } = inputs;
   const n = values(backend, param).length;
   const a = w.begin();
-  const pp = a.put(values(backend, param));
-  const mp = a.put(values(backend, m));
-  const vp = a.put(values(backend, v));
-  const gp = a.put(values(backend, grad));
-  const p1 = a.alloc(n);
-  const m1 = a.alloc(n);
-  const v1 = a.alloc(n);
+  const pp = a.input(values(backend, param));
+  const mp = a.input(values(backend, m));
+  const vp = a.input(values(backend, v));
+  const gp = a.input(values(backend, grad));
+  const o = outputs(backend, a, n, n, n);
   const { lr, beta1, beta2, epsilon, c1, c2, decay, scale } = attrs;
-  a.k.adamw(pp, mp, vp, gp, p1, m1, v1, n, lr / c1, beta1, beta2, epsilon, c2, decay, scale);
-  return [
-    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, p1, n)),
-    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, m1, n)),
-    backend.makeTensorInfo(param.shape, 'float32', result(backend, a, v1, n)),
-  ];
+  a.k.adamw(pp, mp, vp, gp, o.ptrs[0], o.ptrs[1], o.ptrs[2], n, lr / c1, beta1, beta2, epsilon, c2, decay, scale);
+  return collect(a, o).map((values) => backend.makeTensorInfo(param.shape, 'float32', values));
 }
 
 /**
@@ -143,13 +150,14 @@ export function simdScaledMaskedSoftmax(w: SimdKernels, { inputs, backend, attrs
   if (k === 0 || sv.length === 0) return backend.makeTensorInfo(shape, 'float32', new Float32Array(sv.length));
   const { blockOffsets, rowStride, rowsPerBlock } = biasLayout(shape, bias.shape);
   const a = w.begin();
-  const x = a.put(sv);
-  const b = a.put(values(backend, bias));
+  const x = a.input(sv);
+  const b = a.input(values(backend, bias));
+  const o = outputs(backend, a, sv.length);
   const blockBytes = rowsPerBlock * k * 4;
   for (let i = 0; i < blockOffsets.length; i++) {
-    a.k.softmaxRows(x + i * blockBytes, b + blockOffsets[i] * 4, rowStride, x + i * blockBytes, rowsPerBlock, k, attrs.scale);
+    a.k.softmaxRows(x + i * blockBytes, b + blockOffsets[i] * 4, rowStride, o.ptrs[0] + i * blockBytes, rowsPerBlock, k, attrs.scale);
   }
-  return backend.makeTensorInfo(shape, 'float32', result(backend, a, x, sv.length));
+  return backend.makeTensorInfo(shape, 'float32', collect(a, o)[0]);
 }
 
 export function simdScaledMaskedSoftmaxGrad(w: SimdKernels, { inputs, backend, attrs }: Args<{ scale: number }>): TensorInfo {
@@ -158,31 +166,33 @@ export function simdScaledMaskedSoftmaxGrad(w: SimdKernels, { inputs, backend, a
   const pv = values(backend, probs);
   if (k === 0 || pv.length === 0) return backend.makeTensorInfo(probs.shape, 'float32', new Float32Array(pv.length));
   const a = w.begin();
-  const g = a.put(values(backend, dy));
-  const p = a.put(pv);
-  a.k.softmaxGradRows(g, p, g, pv.length / k, k, attrs.scale);
-  return backend.makeTensorInfo(probs.shape, 'float32', result(backend, a, g, pv.length));
+  const g = a.input(values(backend, dy));
+  const p = a.input(pv);
+  const o = outputs(backend, a, pv.length);
+  a.k.softmaxGradRows(g, p, o.ptrs[0], pv.length / k, k, attrs.scale);
+  return backend.makeTensorInfo(probs.shape, 'float32', collect(a, o)[0]);
 }
 
 export function simdLogSumExpRows(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
   const { x } = inputs;
   const [rows, n] = x.shape;
   const a = w.begin();
-  const xp = a.put(values(backend, x));
-  const out = a.alloc(rows);
-  a.k.logSumExpRows(xp, out, rows, n);
-  return backend.makeTensorInfo([rows], 'float32', result(backend, a, out, rows));
+  const xp = a.input(values(backend, x));
+  const o = outputs(backend, a, rows);
+  a.k.logSumExpRows(xp, o.ptrs[0], rows, n);
+  return backend.makeTensorInfo([rows], 'float32', collect(a, o)[0]);
 }
 
 export function simdLogSumExpRowsGrad(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
   const { dy, x, lse } = inputs;
   const [rows, n] = x.shape;
   const a = w.begin();
-  const g = a.put(values(backend, dy));
-  const xp = a.put(values(backend, x));
-  const l = a.put(values(backend, lse));
-  a.k.logSumExpRowsGrad(g, xp, l, xp, rows, n);
-  return backend.makeTensorInfo(x.shape, 'float32', result(backend, a, xp, rows * n));
+  const g = a.input(values(backend, dy));
+  const xp = a.input(values(backend, x));
+  const l = a.input(values(backend, lse));
+  const o = outputs(backend, a, rows * n);
+  a.k.logSumExpRowsGrad(g, xp, l, o.ptrs[0], rows, n);
+  return backend.makeTensorInfo(x.shape, 'float32', collect(a, o)[0]);
 }
 
 export function simdSumOfSquares(w: SimdKernels, { inputs, backend }: Args): TensorInfo {
@@ -190,7 +200,7 @@ export function simdSumOfSquares(w: SimdKernels, { inputs, backend }: Args): Ten
   for (const t of Object.values(inputs)) {
     const xv = values(backend, t);
     const a = w.begin();
-    total += a.k.sumOfSquares(a.put(xv), xv.length);
+    total += a.k.sumOfSquares(a.input(xv), xv.length);
   }
   return backend.makeTensorInfo([], 'float32', Float32Array.of(total));
 }

@@ -1,10 +1,14 @@
 /**
  * The WebAssembly SIMD kernels (`assembly/kernels.ts`, compiled into `kernels-wasm.ts`) and the
- * memory they work in. A kernel call copies its inputs into the module's linear memory, runs, and
- * copies its outputs out into fresh Float32Arrays the cpu backend owns; everything between calls is
- * scratch, reused by the next call (see docs/decisions/0017-wasm-simd-kernels.md).
+ * memory they work in. A kernel call reads its inputs where they are when they lie in the
+ * module's memory (the process-wide instance's arena of tensor values, `./arena.ts`), else copies
+ * them in; it writes its outputs straight into arena arrays, else copies them out. Everything else
+ * between calls is scratch, reused by the next call (see docs/decisions/0017-wasm-simd-kernels.md
+ * and 0024-wasm-resident-tensors.md).
  */
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
+import { Arena } from './arena';
+import { defaultPoolBytes } from '../kernels/buffer-pool';
 
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
 interface WasmMemory {
@@ -71,10 +75,23 @@ export function withSimd<T>(kernels: SimdKernels | null, simd: (k: SimdKernels) 
   try {
     return simd(kernels);
   } catch (e) {
-    if (e instanceof SimdMemoryError) return js();
-    throw e;
+    if (!(e instanceof SimdMemoryError)) throw e;
   }
+  // The instance with the arena has a fixed scratch region: a call larger than it runs on an
+  // instance whose memory grows (inputs copied in, outputs copied out).
+  const overflow = kernels.overflow();
+  if (overflow) {
+    try {
+      return simd(overflow);
+    } catch (e) {
+      if (!(e instanceof SimdMemoryError)) throw e;
+    }
+  }
+  return js();
 }
+
+/** Scratch bytes of the instance that holds the arena (calls needing more run on an overflow instance). */
+const ARENA_SCRATCH_BYTES = 256 * 1024 * 1024;
 
 /**
  * The kernels plus a bump allocator over their memory. `begin()` starts a kernel call (everything
@@ -88,14 +105,78 @@ export class SimdKernels {
   /** Where the caller's blocks start: after the static data and the persistent blocks. */
   private base: number;
   private top: number;
+  /** Where the caller's blocks must end (the arena starts there, or the memory's maximum). */
+  private readonly limit: number;
   private view: Float32Array;
+  private overflowKernels: SimdKernels | null = null;
+  /**
+   * Tensor values resident in this instance's memory (`./arena.ts`), or null. Its memory was
+   * grown once to hold scratch and arena and never grows again (growing would detach the views).
+   */
+  readonly arena: Arena | null = null;
 
-  /** `maxBytes`: the most memory this instance may grow to (default: all a 32-bit memory addresses). */
-  constructor(readonly k: SimdExports, private readonly maxBytes: number = MAX_BYTES) {
+  /**
+   * `maxBytes`: the most memory this instance may grow to (default: all a 32-bit memory
+   * addresses). `arenaBytes` > 0 reserves an arena of that size above a fixed scratch region of
+   * `scratchBytes`.
+   */
+  constructor(readonly k: SimdExports, private readonly maxBytes: number = MAX_BYTES, arenaBytes = 0, scratchBytes = ARENA_SCRATCH_BYTES) {
     this.heap = (k.heapBase() + 15) & ~15;
     this.base = this.heap;
     this.top = this.base;
+    this.limit = maxBytes;
+    if (arenaBytes > 0) {
+      const scratchEnd = Math.ceil((this.heap + scratchBytes) / PAGE) * PAGE;
+      const end = scratchEnd + Math.ceil(arenaBytes / PAGE) * PAGE;
+      if (end <= maxBytes) {
+        try {
+          // Reserved, not touched: the pages cost memory only once written.
+          k.memory.grow(Math.ceil((end - k.memory.buffer.byteLength) / PAGE));
+          this.limit = scratchEnd;
+          this.arena = new Arena(k.memory.buffer, scratchEnd, end);
+        } catch {
+          // The engine would not reserve it: no arena, calls copy in and out.
+        }
+      }
+    }
     this.view = new Float32Array(k.memory.buffer);
+  }
+
+  /**
+   * For the instance with the arena: an instance whose memory grows, for calls larger than the
+   * fixed scratch region (created on first use). Null for other instances.
+   */
+  overflow(): SimdKernels | null {
+    if (!this.arena) return null;
+    this.overflowKernels ??= new SimdKernels(instantiateExports(), this.maxBytes);
+    return this.overflowKernels;
+  }
+
+  /** Whether `a` is a view of this instance's memory (an arena array, or part of one). */
+  resident(a: Float32Array): boolean {
+    return this.arena !== null && a.buffer === this.arena.buffer;
+  }
+
+  /**
+   * The byte address of `src`'s elements for a kernel that only reads them: where they are when
+   * `src` is resident here, else a copy (as `put`).
+   */
+  input(src: Float32Array): number {
+    return this.resident(src) ? src.byteOffset : this.put(src);
+  }
+
+  /**
+   * The byte address a kernel writes `out`'s elements to: `out` itself when it is resident here,
+   * else a new block (`collect` copies it into `out`).
+   */
+  output(out: Float32Array): number {
+    return this.resident(out) ? out.byteOffset : this.alloc(out.length);
+  }
+
+  /** After the kernel: copies the block at `p` into `out` unless the kernel wrote `out` in place. */
+  collect(out: Float32Array, p: number): void {
+    if (this.resident(out) && out.byteOffset === p) return;
+    out.set(this.at(p, out.length));
   }
 
   /** Starts a kernel call: all blocks of the previous one are free. */
@@ -126,9 +207,9 @@ export class SimdKernels {
     const p = this.top;
     // Plain arithmetic, not bit operations: addresses go up to 4 GiB, past int32.
     const top = Math.ceil((p + count * bytes) / 16) * 16;
+    if (top > this.limit) throw new SimdMemoryError(top);
     const need = top - this.k.memory.buffer.byteLength;
     if (need > 0) {
-      if (top > this.maxBytes) throw new SimdMemoryError(top);
       try {
         this.k.memory.grow(Math.ceil(need / PAGE));
       } catch {
@@ -183,10 +264,13 @@ export function isSimdDisabled(value: string | undefined): boolean {
 let compiled: object | null = null;
 let cached: SimdLoadResult | null = null;
 
-function instantiate(maxBytes?: number): SimdKernels {
+function instantiateExports(): SimdExports {
   compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-  const instance = new WebAssembly.Instance(compiled, {});
-  return new SimdKernels(instance.exports as unknown as SimdExports, maxBytes);
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as SimdExports;
+}
+
+function instantiate(maxBytes?: number, arenaBytes = 0, scratchBytes?: number): SimdKernels {
+  return new SimdKernels(instantiateExports(), maxBytes, arenaBytes, scratchBytes);
 }
 
 /**
@@ -199,7 +283,9 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
   if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
   if (cached) return cached;
   try {
-    cached = { kernels: instantiate(), reason: null };
+    // The process-wide instance holds the arena of tensor values (as large as the output pool;
+    // APOGEE_WASM_ARENA=0: none, every call copies in and out).
+    cached = { kernels: instantiate(undefined, isSimdDisabled(process.env.APOGEE_WASM_ARENA) ? 0 : defaultPoolBytes()), reason: null };
   } catch (e) {
     cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
   }
@@ -209,8 +295,17 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
 /**
  * A separate instance of the kernels with a memory of its own, for data that outlives one kernel
  * call (a KV cache): freed with the instance when it is no longer referenced. Null when the SIMD
- * kernels are off or unavailable. `maxBytes` caps its memory (calls that need more fall back).
+ * kernels are off or unavailable. `maxBytes` caps its memory (calls that need more fall back);
+ * `arenaBytes`/`scratchBytes` give it an arena of its own (tests).
  */
-export function createSimdKernels(options: { maxBytes?: number } = {}): SimdKernels | null {
-  return loadSimdKernels().kernels ? instantiate(options.maxBytes) : null;
+export function createSimdKernels(options: { maxBytes?: number; arenaBytes?: number; scratchBytes?: number } = {}): SimdKernels | null {
+  return loadSimdKernels().kernels ? instantiate(options.maxBytes, options.arenaBytes, options.scratchBytes) : null;
+}
+
+/**
+ * The arena of the process-wide kernels instance (tensor values resident in WebAssembly memory),
+ * or null when the kernels were not loaded, are off, or have none.
+ */
+export function residentArena(): Arena | null {
+  return cached?.kernels?.arena ?? null;
 }
