@@ -17,6 +17,10 @@ const METRIC_LABELS: Record<string, string> = {
   ece: 'ECE',
   kl: 'KL',
   meanLength: 'mean length',
+  goldRewardTestSampler: 'gold (test sampler)',
+  correct: 'correct',
+  courtesy1: 'one courtesy phrase',
+  courtesy2: 'two or more',
 };
 const TRAIN_RM_FIELDS = ['accuracy', 'ece', 'ace', 'mce', 'pairs'] as const;
 
@@ -123,7 +127,7 @@ function charts(data: RunData): Chart[] {
   add('rm-accuracy', rmAccuracySpec(data), 'Final RM accuracy on held-out human pairs and on pairs of the policy\'s own samples judged by the gold reward (the distribution APO keeps up with).');
   add('reliability', data.summary.reliability ? reliabilitySpec(data.summary.reliability) : undefined, 'Points on the diagonal are perfectly calibrated; below it the RM is over-confident.');
   line('kl', 'kl', 'KL to the reference policy', 'KL (nats, sampled)', 'Sampled estimate of KL(π ‖ π_ref) on test prompts.');
-  line('length', 'meanLength', 'Mean response length', 'characters', 'Human raters in the world prefer longer answers: watch for length hacking.');
+  line('length', 'meanLength', 'Mean response length', 'characters', 'Longer answers earn nothing by themselves in the world (its raters follow the gold reward), unless they are length-biased (--rater-bias): watch for length hacking then.');
   add('loss', lossSpec(data.metrics), 'Loss of every optimizer step, per phase (first seed).');
   return out;
 }
