@@ -7,10 +7,15 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const extra = process.argv.slice(2);
+// The real preference data (public files, not part of the repository) beside the checkout, when it
+// is there: tests that need it read APOGEE_SHARED_DATA and skip, saying so, without it.
+const shared = path.join(root, '..', 'shared', 'data');
+const env = { ...process.env, NX_TUI: 'false' };
+if (!env.APOGEE_SHARED_DATA && fs.existsSync(shared)) env.APOGEE_SHARED_DATA = shared;
 const nx = spawnSync(
   process.execPath,
   [require.resolve('nx/bin/nx.js'), 'run-many', '-t', 'test', '--output-style=stream', ...extra],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
+  { cwd: root, stdio: 'inherit', env },
 );
 
 let passed = 0, failed = 0, skipped = 0, suites = 0;

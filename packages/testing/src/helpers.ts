@@ -21,24 +21,11 @@ export async function expectNoTensorLeak(tf: typeof tfType, fn: () => unknown | 
 }
 
 /**
- * The real-data sample shipped with this package (`fixtures/real-data`: 24 Anthropic HH-RLHF test
- * pairs as published and in the text/score layout; its README gives the source, the records chosen
- * and the MIT licence that travels with them).
- */
-export const REAL_DATA_DIR = path.join(__dirname, '..', 'fixtures', 'real-data');
-
-/** Path of a file of the real-data sample (`realDataPath('hh-rlhf-harmless-base.sample.jsonl.gz')`). */
-export function realDataPath(name: string): string {
-  const file = path.join(REAL_DATA_DIR, name);
-  if (!fs.existsSync(file)) throw new Error(`No real-data sample ${name} in ${REAL_DATA_DIR} (files: ${fs.readdirSync(REAL_DATA_DIR).join(', ')}).`);
-  return file;
-}
-
-/**
  * Path of `<APOGEE_SHARED_DATA>/<rel>` when that environment variable names a folder holding it,
- * else undefined: the full public data files, for the tests that check a whole file.
- * @deprecated It no longer looks for a folder beside the checkout; a repository's tests read
- * {@link realDataPath}, and only opt-in full-file checks read this.
+ * else undefined. The real preference data the tests use (public HH-RLHF and DSP test files) is not
+ * part of the repository and is never copied into it; the repository's test runner
+ * (`tools/test-all.cjs`) and CI (`.ci/run`) point this variable at `../shared/data` beside the
+ * checkout when it is there. A published package never looks outside its own folder.
  */
 export function sharedDataPath(rel: string): string | undefined {
   const root = process.env.APOGEE_SHARED_DATA;
@@ -48,16 +35,15 @@ export function sharedDataPath(rel: string): string | undefined {
 }
 
 /**
- * `describe` when `sharedDataPath(rel)` finds the file, otherwise a skipped block that says why.
- * @deprecated With {@link sharedDataPath}: for opt-in checks of whole public files only.
+ * `describe` when {@link sharedDataPath} finds the file, otherwise a skipped block that says why.
  */
 export function describeWithSharedData(title: string, rel: string, body: (file: string) => void): void {
   const file = sharedDataPath(rel);
   if (file) {
     describe(title, () => body(file));
   } else {
-    describe.skip(`${title} (skipped: set APOGEE_SHARED_DATA to a folder holding ${rel})`, () => {
-      it('needs the full data file', () => undefined);
+    describe.skip(`${title} (skipped: ${rel} not found; set APOGEE_SHARED_DATA to the real-data folder, e.g. ../shared/data beside the checkout)`, () => {
+      it('needs the real data file', () => undefined);
     });
   }
 }
