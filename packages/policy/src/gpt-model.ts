@@ -3,7 +3,6 @@ import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm } from './causal-lm';
 import { checkGptConfig, toHfConfig, type GptConfig } from './config';
-import type { LayerKv } from './model/attention';
 import { gptHidden, gptLogits, type GptForwardOptions } from './model/gpt';
 import { EVAL_CONTEXT, type ForwardContext } from './model/layers';
 import { gptParamSpecs, initTensor, Weights, weightsFromHost } from './model/weights';
@@ -68,9 +67,14 @@ export class GptModel implements CausalLm {
     return new GptModel(config, weights, options.seed ?? 0);
   }
 
-  /** Final hidden states [batch·time, d] and each block's keys/values. */
-  hidden(ids: tf.Tensor2D, opts: GptForwardOptions = {}, train = false): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+  /** Final hidden states [batch·time, d]. */
+  hidden(ids: tf.Tensor2D, opts: GptForwardOptions = {}, train = false): { hidden: tf.Tensor2D } {
     return gptHidden(this.weights, this.config, ids, opts, train ? this.trainContext() : EVAL_CONTEXT);
+  }
+
+  /** One key/value head per query head. */
+  cacheShape(): { layers: number; kvHeads: number; headDim: number } {
+    return { layers: this.config.nLayer, kvHeads: this.config.nHead, headDim: this.config.nEmbd / this.config.nHead };
   }
 
   /** Tied-embedding logits [rows, vocab] of hidden states [rows, d]. */

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, ERROR_CODES, MAX_LISTED_PROBLEMS, Rng } from '@apogee/core';
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm, ForwardOptions } from '../causal-lm';
-import type { LayerKv } from '../model/attention';
 import { EVAL_CONTEXT, type ForwardContext } from '../model/layers';
 import { initTensor, Weights, weightsFromHost } from '../model/weights';
 import { checkLlamaConfig, toLlamaHfConfig, type LlamaConfig } from './config';
@@ -80,9 +79,14 @@ export class LlamaModel implements CausalLm {
     return this.config.eosTokenIds;
   }
 
-  hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}, train = false): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+  hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}, train = false): { hidden: tf.Tensor2D } {
     const ctx = train ? this.trainContext() : EVAL_CONTEXT;
     return llamaHidden(this.weights, this.config, this.freqs, ids, opts, this.adapter?.enabled ? { ...ctx, adapter: this.adapter } : ctx);
+  }
+
+  /** The cache keeps `nKvHead` heads (grouped-query attention shares them). */
+  cacheShape(): { layers: number; kvHeads: number; headDim: number } {
+    return { layers: this.config.nLayer, kvHeads: this.config.nKvHead, headDim: this.config.headDim };
   }
 
   /** Attach a fresh LoRA adapter (B = 0: the model's function is unchanged until it trains). */
