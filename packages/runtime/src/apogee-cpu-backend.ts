@@ -44,21 +44,6 @@ type BackendValues = Parameters<MathBackendCPU['write']>[0];
 export class ApogeeCpuBackend extends MathBackendCPU {
   readonly pool = new BufferPool();
 
-  /** `handles`: the BLAS and SIMD kernels this backend's kernels use (`registerApogeeCpuBackend` sets them). */
-  constructor(private readonly handles: KernelState = { blas: null, simd: null }) {
-    super();
-  }
-
-  /** The CBLAS library of the matrix products (null: the WebAssembly SIMD GEMM or the JS GEMM). */
-  get blas(): Blas | null {
-    return this.handles.blas;
-  }
-
-  /** The WebAssembly SIMD kernels (null: the JS kernels). */
-  get simd(): SimdKernels | null {
-    return this.handles.simd;
-  }
-
   override write(values: BackendValues, shape: number[], dtype: Parameters<MathBackendCPU['write']>[2]): DataId {
     this.pool.retain(values);
     return super.write(values, shape, dtype);
@@ -84,6 +69,21 @@ export class ApogeeCpuBackend extends MathBackendCPU {
   override dispose(): void {
     super.dispose();
     this.pool.clear();
+  }
+
+  /** `handles`: the BLAS and SIMD kernels this backend's kernels use (`registerApogeeCpuBackend` sets them). */
+  constructor(private readonly handles: KernelState = { blas: null, simd: null }) {
+    super();
+  }
+
+  /** The CBLAS library of the matrix products (null: the WebAssembly SIMD GEMM or the JS GEMM). */
+  get blas(): Blas | null {
+    return this.handles.blas;
+  }
+
+  /** The WebAssembly SIMD kernels (null: the JS kernels). */
+  get simd(): SimdKernels | null {
+    return this.handles.simd;
   }
 }
 

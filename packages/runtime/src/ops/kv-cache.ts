@@ -104,31 +104,32 @@ export function kvCacheAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D,
 }
 
 /**
- * The plain-tfjs form: per layer a key and a value tensor `[slots, kvHeads, columns, headDim]`
- * that grows by the new columns each call (rows not in the call get zeros there).
+ * The plain-tfjs form: per layer a key and a value tensor `[slots, maxTime, kvHeads, headDim]`
+ * (zeros until written), replaced by `where(written, scattered, old)` on every write.
  */
 class TensorKvStore implements KvStore {
-  readonly k: (tf.Tensor4D | null)[];
-  readonly v: (tf.Tensor4D | null)[];
+  readonly k: tf.Tensor4D[];
+  readonly v: tf.Tensor4D[];
 
   constructor(readonly shape: KvCacheShape) {
-    this.k = new Array(shape.layers).fill(null);
-    this.v = new Array(shape.layers).fill(null);
+    const { layers, slots, maxTime, kvHeads, headDim } = shape;
+    this.k = Array.from({ length: layers }, () => tf.keep(tf.zeros([slots, maxTime, kvHeads, headDim])) as tf.Tensor4D);
+    this.v = Array.from({ length: layers }, () => tf.keep(tf.zeros([slots, maxTime, kvHeads, headDim])) as tf.Tensor4D);
   }
 
-  columns(layer: number): number {
-    return this.k[layer]?.shape[2] ?? 0;
-  }
-
-  /** Append `time` columns; `kNew`/`vNew` are `[rows, kvHeads, time, headDim]` for slots `slots`. */
-  append(layer: number, kNew: tf.Tensor4D, vNew: tf.Tensor4D, slots: Int32Array): void {
-    const [, H, T, hd] = kNew.shape;
-    const idx = tf.tensor2d(slots, [slots.length, 1], 'int32');
-    const block = (x: tf.Tensor4D) => tf.scatterND(idx, x, [this.shape.slots, H, T, hd]) as tf.Tensor4D;
-    const grow = (old: tf.Tensor4D | null, x: tf.Tensor4D) => tf.keep(old ? tf.concat([old, block(x)], 2) : block(x));
-    const k = grow(this.k[layer], kNew);
-    const v = grow(this.v[layer], vNew);
-    tf.dispose([this.k[layer]!, this.v[layer]!].filter(Boolean));
+  /** Write rows `[R·T, kvHeads·headDim]` at columns col … col + T − 1 of `slots`. */
+  write(layer: number, kNew: tf.Tensor2D, vNew: tf.Tensor2D, slots: Int32Array, col: number, T: number): void {
+    const { slots: S, maxTime, kvHeads, headDim } = this.shape;
+    const at = new Int32Array(slots.length * T * 2);
+    slots.forEach((slot, r) => {
+      for (let t = 0; t < T; t++) at.set([slot, col + t], (r * T + t) * 2);
+    });
+    const idx = tf.tensor2d(at, [slots.length * T, 2], 'int32');
+    const written = tf.cast(tf.reshape(tf.scatterND(idx, tf.ones([slots.length * T], 'int32'), [S, maxTime]), [S, maxTime, 1, 1]), 'bool');
+    const put = (old: tf.Tensor4D, x: tf.Tensor2D) => tf.keep(tf.where(written, tf.scatterND(idx, tf.reshape(x, [-1, kvHeads, headDim]), old.shape), old)) as tf.Tensor4D;
+    const k = put(this.k[layer], kNew);
+    const v = put(this.v[layer], vNew);
+    tf.dispose([this.k[layer], this.v[layer]]);
     this.k[layer] = k;
     this.v[layer] = v;
   }
@@ -139,9 +140,7 @@ class TensorKvStore implements KvStore {
     tf.tidy(() => {
       const idx = tf.tensor1d(map, 'int32');
       for (let l = 0; l < this.shape.layers; l++) {
-        const k = this.k[l];
-        const v = this.v[l];
-        if (!k || !v) continue;
+        const [k, v] = [this.k[l], this.v[l]];
         this.k[l] = tf.keep(tf.gather(k, idx));
         this.v[l] = tf.keep(tf.gather(v, idx));
         tf.dispose([k, v]);
@@ -150,9 +149,9 @@ class TensorKvStore implements KvStore {
   }
 
   dispose(): void {
-    tf.dispose([...this.k, ...this.v].filter((t): t is tf.Tensor4D => t !== null));
-    this.k.fill(null);
-    this.v.fill(null);
+    tf.dispose([...this.k, ...this.v]);
+    this.k.length = 0;
+    this.v.length = 0;
   }
 }
 
@@ -167,16 +166,18 @@ function composite(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, cache: KvCach
   const { kvHeads: Hkv, headDim: hd } = cache.shape;
   const H = o.heads;
   const R = o.rows.slots.length;
-  if (store.columns(o.layer) !== o.col) throw new Error(`kvCacheAttention: layer ${o.layer} holds ${store.columns(o.layer)} columns; the next write must start there, not at ${o.col}`);
-  // [R·T, heads·hd] → [R, heads, T, hd]
-  const split = (x: tf.Tensor2D, heads: number) => tf.transpose(tf.reshape(x, [R, T, heads, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-  store.append(o.layer, split(k, Hkv), split(v, Hkv), o.rows.slots);
+  store.write(o.layer, k, v, o.rows.slots, o.col, T);
   const keys = o.col + T;
   const idx = tf.tensor1d(o.rows.slots, 'int32');
   const groups = H / Hkv;
-  const repeat = (x: tf.Tensor4D) => (groups === 1 ? x : tf.reshape(tf.tile(tf.expandDims(x, 2), [1, 1, groups, 1, 1]), [R, H, keys, hd]) as tf.Tensor4D);
-  const kAll = repeat(tf.gather(store.k[o.layer]!, idx));
-  const vAll = repeat(tf.gather(store.v[o.layer]!, idx));
+  // [slots, maxTime, Hkv, hd] → the rows' first `keys` columns as [R, H, keys, hd] (each key/value head repeated for its query group)
+  const rowsOf = (x: tf.Tensor4D) => {
+    const t = tf.transpose(tf.slice(tf.gather(x, idx), [0, 0, 0, 0], [R, keys, Hkv, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    return groups === 1 ? t : (tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, groups, 1, 1]), [R, H, keys, hd]) as tf.Tensor4D);
+  };
+  const kAll = rowsOf(store.k[o.layer]);
+  const vAll = rowsOf(store.v[o.layer]);
+  const split = (x: tf.Tensor2D) => tf.transpose(tf.reshape(x, [R, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
   const mask = new Float32Array(R * T * keys);
   for (let r = 0; r < R; r++) {
     for (let t = 0; t < T; t++) {
@@ -186,7 +187,7 @@ function composite(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, cache: KvCach
       for (let j = 0; j < keys; j++) if (j < lo || j > c) mask[row + j] = MASKED;
     }
   }
-  const scores = tf.add(tf.mul(tf.matMul(split(q, H), kAll, false, true), 1 / Math.sqrt(hd)), tf.tensor4d(mask, [R, 1, T, keys]));
+  const scores = tf.add(tf.mul(tf.matMul(split(q), kAll, false, true), 1 / Math.sqrt(hd)), tf.tensor4d(mask, [R, 1, T, keys]));
   const heads = tf.matMul(tf.softmax(scores), vAll); // [R, H, T, hd]
   return tf.reshape(tf.transpose(heads, [0, 2, 1, 3]), [R * T, H * hd]) as tf.Tensor2D;
 }
