@@ -55,8 +55,14 @@ export interface CausalLm {
   logits(hidden: tf.Tensor2D): tf.Tensor2D;
   /** The output projection `[vocab, nEmbd]`: row y's dot product with a hidden state is y's logit. */
   outputEmbedding(): tf.Tensor2D;
-  /** An independent copy of the parameters (same config). `lmHead: false` drops an untied output head (a reward backbone). */
-  clone(options?: { trainable?: boolean; lmHead?: boolean }): CausalLm;
+  /**
+   * An independent copy of the parameters (same config). `lmHead: false` drops an untied output
+   * head (a reward backbone). `shareBase: true` (a model with a LoRA adapter only) shares the frozen
+   * base weights and copies only the adapter.
+   */
+  clone(options?: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean }): CausalLm;
+  /** Whether a LoRA adapter is attached (then only it trains and the base weights are frozen). */
+  readonly hasAdapter: boolean;
   /** The parameters an optimizer updates (all of them, or a LoRA adapter's). */
   trainableEntries(): [string, tf.Variable][];
   /** Parameters as host tensors under Hugging Face names (the base model's; an adapter is saved apart). */

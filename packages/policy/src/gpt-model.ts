@@ -87,6 +87,9 @@ export class GptModel implements CausalLm {
     return this.weights.get('wte.weight') as tf.Tensor2D;
   }
 
+  /** GPT-2 has no LoRA adapters. */
+  readonly hasAdapter = false;
+
   /** Every parameter trains (GPT-2 has no adapters). */
   trainableEntries(): [string, tf.Variable][] {
     return this.weights.entries().filter(([, v]) => v.trainable);
@@ -102,7 +105,8 @@ export class GptModel implements CausalLm {
   }
 
   /** An independent copy of the parameters (same config; GPT-2 has no separate output head). */
-  clone(options: { trainable?: boolean; lmHead?: boolean } = {}): GptModel {
+  clone(options: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean } = {}): GptModel {
+    if (options.shareBase) throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'clone({ shareBase: true }) needs a LoRA adapter; GPT-2 models have none (their weights train and cannot be shared).');
     const weights = new Weights(options.trainable ?? this.weights.trainable, 'gpt');
     for (const [name, v] of this.weights.entries()) weights.add(name, tf.clone(v));
     const copy = new GptModel(this.config, weights, 0);

@@ -152,8 +152,12 @@ export class LlamaModel implements CausalLm {
    * adapter trains) are shared and only the adapter is copied: a LoRA policy's frozen reference
    * costs the adapter's size, not the model's.
    */
-  clone(options: { trainable?: boolean; lmHead?: boolean } = {}): LlamaModel {
-    if (this.adapter && options.lmHead !== false) {
+  clone(options: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean } = {}): LlamaModel {
+    if (options.shareBase && !this.adapter) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'clone({ shareBase: true }) needs a LoRA adapter: without one the base weights train and cannot be shared.');
+    }
+    if (this.adapter && (options.lmHead !== false || options.shareBase)) {
+      // The LM head stays in the shared weights when the caller has no use for it: sharing costs nothing.
       const copy = new LlamaModel(this.config, this.weights.retain(), 0);
       copy.adapter = this.adapter.clone(options.trainable ?? true);
       copy.dropoutRng = Rng.fromState(this.dropoutRng.getState());
@@ -178,6 +182,10 @@ export class LlamaModel implements CausalLm {
 
   async toHost(): Promise<Map<string, HostTensor>> {
     return this.weights.toHost();
+  }
+
+  get hasAdapter(): boolean {
+    return this.adapter !== null;
   }
 
   dispose(): void {
