@@ -1,15 +1,20 @@
 /**
- * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/llama.ts [--threads N] [--iters N] [--layers N]`:
+ * `npx tsx --tsconfig bench/tsconfig.json --conditions=@apogee/source bench/llama.ts [--threads N] [--iters N] [--layers N]
+ * [--parts train,generate,memory]`:
  * a SmolLM2-135M-shaped Llama with random weights, apogee against the PyTorch reference
  * (bench/reference/llama_bench.py) in the same run: (a) a LoRA r=16 training step (q/k/v/o) at
- * T=256, batch 4; (b) greedy KV-cache generation of 64 tokens for 8 prompts. Prints one JSON line.
+ * T=256, batch 4; (b) greedy KV-cache generation of 64 tokens for 8 prompts; wall and CPU time on
+ * both sides. (c) Peak tensor memory (tf.profile's peakBytes) of a LoRA DPO step whose reference is
+ * the same weights with the adapter off, against the policy's own step on the same pairs (one copy of
+ * the weights plus its activations). Prints one JSON line.
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@apogee/runtime';
-import { Rng, silentLogger, type Sampler, type Tokenizer } from '@apogee/core';
+import { Rng, silentLogger, type PromptResponse, type Sampler, type Tokenizer } from '@apogee/core';
 import { llamaConfig, LlamaPolicy } from '@apogee/policy';
 
 function arg(name: string, fallback: number): number {
@@ -53,6 +58,8 @@ async function main(): Promise<void> {
   const threads = arg('threads', 1);
   const iters = arg('iters', 2);
   const layers = arg('layers', 30);
+  const partsArg = process.argv.indexOf('--parts');
+  const parts = new Set(partsArg < 0 ? ['train', 'generate', 'memory'] : process.argv[partsArg + 1].split(','));
   process.env.OPENBLAS_NUM_THREADS = String(threads);
   const info = await initBackend({ logger: silentLogger, blasThreads: threads });
   const config = llamaConfig('smollm2-135m', { nLayer: layers, blockSize: 512 });
@@ -64,24 +71,83 @@ async function main(): Promise<void> {
   policy.setOptimizer({ lr: 1e-4 });
   const row = (n: number) => Array.from({ length: n }, () => 3 + Math.floor(rng.float() * (config.vocabSize - 3))).join(' ');
   const batch = Array.from({ length: 4 }, () => ({ prompt: row(1), response: row(255) }));
-  const step = () => policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar }));
-  await step();
-  let t0 = performance.now();
-  for (let i = 0; i < iters; i++) await step();
-  const trainStepS = (performance.now() - t0) / 1000 / iters;
   const prompts = Array.from({ length: 8 }, () => row(16));
   const reference = policy.withoutAdapter();
-  await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 2, batchSize: 8 });
-  t0 = performance.now();
-  await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
-  const generateS = (performance.now() - t0) / 1000;
+  const apogee: Record<string, unknown> = { backend: info.name };
+  if (parts.has('train')) {
+    const step = () => policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar }));
+    await step();
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < iters; i++) await step();
+    apogee.trainStepS = (performance.now() - t0) / 1000 / iters;
+    apogee.trainStepCpuS = cpuSeconds(c0) / iters;
+  }
+  if (parts.has('generate')) {
+    await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 2, batchSize: 8 });
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
+    apogee.generateS = (performance.now() - t0) / 1000;
+    apogee.generateCpuS = cpuSeconds(c0);
+  }
+  const memory = parts.has('memory') ? await dpoMemory(policy, reference, batch, rng, config.vocabSize) : null;
   reference.dispose();
   policy.dispose();
   const script = path.join(__dirname, 'reference', 'llama_bench.py');
-  const r = spawnSync(process.env.APOGEE_PYTHON ?? '/usr/bin/python3', [script, JSON.stringify(shape)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  const r = spawnSync(process.env.APOGEE_PYTHON ?? '/usr/bin/python3', [script, JSON.stringify({ ...shape, parts: [...parts] })], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
   const torch = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.trim().split('\n').pop() };
-  const apogee = { backend: info.name, trainStepS, generateS };
-  process.stdout.write(`${JSON.stringify({ shape, apogee, torch, trainRatio: torch.trainStepS ? trainStepS / torch.trainStepS : null, generateTokensPerSecondRatio: torch.generateS ? torch.generateS / generateS : null })}\n`);
+  const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a / b : null);
+  process.stdout.write(
+    `${JSON.stringify({
+      shape,
+      loadAverage: os.loadavg(),
+      apogee,
+      torch,
+      trainRatio: ratio(apogee.trainStepS, torch.trainStepS),
+      trainCpuRatio: ratio(apogee.trainStepCpuS, torch.trainStepCpuS),
+      generateTokensPerSecondRatio: ratio(torch.generateS, apogee.generateS),
+      generateTokensPerCpuSecondRatio: ratio(torch.generateCpuS, apogee.generateCpuS),
+      memory,
+    })}\n`,
+  );
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+}
+
+/**
+ * Peak tensor bytes of (1) the policy's own step on chosen + rejected (weights, adapter, optimizer
+ * state and the step's activations) and (2) a DPO step: the reference's log-probs (adapter off, same
+ * weights, no gradient), then the policy's step with the DPO loss (Rafailov et al. 2023, eq. 7).
+ */
+async function dpoMemory(policy: LlamaPolicy, reference: LlamaPolicy, chosen: PromptResponse[], rng: Rng, vocab: number) {
+  const rejected = chosen.map((c) => ({ prompt: c.prompt, response: c.response.split(' ').map(() => 3 + Math.floor(rng.float() * (vocab - 3))).join(' ') }));
+  const both = [...chosen, ...rejected];
+  const weightBytes = tf.memory().numBytes;
+  const own = await tf.profile(async () => {
+    await policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(both).sum)) as tf.Scalar }));
+  });
+  const dpo = await tf.profile(async () => {
+    const ref = await reference.logProbs(both, { batchSize: both.length });
+    const refSums = tf.tensor1d(ref.sum);
+    await policy.trainStep((f) => {
+      const sums = f.responseLogProbs(both).sum;
+      const [c, r] = tf.split(tf.sub(sums, refSums), 2); // log π/π_ref of chosen, of rejected
+      // −log σ(z) as softplus(−z): tf.logSigmoid's custom gradient breaks under tf.profile (tfjs 4).
+      return { loss: tf.mean(tf.softplus(tf.mul(-0.1, tf.sub(c, r)))) as tf.Scalar };
+    });
+    refSums.dispose();
+  });
+  return {
+    tensorBytesBeforeSteps: weightBytes,
+    policyStepPeakBytes: own.peakBytes,
+    dpoStepPeakBytes: dpo.peakBytes,
+    dpoOverPolicyStep: dpo.peakBytes / own.peakBytes,
+    rssPeakBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 main().catch((e) => {

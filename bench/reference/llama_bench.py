@@ -2,7 +2,8 @@
 """PyTorch side of bench/llama.ts: the same SmolLM2-135M-shaped Llama (random weights), written from
 the architecture as tools/llama-parity/reference.py but in float32 with batched heads, timed for
 (a) a LoRA r=16 training step (q/k/v/o adapters, AdamW on the adapters only) at T=256, batch 4 and
-(b) KV-cache greedy generation of 64 tokens for 8 prompts. Prints one JSON line of seconds.
+(b) KV-cache greedy generation of 64 tokens for 8 prompts. Prints one JSON line of seconds (wall and
+CPU); `parts` in the argument picks which of the two run.
 
     /usr/bin/python3 bench/reference/llama_bench.py '{"threads": 1, "iters": 2, ...shape}'
 """
@@ -35,6 +36,7 @@ for i in range(L):
         lora[(i, m)] = (torch.empty(r, inp).uniform_(-1 / math.sqrt(inp), 1 / math.sqrt(inp)).requires_grad_(),
                         torch.zeros(o, r).requires_grad_())
 scale = 2.0
+mask = torch.ones(cfg['T'] + 1, cfg['T'] + 1, dtype=torch.bool).triu(1)
 inv = 1.0 / theta ** (torch.arange(0, hd, 2).float() / hd)
 
 
@@ -72,7 +74,11 @@ def forward(ids, pos, cache=None, use_lora=True):
         new.append((k, v))
         kr = k.repeat_interleave(H // Hkv, 1)
         vr = v.repeat_interleave(H // Hkv, 1)
-        y = torch.nn.functional.scaled_dot_product_attention(q, kr, vr, is_causal=cache is None and T > 1)
+        # softmax(q·kᵀ/√hd + causal mask)·v (torch 1.13 has no scaled_dot_product_attention)
+        att = (q @ kr.transpose(-2, -1)) / math.sqrt(hd)
+        if cache is None and T > 1:
+            att = att.masked_fill(mask[:T, :T], float('-inf'))
+        y = att.softmax(-1) @ vr
         x = x + proj(i, 'o', y.transpose(1, 2).reshape(B, T, H * hd), use_lora)
         m = rms(x, layers[i]['n2'])
         g = m @ layers[i]['g'].T
@@ -101,16 +107,22 @@ def generate(prompts, n):
             tok = logits[:, -1].argmax(-1, keepdim=True)
 
 
-opt = torch.optim.AdamW([p for ab in lora.values() for p in ab], lr=1e-4)
-ids = torch.randint(0, V, (cfg['batch'], cfg['T'] + 1))
-train_step(opt, ids)  # warm-up
-t0 = time.perf_counter()
-for _ in range(cfg['iters']):
-    train_step(opt, ids)
-step = (time.perf_counter() - t0) / cfg['iters']
-prompts = torch.randint(0, V, (cfg['prompts'], cfg['promptLength']))
-generate(prompts, 2)
-t0 = time.perf_counter()
-generate(prompts, cfg['newTokens'])
-gen = time.perf_counter() - t0
-print(json.dumps({'torch': torch.__version__, 'trainStepS': step, 'generateS': gen}))
+def timed(fn, iters):
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(iters):
+        fn()
+    return (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
+
+
+parts = set(cfg.get('parts', ['train', 'generate']))
+out = {'torch': torch.__version__}
+if 'train' in parts:
+    opt = torch.optim.AdamW([p for ab in lora.values() for p in ab], lr=1e-4)
+    ids = torch.randint(0, V, (cfg['batch'], cfg['T'] + 1))
+    train_step(opt, ids)  # warm-up
+    out['trainStepS'], out['trainStepCpuS'] = timed(lambda: train_step(opt, ids), cfg['iters'])
+if 'generate' in parts:
+    prompts = torch.randint(0, V, (cfg['prompts'], cfg['promptLength']))
+    generate(prompts, 2)
+    out['generateS'], out['generateCpuS'] = timed(lambda: generate(prompts, cfg['newTokens']), 1)
+print(json.dumps(out))

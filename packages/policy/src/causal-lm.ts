@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { LayerKv } from './model/attention';
+import type { KvCache, KvRows } from '@apogee/runtime';
 import type { Weights } from './model/weights';
 
 import type { HostTensor } from '@apogee/model-kit';
@@ -8,10 +8,22 @@ import type { HostTensor } from '@apogee/model-kit';
 export interface ForwardOptions {
   /** [batch, time] position ids; default 0..time−1 for every row. */
   positions?: tf.Tensor2D;
-  /** Additive attention mask broadcastable to [batch, heads, time, keys]; default causal. */
+  /** Additive attention mask broadcastable to [batch, heads, time, keys]; default causal. Unused with `cache`. */
   bias?: tf.Tensor4D;
-  /** Per-block keys/values of earlier positions (KV-cache decoding). */
-  past?: LayerKv[];
+  /**
+   * KV-cache decoding: every block writes the new tokens' keys/values into `kv` at columns
+   * `col …` of each row's slot and attends to the row's columns (`@apogee/runtime`'s
+   * `kvCacheAttention`), instead of attending within `ids` under `bias`.
+   */
+  cache?: DecodeCache;
+}
+
+/** Where a forward pass's tokens go in a KV cache. */
+export interface DecodeCache {
+  kv: KvCache;
+  rows: KvRows;
+  /** Cache column of every row's first token in `ids`. */
+  col: number;
 }
 
 /** What every architecture's config has, whatever its other fields. */
@@ -35,14 +47,22 @@ export interface CausalLm {
   readonly family: 'gpt2' | 'llama';
   readonly config: CausalLmShape;
   readonly weights: Weights;
-  /** Final hidden states [batch·time, nEmbd] of ids [batch, time], and each block's keys/values. */
-  hidden(ids: tf.Tensor2D, opts?: ForwardOptions, train?: boolean): { hidden: tf.Tensor2D; kv: LayerKv[] };
+  /** Final hidden states [batch·time, nEmbd] of ids [batch, time]. */
+  hidden(ids: tf.Tensor2D, opts?: ForwardOptions, train?: boolean): { hidden: tf.Tensor2D };
+  /** Key/value heads and head size of a KV cache for this model. */
+  cacheShape(): { layers: number; kvHeads: number; headDim: number };
   /** Next-token logits [rows, vocab] of hidden states [rows, nEmbd]. */
   logits(hidden: tf.Tensor2D): tf.Tensor2D;
   /** The output projection `[vocab, nEmbd]`: row y's dot product with a hidden state is y's logit. */
   outputEmbedding(): tf.Tensor2D;
-  /** An independent copy of the parameters (same config). `lmHead: false` drops an untied output head (a reward backbone). */
-  clone(options?: { trainable?: boolean; lmHead?: boolean }): CausalLm;
+  /**
+   * An independent copy of the parameters (same config). `lmHead: false` drops an untied output
+   * head (a reward backbone). `shareBase: true` (a model with a LoRA adapter only) shares the frozen
+   * base weights and copies only the adapter.
+   */
+  clone(options?: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean }): CausalLm;
+  /** Whether a LoRA adapter is attached (then only it trains and the base weights are frozen). */
+  readonly hasAdapter: boolean;
   /** The parameters an optimizer updates (all of them, or a LoRA adapter's). */
   trainableEntries(): [string, tf.Variable][];
   /** Parameters as host tensors under Hugging Face names (the base model's; an adapter is saved apart). */

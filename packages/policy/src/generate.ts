@@ -1,21 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, ERROR_CODES, findStop, type GenerateOptions, type Generation, type Tokenizer } from '@apogee/core';
-import type { CausalLm } from './causal-lm';
-import { GptModel } from './gpt-model';
-import type { LayerKv } from './model/attention';
-import { leftPaddedCausalBias, MASKED } from './model/gpt';
-import { hostDecodeStep, HostKvCache } from './model/host-kv-cache';
-import { logSumExpRows } from '@apogee/runtime';
+import { KvCache, logSumExpRows } from '@apogee/runtime';
+import type { CausalLm, DecodeCache } from './causal-lm';
+import { leftPaddedCausalBias } from './model/gpt';
 
 /** `GenerateOptions` plus GPT-specific switches. */
 export interface GptGenerateOptions extends GenerateOptions {
   /** Reuse each block's keys and values between steps (default true). `false` re-runs the whole prefix every step: slow, for tests. */
   kvCache?: boolean;
-  /**
-   * Keep the cache in host memory and attend in JS (default: on for the `cpu` and `apogee-cpu`
-   * backends, off elsewhere, where the cache stays in tensors).
-   */
-  hostCache?: boolean;
 }
 
 /** One decoding row (a prompt's k-th sample) while it is being generated. */
@@ -156,75 +148,59 @@ interface Decoder {
   dispose(): void;
 }
 
-/** The three ways to decode: host-side cache (CPU backends), tensor cache (other backends), no cache. */
+/**
+ * Decoding with the KV cache (`@apogee/runtime`'s `kvCacheAttention`: in place on apogee-cpu,
+ * tensors elsewhere), or without one (the whole prefix every step, for tests).
+ */
 function makeDecoder(model: CausalLm, prompts: number[][], rows: Row[], Tp: number, padId: number, options: GptGenerateOptions): Decoder {
   const expandRows = () => tf.tensor1d(rows.map((r) => r.prompt), 'int32');
   if (options.kvCache === false) {
     return {
-      prefill: () => tf.tidy(() => tf.gather(runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId).logits, expandRows())),
+      prefill: () => tf.tidy(() => tf.gather(runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId), expandRows())),
       step: (kept) =>
         tf.tidy(() => {
           const seqs = kept.map((r) => [...r.promptIds, ...r.ids]);
           const len = Math.max(...seqs.map((s) => s.length));
-          return runFull(model, seqs, seqs.map((s) => len - s.length), len, padId).logits;
+          return runFull(model, seqs, seqs.map((s) => len - s.length), len, padId);
         }),
       dispose: () => undefined,
     };
   }
-  // The host cache has GPT-2's one-token step only; Llama-family models keep their cache in tensors.
-  const host = model instanceof GptModel && (options.hostCache ?? HOST_BACKENDS.has(tf.getBackend()));
-  if (host) {
-    const { nLayer, nHead, nEmbd } = model.config;
-    const cache = new HostKvCache(nLayer, rows.length, nHead, Tp + options.maxNewTokens, nEmbd);
-    let slots = rows.map((_, i) => i);
-    return {
-      prefill: () =>
-        tf.tidy(() => {
-          const out = runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId);
-          out.kv.forEach((l, layer) => {
-            const k = l.k.dataSync() as Float32Array;
-            const v = l.v.dataSync() as Float32Array;
-            rows.forEach((r, slot) => cache.fill(layer, k, v, Tp, r.prompt, slot));
-          });
-          return tf.gather(out.logits, expandRows());
-        }),
-      step: (kept, keep) => {
-        slots = keep.map((i) => slots[i]);
-        const col = Tp + kept[0].ids.length - 1;
-        const hostRows = { slot: Int32Array.from(slots), pad: Int32Array.from(kept, (r) => r.pad) };
-        const ids = Int32Array.from(kept, (r) => r.ids[r.ids.length - 1]);
-        const positions = Int32Array.from(kept, (r) => r.promptIds.length + r.ids.length - 1);
-        return tf.tidy(() => hostDecodeStep(model.weights, model.config, cache, ids, positions, hostRows, col));
-      },
-      dispose: () => cache.dispose(),
-    };
-  }
-  let kv: LayerKv[] = [];
+  const kv = new KvCache({ ...model.cacheShape(), slots: rows.length, maxTime: Tp + options.maxNewTokens });
+  // Row i decodes in slot i. The prefill runs each prompt once, in the slot of its first sample,
+  // and the cache copies it to the prompt's other samples.
+  const first = prompts.map((_, p) => rows.findIndex((r) => r.prompt === p));
+  let slots = rows.map((_, i) => i);
   return {
-    prefill: () => {
-      const out = tf.tidy(() => {
-        const full = runFull(model, prompts, prompts.map((p) => Tp - p.length), Tp, padId);
-        const idx = expandRows();
-        return { logits: tf.gather(full.logits, idx), kv: full.kv.map((l) => ({ k: tf.gather(l.k, idx), v: tf.gather(l.v, idx) })) };
-      });
-      kv = out.kv;
-      return out.logits;
-    },
+    prefill: () =>
+      tf.tidy(() => {
+        const pads = prompts.map((p) => Tp - p.length);
+        const cache = { kv, rows: { slots: Int32Array.from(first), pads: Int32Array.from(pads) }, col: 0 };
+        const logits = runFull(model, prompts, pads, Tp, padId, cache);
+        const others = rows.map((r, i) => [first[r.prompt], i]).filter(([f, i]) => f !== i);
+        kv.copySlots(others.map(([f]) => f), others.map(([, i]) => i));
+        return tf.gather(logits, expandRows());
+      }),
     step: (kept, keep) => {
-      const next = tf.tidy(() => runStep(model, kept, keep.length === kv[0].k.shape[0] ? kv : gatherRows(kv, keep)));
-      disposeKv(kv);
-      kv = next.kv;
-      return next.logits;
+      slots = keep.map((i) => slots[i]);
+      const cache = { kv, rows: { slots: Int32Array.from(slots), pads: Int32Array.from(kept, (r) => r.pad) }, col: Tp + kept[0].ids.length - 1 };
+      return tf.tidy(() => {
+        const { hidden } = model.hidden(tf.tensor2d(kept.map((r) => r.ids[r.ids.length - 1]), [kept.length, 1], 'int32'), {
+          positions: tf.tensor2d(kept.map((r) => r.promptIds.length + r.ids.length - 1), [kept.length, 1], 'int32'),
+          cache,
+        });
+        return model.logits(hidden);
+      });
     },
-    dispose: () => disposeKv(kv),
+    dispose: () => kv.dispose(),
   };
 }
 
-/** Backends whose tensors live in host memory, where the host-side KV cache is the fast path. */
-const HOST_BACKENDS = new Set(['cpu', 'apogee-cpu']);
-
-/** Run whole left-padded sequences; logits of each row's last position and every block's keys/values. */
-function runFull(model: CausalLm, seqs: number[][], pads: number[], T: number, padId: number): { logits: tf.Tensor2D; kv: LayerKv[] } {
+/**
+ * Run whole left-padded sequences (with `cache`: writing their keys/values into it); logits of
+ * each row's last position.
+ */
+function runFull(model: CausalLm, seqs: number[][], pads: number[], T: number, padId: number, cache?: DecodeCache): tf.Tensor2D {
   const B = seqs.length;
   const ids = new Int32Array(B * T).fill(padId);
   const pos = new Int32Array(B * T);
@@ -234,35 +210,12 @@ function runFull(model: CausalLm, seqs: number[][], pads: number[], T: number, p
       pos[b * T + pads[b] + t] = t;
     }
   });
-  const { hidden, kv } = model.hidden(tf.tensor2d(ids, [B, T], 'int32'), {
+  const { hidden } = model.hidden(tf.tensor2d(ids, [B, T], 'int32'), {
     positions: tf.tensor2d(pos, [B, T], 'int32'),
-    bias: leftPaddedCausalBias(pads, T),
+    ...(cache ? { cache } : { bias: leftPaddedCausalBias(pads, T) }),
   });
   const last = tf.gather(hidden, tf.tensor1d(seqs.map((_, b) => b * T + T - 1), 'int32'));
-  return { logits: model.logits(last), kv };
-}
-
-/** One decoding step with the cache: each live row's newest token at its own position. */
-function runStep(model: CausalLm, rows: Row[], past: LayerKv[]): { logits: tf.Tensor2D; kv: LayerKv[] } {
-  const B = rows.length;
-  const keys = past[0].k.shape[2] + 1;
-  const bias = new Float32Array(B * keys);
-  rows.forEach((r, b) => bias.fill(MASKED, b * keys, b * keys + r.pad));
-  const { hidden, kv } = model.hidden(tf.tensor2d(rows.map((r) => r.ids[r.ids.length - 1]), [B, 1], 'int32'), {
-    positions: tf.tensor2d(rows.map((r) => r.promptIds.length + r.ids.length - 1), [B, 1], 'int32'),
-    bias: tf.tensor4d(bias, [B, 1, 1, keys]),
-    past,
-  });
-  return { logits: model.logits(hidden), kv };
-}
-
-function gatherRows(kv: LayerKv[], keep: number[]): LayerKv[] {
-  const idx = tf.tensor1d(keep, 'int32');
-  return kv.map((l) => ({ k: tf.gather(l.k, idx), v: tf.gather(l.v, idx) }));
-}
-
-function disposeKv(kv: LayerKv[]): void {
-  for (const l of kv) tf.dispose([l.k, l.v]);
+  return model.logits(last);
 }
 
 /** Decode a finished row; a stop sequence cuts the text there and the ids before the token it starts in. */

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@apogee/core';
+import { ApogeeError, ERROR_CODES, Rng } from '@apogee/core';
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm } from './causal-lm';
 import { checkGptConfig, toHfConfig, type GptConfig } from './config';
-import type { LayerKv } from './model/attention';
 import { gptHidden, gptLogits, type GptForwardOptions } from './model/gpt';
 import { EVAL_CONTEXT, type ForwardContext } from './model/layers';
 import { gptParamSpecs, initTensor, Weights, weightsFromHost } from './model/weights';
@@ -60,9 +59,14 @@ export class GptModel implements CausalLm {
     return new GptModel(config, weights, options.seed ?? 0);
   }
 
-  /** Final hidden states [batch·time, d] and each block's keys/values. */
-  hidden(ids: tf.Tensor2D, opts: GptForwardOptions = {}, train = false): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+  /** Final hidden states [batch·time, d]. */
+  hidden(ids: tf.Tensor2D, opts: GptForwardOptions = {}, train = false): { hidden: tf.Tensor2D } {
     return gptHidden(this.weights, this.config, ids, opts, train ? this.trainContext() : EVAL_CONTEXT);
+  }
+
+  /** One key/value head per query head. */
+  cacheShape(): { layers: number; kvHeads: number; headDim: number } {
+    return { layers: this.config.nLayer, kvHeads: this.config.nHead, headDim: this.config.nEmbd / this.config.nHead };
   }
 
   /** Tied-embedding logits [rows, vocab] of hidden states [rows, d]. */
@@ -74,6 +78,9 @@ export class GptModel implements CausalLm {
   outputEmbedding(): tf.Tensor2D {
     return this.weights.get('wte.weight') as tf.Tensor2D;
   }
+
+  /** GPT-2 has no LoRA adapters. */
+  readonly hasAdapter = false;
 
   /** Every parameter trains (GPT-2 has no adapters). */
   trainableEntries(): [string, tf.Variable][] {
@@ -90,7 +97,8 @@ export class GptModel implements CausalLm {
   }
 
   /** An independent copy of the parameters (same config; GPT-2 has no separate output head). */
-  clone(options: { trainable?: boolean; lmHead?: boolean } = {}): GptModel {
+  clone(options: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean } = {}): GptModel {
+    if (options.shareBase) throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'clone({ shareBase: true }) needs a LoRA adapter; GPT-2 models have none (their weights train and cannot be shared).');
     const copy = new GptModel(this.config, this.weights.clone(options.trainable), 0);
     copy.dropoutRng = Rng.fromState(this.dropoutRng.getState());
     return copy;

@@ -10,7 +10,7 @@ export {
   type LlamaPresetName,
   type RopeScaling,
 } from './llama/config';
-export { type CausalLm, type CausalLmShape, type ForwardOptions } from './causal-lm';
+export { type CausalLm, type CausalLmShape, type DecodeCache, type ForwardOptions } from './causal-lm';
 export { architectureFromHfConfig, architectureOf, createModel, modelFromTensors, readModelCheckpoint, SUPPORTED_MODEL_TYPES, type Architecture } from './architecture';
 export { CAUSAL_LM_BACKBONE, causalLmBackboneOf, type CausalLmBackbone, type CausalLmBackboneSource } from './backbone';
 export { GptModel } from './gpt-model';
@@ -26,5 +26,5 @@ export { encodeRows, sequenceLogProbs } from './log-probs';
 export { gptPolicy, GptPolicyFactory, GPT_POLICY_OPTIONS, type GptPolicyOptions } from './plugin';
 export { gptParamSpecs, type ParamSpec } from './model/weights';
 export { llamaParamSpecs } from './llama/weights';
-export { type LayerKv } from './model/attention';
+
 export { hfPolicy, HfPolicyFactory, HF_POLICY_OPTIONS, type HfPolicyOptions } from './hf-plugin';

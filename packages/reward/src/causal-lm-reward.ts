@@ -12,7 +12,22 @@ import {
   type TrainStepResult,
 } from '@apogee/core';
 import { AdamWOptimizer, writeCheckpoint, type HostTensor } from '@apogee/model-kit';
-import { createModel, GptModel, modelFromTensors, readModelCheckpoint, type Architecture, type CausalLm, type GptConfig } from '@apogee/policy';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  ADAPTER_FILES,
+  createModel,
+  GptModel,
+  modelFromTensors,
+  readAdapter,
+  readModelCheckpoint,
+  writeAdapter,
+  type Architecture,
+  type CausalLm,
+  type GptConfig,
+  type LlamaModel,
+  type LoraAdapter,
+} from '@apogee/policy';
 import { encodeRewardRows, pool, readoutWeights, type RewardReadout } from './pooling';
 
 /** Name of the head in checkpoints: Hugging Face `GPT2ForSequenceClassification`'s and `LlamaForSequenceClassification`'s bias-free `score` layer, [1, nEmbd]. */
@@ -21,6 +36,16 @@ export const SCORE_WEIGHT = 'score.weight';
 export interface GptRewardRuntimeOptions extends Partial<RewardReadout> {
   /** Rows per forward pass in `score` (default 32). */
   scoreBatchSize?: number;
+}
+
+/** How `fromBackbone` takes the backbone. */
+export interface FromBackboneOptions extends GptRewardRuntimeOptions {
+  /**
+   * `copy` (default): an independent copy of the backbone's weights (a LoRA backbone's merged
+   * weights), all trained. `shared`: for a backbone with a LoRA adapter, the same frozen base
+   * weights (no second copy in memory) plus a copy of the adapter, which trains with the head.
+   */
+  backbone?: 'copy' | 'shared';
 }
 
 /** The readout saved in config.json's `apogee` object (absent in a Hub checkpoint); a bad value names the file and the allowed values. */
@@ -78,12 +103,20 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
    * A reward model whose backbone is a copy of `backbone` (without an untied LM head: the reward
    * head replaces it) and whose head is normal(0, 0.02) from `seed`.
    */
-  static fromBackbone<R extends CausalLmReward>(this: RewardClass<R>, backbone: CausalLm, tokenizer: Tokenizer, seed: number, options: GptRewardRuntimeOptions = {}): R {
+  static fromBackbone<R extends CausalLmReward>(this: RewardClass<R>, backbone: CausalLm, tokenizer: Tokenizer, seed: number, options: FromBackboneOptions = {}): R {
+    const { backbone: mode = 'copy', ...runtime } = options;
+    if (mode !== 'copy' && mode !== 'shared') throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `fromBackbone: backbone must be "copy" or "shared", got ${JSON.stringify(mode)}.`);
+    if (mode === 'shared' && !backbone.hasAdapter) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, "fromBackbone: backbone: 'shared' needs a policy with a LoRA adapter (its base weights are frozen); this backbone's weights train.", {
+        hint: "Give the policy an adapter (hfPolicy({ lora }) / addAdapter), or use backbone: 'copy'.",
+      });
+    }
+    const model = mode === 'shared' ? backbone.clone({ trainable: true, shareBase: true }) : backbone.clone({ trainable: true, lmHead: false });
     const rng = Rng.fromSeed(seed, 'reward/head');
     const init = tf.randomNormal([1, backbone.config.nEmbd], 0, 0.02, 'float32', rng.seed());
     const head = tf.variable(init, true);
     init.dispose();
-    return new this(backbone.clone({ trainable: true, lmHead: false }) as R['backbone'], head, tokenizer, options);
+    return new this(model as R['backbone'], head, tokenizer, runtime);
   }
 
   /** A fresh reward model of `architecture` (backbone and head initialised from `seed`). */
@@ -118,6 +151,14 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
       throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: "${SCORE_WEIGHT}" has shape [${score.shape}], expected [1, ${d}] (one label).`);
     }
     const backbone = modelFromTensors(arch, ckpt.tensors, file, { extra: /^score\.weight$/, lmHead: false });
+    // A reward model saved on a shared LoRA base: PEFT's adapter files beside the base weights.
+    if (fs.existsSync(path.join(dir, ADAPTER_FILES.config))) {
+      if (backbone.family !== 'llama') {
+        backbone.dispose();
+        throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${dir}: has ${ADAPTER_FILES.config}, but LoRA adapters are implemented for Llama-family models, not GPT-2.`);
+      }
+      (backbone as LlamaModel).setAdapter(await readAdapter(dir, (backbone as LlamaModel).config));
+    }
     const init = tf.tensor(Float32Array.from(score.data), [1, d]);
     const head = tf.variable(init, true);
     init.dispose();
@@ -194,7 +235,8 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
   async save(dir: string): Promise<void> {
     this.assertLive();
     const tensors = new Map<string, HostTensor>();
-    for (const [name, t] of await this.backbone.toHost()) tensors.set(this.backbone.classifierName(name), t);
+    // The base weights (a shared base's LM head is not part of a classifier); an adapter goes in PEFT's files beside them.
+    for (const [name, t] of await this.backbone.toHost()) if (name !== 'lm_head.weight') tensors.set(this.backbone.classifierName(name), t);
     tensors.set(SCORE_WEIGHT, { shape: [...this.head.shape], data: (await this.head.data()) as Float32Array });
     const hfConfig = this.backbone.hfConfig({ kind: 'reward', pooling: this.readout.pooling, appendEos: this.readout.appendEos });
     await writeCheckpoint(dir, {
@@ -204,6 +246,9 @@ export class CausalLmReward<B extends CausalLm = CausalLm> implements RewardMode
       tokenizer: this.tokenizer,
       optimizer: this.optimizer,
     });
+    const adapter = adapterOf(this.backbone);
+    if (adapter) await writeAdapter(dir, adapter);
+    else for (const f of Object.values(ADAPTER_FILES)) await fs.promises.rm(path.join(dir, f), { force: true });
   }
 
   dispose(): void {
@@ -230,4 +275,9 @@ export class GptReward extends CausalLmReward<GptModel> {
     backbone.dispose();
     return rm;
   }
+}
+
+/** The LoRA adapter of a Llama-family backbone, if it has one (what a shared-base reward model trains). */
+function adapterOf(backbone: CausalLm): LoraAdapter | null {
+  return backbone.hasAdapter ? (backbone as LlamaModel).adapter : null;
 }

@@ -13,11 +13,17 @@ const setup = async () => {
 
 describePlugin('gpt-reward', gptReward, { options: { pooling: 'mean' } });
 
-describeRewardModel(() => new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4 }), { policy: tinyPolicy, setup });
-describeRewardModel(() => new GptRewardFactory({ pooling: 'mean', appendEos: true, scoreBatchSize: 4 }), { policy: tinyPolicy, setup, title: 'reward model conformance (mean pooling, EOS appended)' });
+describeRewardModel(() => new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4, backbone: 'copy' }), { policy: tinyPolicy, setup });
+describeRewardModel(() => new GptRewardFactory({ pooling: 'mean', appendEos: true, scoreBatchSize: 4, backbone: 'copy' }), { policy: tinyPolicy, setup, title: 'reward model conformance (mean pooling, EOS appended)' });
 
 const tinyLlama = async () => LlamaPolicy.create(llamaConfig('llama-tiny', { nLayer: 1, blockSize: 64 }), new ByteTokenizer(), 1);
-describeRewardModel(() => new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4 }), { policy: tinyLlama, setup, title: 'reward model conformance (Llama backbone, GQA, untied)' });
+describeRewardModel(() => new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4, backbone: 'copy' }), { policy: tinyLlama, setup, title: 'reward model conformance (Llama backbone, GQA, untied)' });
+const tinyLoraLlama = async () => {
+  const p = await tinyLlama();
+  p.addAdapter({ r: 4, targetModules: ['q_proj', 'v_proj'] }, 2);
+  return p;
+};
+describeRewardModel(() => new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4, backbone: 'shared' }), { policy: tinyLoraLlama, setup, title: "reward model conformance (on a LoRA Llama policy's shared base weights)" });
 
 describe('gptReward plugin', () => {
   it('registers a factory that builds on a GPT policy and refuses other policies', async () => {
@@ -35,7 +41,7 @@ describe('gptReward plugin', () => {
 
   it('builds on any policy offering the backbone capability (found by Symbol.for, not instanceof)', async () => {
     await setup();
-    const factory = new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4 });
+    const factory = new GptRewardFactory({ pooling: 'last', appendEos: false, scoreBatchSize: 4, backbone: 'copy' });
     const policy = await tinyPolicy();
     // As a second installed copy of @apogee/policy would look: a different object, the same registered symbol.
     const foreign = { [Symbol.for('@apogee/policy:causal-lm-backbone')]: () => ({ model: policy.model, tokenizer: policy.tokenizer }) };

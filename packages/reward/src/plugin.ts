@@ -17,6 +17,12 @@ export interface GptRewardOptions {
   appendEos: boolean;
   /** Rows per forward pass in `score` (default 32). */
   scoreBatchSize: number;
+  /**
+   * `copy` (default): the RM copies the policy's backbone and trains all of it. `shared`: with a
+   * LoRA policy, the RM uses the policy's frozen base weights (no second copy) plus its own copy
+   * of the adapter, trained with the head; other policies are refused.
+   */
+  backbone: 'copy' | 'shared';
 }
 
 export const GPT_REWARD_OPTIONS = token<GptRewardOptions>('@apogee/reward', 'GptRewardOptions');
@@ -25,6 +31,7 @@ const schema = z.object({
   pooling: z.enum(['last', 'mean']),
   appendEos: z.boolean(),
   scoreBatchSize: z.number().int().positive(),
+  backbone: z.enum(['copy', 'shared']),
 }).strict() as z.ZodType<GptRewardOptions>;
 
 /** Builds reward models on a policy's backbone (GPT-2 or Llama-family) and loads reward checkpoints. */
@@ -54,7 +61,7 @@ export class GptRewardFactory implements RewardFactory {
 /** Registers a `GptRewardFactory` as `TOKENS.RewardFactory`: `gptReward({ pooling: 'last' })`. */
 export const gptReward = definePlugin<GptRewardOptions>('gpt-reward', {
   provides: [TOKENS.RewardFactory],
-  defaults: { pooling: 'last', appendEos: false, scoreBatchSize: 32 },
+  defaults: { pooling: 'last', appendEos: false, scoreBatchSize: 32, backbone: 'copy' },
   schema,
   register(container, options) {
     container.register(GPT_REWARD_OPTIONS, { useValue: options });

@@ -31,6 +31,7 @@ import { oneHotOverride, selectOverride } from './kernels/select-onehot';
 import { tileOverride } from './kernels/tile';
 import { meanGradConfig, sumGradConfig } from './ops/reduce-grads';
 import { attentionKernelConfigs } from './kernels/attention';
+import { kvCacheKernelConfigs } from './kernels/kv-cache';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
 
@@ -72,6 +73,21 @@ export class ApogeeCpuBackend extends MathBackendCPU {
   override dispose(): void {
     super.dispose();
     this.pool.clear();
+  }
+
+  /** `handles`: the BLAS and SIMD kernels this backend's kernels use (`registerApogeeCpuBackend` sets them). */
+  constructor(private readonly handles: KernelState = { blas: null, simd: null }) {
+    super();
+  }
+
+  /** The CBLAS library of the matrix products (null: the WebAssembly SIMD GEMM or the JS GEMM). */
+  get blas(): Blas | null {
+    return this.handles.blas;
+  }
+
+  /** The WebAssembly SIMD kernels (null: the JS kernels). */
+  get simd(): SimdKernels | null {
+    return this.handles.simd;
   }
 }
 
@@ -115,7 +131,7 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
   state.simd = simd;
   if (registered) return;
   if (!findBackendFactory(APOGEE_CPU_BACKEND)) {
-    registerBackend(APOGEE_CPU_BACKEND, () => quiet(new ApogeeCpuBackend()), 2);
+    registerBackend(APOGEE_CPU_BACKEND, () => quiet(new ApogeeCpuBackend(state)), 2);
   }
   for (const config of getKernelsForBackend('cpu')) {
     if (getKernel(config.kernelName, APOGEE_CPU_BACKEND)) unregisterKernel(config.kernelName, APOGEE_CPU_BACKEND);
@@ -134,7 +150,7 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
     registerKernel(config);
   }
   // Kernels of apogee's fused ops (geluTanh, layerNorm, adamwUpdate): apogee-cpu only.
-  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND, state), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state)]) {
+  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND, state), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state), ...kvCacheKernelConfigs(APOGEE_CPU_BACKEND)]) {
     if (!getKernel(config.kernelName, APOGEE_CPU_BACKEND)) registerKernel(config);
   }
   // The fused attention softmax differentiates through the kernel registry (lazy per-input

@@ -13,7 +13,10 @@ export {
   setActiveBlas,
   activeSimd,
   setActiveSimd,
+  ApogeeCpuBackend,
 } from './apogee-cpu-backend';
+export { KvCache, kvCacheAttention, KV_CACHE_ATTENTION } from './ops/kv-cache';
+export type { KvCacheShape, KvRows, KvStore, KvCacheAttentionOptions } from './ops/kv-cache';
 export type { GptBenchShape, GptStep, GptStepFactory } from './bench/types';
 export {
   runBenchmarks,

@@ -79,8 +79,11 @@ Writes DIR/model/ (load it with \`apogee eval-rm --model DIR/model\`), DIR/summa
     .option('--max-new-tokens <n>', 'new-token limit per sample', positiveInt('--max-new-tokens'), 128)
     .option('--seed <n>', 'sampling seed (same seed, same samples)', seedArg, 1)
     .option('-o, --out <file>', 'write the samples file (reference format: query_id, query, sample_0…) instead of stdout')
+    .option('--chat-template <file>', "format prompts with this tokenizer_config.json's chat_template (default: the model directory's, when it has one)")
+    .option('--no-chat-template', 'send prompts as they are, even when the model has a chat template')
     .addHelpText('after', examples('apogee sample --model runs/latest/checkpoints/round-3/policy --prompts prompts.txt -n 4', 'apogee sample --model DIR --prompts prompts.jsonl --preset test -n 1 --out samples.jsonl'))
-    .action(async (opts: { model: string; prompts: string; num: number; preset: string; temperature?: number; maxNewTokens: number; seed: number; out?: string }) => {
-      await lazy().sample({ ...opts, model: path.resolve(ctx.io.cwd, opts.model), prompts: path.resolve(ctx.io.cwd, opts.prompts), out: opts.out && path.resolve(ctx.io.cwd, opts.out) }, ctx);
+    .action(async (opts: { model: string; prompts: string; num: number; preset: string; temperature?: number; maxNewTokens: number; seed: number; out?: string; chatTemplate?: string | boolean }) => {
+      const chatTemplate = typeof opts.chatTemplate === 'string' ? path.resolve(ctx.io.cwd, opts.chatTemplate) : opts.chatTemplate === false ? false : undefined;
+      await lazy().sample({ ...opts, chatTemplate, model: path.resolve(ctx.io.cwd, opts.model), prompts: path.resolve(ctx.io.cwd, opts.prompts), out: opts.out && path.resolve(ctx.io.cwd, opts.out) }, ctx);
     });
 }

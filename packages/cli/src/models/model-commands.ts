@@ -1,14 +1,15 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import 'reflect-metadata';
 import { ApogeeError, createRun, ERROR_CODES, minibatchSteps, Rng, TOKENS, writeJsonAtomic, type ApoPlugin, type PreferenceItem, type RewardModel, type Run, type SampleSet } from '@apogee/core';
 import { readAnyPreferenceFile, readPrompts, writeSampleSets } from '@apogee/data';
 import { rmTrainingSchema, trainRewardModel } from '@apogee/game';
 import { rankingLoss } from '@apogee/losses';
-import { gptPolicy, type GptPresetName } from '@apogee/policy';
+import { gptPolicy, hfPolicy, type GptPresetName } from '@apogee/policy';
 import { gptReward } from '@apogee/reward';
 import { initBackend } from '@apogee/runtime';
 import { generateOptions, SAMPLING_PRESETS } from '@apogee/samplers';
-import { byteTokenizer } from '@apogee/tokenizers';
+import { byteTokenizer, ChatTemplate, type ChatMessage } from '@apogee/tokenizers';
 import type { CommandContext } from '../context';
 import { MetricsWriter } from '../metrics/metrics-writer';
 import { createProgress } from '../progress/progress';
@@ -148,9 +149,32 @@ export async function evalRm(o: { model: string; data: string; maxPairs?: number
   }
 }
 
-/** `apogee sample`: n samples per prompt from a saved policy, seeded. */
+/**
+ * The chat template `apogee sample` formats prompts with: `chatTemplate` false: none; a path: that
+ * `tokenizer_config.json` (or model directory); undefined: the model directory's, when its
+ * `tokenizer_config.json` has a `chat_template` (GPT-2 policies apogee writes have none).
+ */
+export function sampleChatTemplate(model: string, chatTemplate: string | false | undefined): ChatTemplate | null {
+  if (chatTemplate === false) return null;
+  if (typeof chatTemplate === 'string') return ChatTemplate.load(chatTemplate);
+  const file = path.join(model, 'tokenizer_config.json');
+  if (!fs.existsSync(file)) return null;
+  let config: unknown;
+  try {
+    config = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ApogeeError(ERROR_CODES.MODEL_FILE_INVALID, `${file}: cannot read the tokenizer config (${(e as Error).message}).`, { cause: e });
+  }
+  return typeof config === 'object' && config !== null && !Array.isArray(config) ? ChatTemplate.fromTokenizerConfig(config as Record<string, unknown>, file) : null;
+}
+
+/**
+ * `apogee sample`: n samples per prompt from a saved policy (any supported architecture), seeded.
+ * With a chat template, message-list prompts are rendered by it and text prompts become one user
+ * turn; the samples file's `query` is the formatted prompt (what the samples continue).
+ */
 export async function sample(
-  o: { model: string; prompts: string; num: number; preset: string; temperature?: number; maxNewTokens: number; seed: number; out?: string },
+  o: { model: string; prompts: string; num: number; preset: string; temperature?: number; maxNewTokens: number; seed: number; out?: string; chatTemplate?: string | false },
   ctx: CommandContext,
 ): Promise<void> {
   const preset = SAMPLING_PRESETS[o.preset as 'training' | 'test'];
@@ -158,8 +182,21 @@ export async function sample(
     throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `--preset must be one of ${Object.keys(SAMPLING_PRESETS).join(', ')}; got "${o.preset}".`);
   }
   await initBackend({ logger: progressLogger(ctx) });
-  const { records: prompts } = await readPrompts(o.prompts, { skipHint: null });
-  const run = await modelRun(o.seed);
+  const template = sampleChatTemplate(o.model, o.chatTemplate);
+  // Prompts the template rendered (message lists); the others are text, sent as one user turn.
+  const rendered = new Set<string>();
+  const chat = template && {
+    prompt: (m: readonly ChatMessage[]) => {
+      const p = template.prompt(m);
+      rendered.add(p);
+      return p;
+    },
+    completion: (m: readonly ChatMessage[], r: readonly ChatMessage[]) => template.completion(m, r),
+  };
+  const read = await readPrompts(o.prompts, chat ? { skipHint: null, chat, wrapTextPrompts: false } : { skipHint: null });
+  const prompts = read.records.map((p) => (template && !rendered.has(p.prompt) ? { ...p, prompt: template.prompt([{ role: 'user', content: p.prompt }]) } : p));
+  // hf-policy's factory loads any supported architecture (GPT-2 or Llama-family) from its folder.
+  const run = await createRun({ plugins: [byteTokenizer(), hfPolicy()], config: { seed: o.seed } });
   const policy = await run.resolve(TOKENS.PolicyFactory).load(o.model).catch(async (e: unknown) => {
     await run.dispose();
     throw e;

@@ -1,7 +1,9 @@
 // train-rm → eval-rm → sample through the command (in-process), on small real files.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { GptPolicy, gptConfig } from '@apogee/policy';
+import { Rng } from '@apogee/core';
+import { CausalLmPolicy, GptPolicy, gptConfig, llamaConfig, LlamaPolicy } from '@apogee/policy';
+import { generateOptions, SAMPLING_PRESETS } from '@apogee/samplers';
 import { initBackend } from '@apogee/runtime';
 import { ByteTokenizer } from '@apogee/tokenizers';
 import { memoryIo } from '../io';
@@ -85,6 +87,43 @@ describe('reward-model and sampling commands', () => {
       const bad = memoryIo(t.dir);
       expect(await runCli(['sample', '--model', 'policy', '--prompts', 'prompts.txt', '--preset', 'hot'], { io: bad })).toBe(2);
       expect(bad.stderr).toContain('--preset must be one of training, test; got "hot".');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("sample formats prompts with the model's chat template (tokenizer_config.json), text as a user turn and message lists as they are", async () => {
+    const t = tempDir();
+    try {
+      await initBackend({ logger: { info: () => undefined, warn: () => undefined, debug: () => undefined } });
+      // A tiny Llama in Hub layout with a ChatML template (the format of SmolLM2's and Qwen2.5's).
+      const hub = path.join(t.dir, 'tiny-chat');
+      const base = LlamaPolicy.create(llamaConfig('llama-tiny', { nLayer: 1, nEmbd: 32, nHead: 4, nKvHead: 2, headDim: 8, intermediateSize: 64, blockSize: 160 }), new ByteTokenizer(), 5);
+      await base.save(hub);
+      base.dispose();
+      const template = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+      writeFileSync(path.join(hub, 'tokenizer_config.json'), JSON.stringify({ chat_template: template, eos_token: '<|im_end|>' }));
+      writeFileSync(
+        path.join(t.dir, 'prompts.jsonl'),
+        [{ prompt: 'What is 2 plus 2?' }, { prompt: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Name a colour.' }] }].map((r) => JSON.stringify(r)).join('\n'),
+      );
+      const run = async (...extra: string[]) => {
+        const io = memoryIo(t.dir);
+        expect({ code: await runCli(['sample', '--model', 'tiny-chat', '--prompts', 'prompts.jsonl', '-n', '2', '--max-new-tokens', '5', '--seed', '4', ...extra], { io }), err: io.stderr.includes('error') ? io.stderr : '' }).toEqual({ code: 0, err: '' });
+        return io.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      };
+      const rows = await run();
+      const formatted = ['<|im_start|>user\nWhat is 2 plus 2?<|im_end|>\n<|im_start|>assistant\n', '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\n'];
+      expect(rows.map((r) => r.query)).toEqual(formatted);
+      // The samples are the policy's continuations of the formatted prompts (same seed stream as the command).
+      const policy = await CausalLmPolicy.load(hub);
+      const gens = await policy.generate(formatted, generateOptions(SAMPLING_PRESETS.training, Rng.fromSeed(4).stream('sample').stream('chunk-0'), { n: 2, maxNewTokens: 5 }));
+      policy.dispose();
+      expect(rows.map((r) => [r.sample_0, r.sample_1])).toEqual(gens.map((g) => g.map((s) => s.text)));
+      // --no-chat-template sends them as they are (message lists in HH turns, as without a template).
+      const plain = await run('--no-chat-template');
+      expect(plain[0].query).toBe('What is 2 plus 2?');
+      expect(plain[1].query).toContain('Human: Name a colour.');
     } finally {
       t.cleanup();
     }

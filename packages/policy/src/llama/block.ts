@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerKv } from '../model/attention';
+import type { DecodeCache } from '../causal-lm';
 import type { ForwardContext } from '../model/layers';
 import type { Weights } from '../model/weights';
 import { llamaAttention } from './attention';
@@ -14,12 +14,12 @@ export function llamaBlock(
   i: number,
   c: LlamaConfig,
   x: tf.Tensor2D,
-  shape: { batch: number; time: number; bias: tf.Tensor4D; rope: RopeTable; past?: LayerKv },
+  shape: { batch: number; time: number; bias?: tf.Tensor4D; rope: RopeTable; cache?: DecodeCache },
   ctx: ForwardContext,
-): { x: tf.Tensor2D; kv: LayerKv } {
+): tf.Tensor2D {
   const p = `model.layers.${i}`;
-  const a = llamaAttention(w, `${p}.self_attn`, c, { x: rmsNorm(x, w.get(`${p}.input_layernorm.weight`), c.rmsNormEps), ...shape }, ctx);
-  const h = tf.add<tf.Tensor2D>(x, a.y);
+  const a = llamaAttention(w, `${p}.self_attn`, c, { x: rmsNorm(x, w.get(`${p}.input_layernorm.weight`), c.rmsNormEps), layer: i, ...shape }, ctx);
+  const h = tf.add<tf.Tensor2D>(x, a);
   const m = swiGluMlp(w, `${p}.mlp`, rmsNorm(h, w.get(`${p}.post_attention_layernorm.weight`), c.rmsNormEps), ctx);
-  return { x: tf.add<tf.Tensor2D>(h, m), kv: a.kv };
+  return tf.add<tf.Tensor2D>(h, m);
 }

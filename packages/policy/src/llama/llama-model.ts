@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ApogeeError, ERROR_CODES, Rng } from '@apogee/core';
 import type { HostTensor } from '@apogee/model-kit';
 import type { CausalLm, ForwardOptions } from '../causal-lm';
-import type { LayerKv } from '../model/attention';
 import { EVAL_CONTEXT, type ForwardContext } from '../model/layers';
 import { initTensor, Weights, weightsFromHost } from '../model/weights';
 import { checkLlamaConfig, toLlamaHfConfig, type LlamaConfig } from './config';
@@ -72,9 +71,14 @@ export class LlamaModel implements CausalLm {
     return this.config.eosTokenIds;
   }
 
-  hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}, train = false): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+  hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}, train = false): { hidden: tf.Tensor2D } {
     const ctx = train ? this.trainContext() : EVAL_CONTEXT;
     return llamaHidden(this.weights, this.config, this.freqs, ids, opts, this.adapter?.enabled ? { ...ctx, adapter: this.adapter } : ctx);
+  }
+
+  /** The cache keeps `nKvHead` heads (grouped-query attention shares them). */
+  cacheShape(): { layers: number; kvHeads: number; headDim: number } {
+    return { layers: this.config.nLayer, kvHeads: this.config.nKvHead, headDim: this.config.headDim };
   }
 
   /** Attach a fresh LoRA adapter (B = 0: the model's function is unchanged until it trains). */
@@ -140,8 +144,12 @@ export class LlamaModel implements CausalLm {
    * adapter trains) are shared and only the adapter is copied: a LoRA policy's frozen reference
    * costs the adapter's size, not the model's.
    */
-  clone(options: { trainable?: boolean; lmHead?: boolean } = {}): LlamaModel {
-    if (this.adapter && options.lmHead !== false) {
+  clone(options: { trainable?: boolean; lmHead?: boolean; shareBase?: boolean } = {}): LlamaModel {
+    if (options.shareBase && !this.adapter) {
+      throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, 'clone({ shareBase: true }) needs a LoRA adapter: without one the base weights train and cannot be shared.');
+    }
+    if (this.adapter && (options.lmHead !== false || options.shareBase)) {
+      // The LM head stays in the shared weights when the caller has no use for it: sharing costs nothing.
       const copy = new LlamaModel(this.config, this.weights.retain(), 0);
       copy.adapter = this.adapter.clone(options.trainable ?? true);
       copy.dropoutRng = Rng.fromState(this.dropoutRng.getState());
@@ -162,6 +170,10 @@ export class LlamaModel implements CausalLm {
 
   async toHost(): Promise<Map<string, HostTensor>> {
     return this.weights.toHost();
+  }
+
+  get hasAdapter(): boolean {
+    return this.adapter !== null;
   }
 
   dispose(): void {

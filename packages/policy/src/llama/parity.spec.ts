@@ -47,14 +47,22 @@ describe.each(CASES)('parity with an independent PyTorch Llama: %s', (name) => {
     });
   }
 
-  it('decodes greedily the same with the KV cache as without, prompts batched with left padding', async () => {
-    const prompts = ['Hello', 'The quick brown fox', ''];
-    const opts = { sampler: greedySampler, maxNewTokens: 12 };
-    const cached = await policy.generate(prompts, { ...opts, rng: Rng.fromSeed(1, 'test') });
-    const plain = await policy.generate(prompts, { ...opts, rng: Rng.fromSeed(1, 'test'), kvCache: false });
-    expect(cached.map((g) => g[0].tokenIds)).toEqual(plain.map((g) => g[0].tokenIds));
-    expect(cached.map((g) => g[0].tokenIds.length).some((n) => n > 2)).toBe(true);
-    for (const [i, g] of cached.entries()) expect(maxAbsDiff(g[0].logProbs, plain[i][0].logProbs)).toBeLessThan(1e-4);
+  // apogee-cpu's cache kernel, and the plain-tfjs form of the op on the cpu backend (no kernel there).
+  it.each(['apogee-cpu', 'cpu'])('decodes greedily the same with the KV cache as without, prompts batched with left padding, 2 samples each (%s)', async (backend) => {
+    await tf.setBackend(backend);
+    try {
+      const prompts = ['Hello', 'The quick brown fox', ''];
+      const opts = { sampler: greedySampler, maxNewTokens: 12, n: 2 };
+      const before = tf.memory().numTensors;
+      const cached = await policy.generate(prompts, { ...opts, rng: Rng.fromSeed(1, 'test') });
+      expect(tf.memory().numTensors).toBe(before);
+      const plain = await policy.generate(prompts, { ...opts, rng: Rng.fromSeed(1, 'test'), kvCache: false });
+      expect(cached.map((g) => g.map((s) => s.tokenIds))).toEqual(plain.map((g) => g.map((s) => s.tokenIds)));
+      expect(cached.map((g) => g[0].tokenIds.length).some((n) => n > 2)).toBe(true);
+      for (const [i, g] of cached.entries()) expect(maxAbsDiff(g.flatMap((s) => s.logProbs), plain[i].flatMap((s) => s.logProbs))).toBeLessThan(1e-4);
+    } finally {
+      await tf.setBackend('apogee-cpu');
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { DecodeCache } from '../causal-lm';
 import type { GptConfig } from '../config';
-import { attention, type LayerKv } from './attention';
+import { attention } from './attention';
 import { layerNorm, type ForwardContext } from './layers';
 import { mlp } from './mlp';
 import type { Weights } from './weights';
@@ -11,13 +12,13 @@ export function block(
   i: number,
   config: GptConfig,
   x: tf.Tensor2D,
-  shape: { batch: number; time: number; bias: tf.Tensor4D; past?: LayerKv },
+  shape: { batch: number; time: number; bias?: tf.Tensor4D; cache?: DecodeCache },
   ctx: ForwardContext,
-): { x: tf.Tensor2D; kv: LayerKv } {
+): tf.Tensor2D {
   const p = `h.${i}`;
   const eps = config.layerNormEpsilon;
-  const a = attention(w, `${p}.attn`, { x: layerNorm(x, w.get(`${p}.ln_1.weight`), w.get(`${p}.ln_1.bias`), eps), nHead: config.nHead, ...shape }, ctx);
-  const h = tf.add<tf.Tensor2D>(x, a.y);
+  const a = attention(w, `${p}.attn`, { x: layerNorm(x, w.get(`${p}.ln_1.weight`), w.get(`${p}.ln_1.bias`), eps), nHead: config.nHead, layer: i, ...shape }, ctx);
+  const h = tf.add<tf.Tensor2D>(x, a);
   const m = mlp(w, `${p}.mlp`, layerNorm(h, w.get(`${p}.ln_2.weight`), w.get(`${p}.ln_2.bias`), eps), config.activation, ctx);
-  return { x: tf.add<tf.Tensor2D>(h, m), kv: a.kv };
+  return tf.add<tf.Tensor2D>(h, m);
 }

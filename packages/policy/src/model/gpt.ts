@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardOptions } from '../causal-lm';
 import type { GptConfig } from '../config';
-import type { LayerKv } from './attention';
 import { block } from './block';
 import { dropout, layerNorm, type ForwardContext } from './layers';
 import type { Weights } from './weights';
@@ -15,9 +14,9 @@ export type GptForwardOptions = ForwardOptions;
 /**
  * GPT-2 backbone (Radford et al. 2019): token + learned position embeddings, `nLayer`
  * pre-LayerNorm blocks, final LayerNorm. `ids` is [batch, time]; returns the final hidden states
- * as [batch·time, d] and each block's keys/values (including `past`).
+ * as [batch·time, d]. Training, scoring and KV-cache decoding (`opts.cache`) all run here.
  */
-export function gptHidden(w: Weights, config: GptConfig, ids: tf.Tensor2D, opts: GptForwardOptions, ctx: ForwardContext): { hidden: tf.Tensor2D; kv: LayerKv[] } {
+export function gptHidden(w: Weights, config: GptConfig, ids: tf.Tensor2D, opts: GptForwardOptions, ctx: ForwardContext): { hidden: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const d = config.nEmbd;
   const tok = tf.gather(w.get('wte.weight'), tf.reshape(ids, [B * T]));
@@ -25,14 +24,9 @@ export function gptHidden(w: Weights, config: GptConfig, ids: tf.Tensor2D, opts:
     ? tf.gather(w.get('wpe.weight'), tf.reshape(opts.positions, [B * T]))
     : tf.slice(w.get('wpe.weight'), [0, 0], [T, d]);
   let x = dropout(opts.positions ? tf.add(tok, pos) : tf.reshape(tf.add(tf.reshape(tok, [B, T, d]), pos), [B * T, d]), ctx) as tf.Tensor2D;
-  const bias = opts.bias ?? causalBias(T);
-  const kv: LayerKv[] = [];
-  for (let i = 0; i < config.nLayer; i++) {
-    const out = block(w, i, config, x, { batch: B, time: T, bias, past: opts.past?.[i] }, ctx);
-    x = out.x;
-    kv.push(out.kv);
-  }
-  return { hidden: layerNorm(x, w.get('ln_f.weight'), w.get('ln_f.bias'), config.layerNormEpsilon), kv };
+  const bias = opts.cache ? undefined : opts.bias ?? causalBias(T);
+  for (let i = 0; i < config.nLayer; i++) x = block(w, i, config, x, { batch: B, time: T, bias, cache: opts.cache }, ctx);
+  return { hidden: layerNorm(x, w.get('ln_f.weight'), w.get('ln_f.bias'), config.layerNormEpsilon) };
 }
 
 /** Next-token logits with the output projection tied to the token embedding: [rows, vocab]. */
