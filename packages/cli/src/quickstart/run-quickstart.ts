@@ -149,14 +149,16 @@ function checkOptions(options: QuickstartOptions): { seeds: number[]; variants: 
 }
 
 /**
- * The quickstart: for each seed, build the world, train π₀ on its demonstrations, have the raters
- * label pairs of π₀'s samples, then play every variant (golden-sft, rjs, rjs-apo, dpo, dpo-apo,
- * rrhf, rrhf-apo) from the same π₀ for `rounds` rounds and evaluate each round with the world's
- * gold reward. Writes `summary.json` (mean and std over seeds), `metrics.jsonl`/`metrics.csv`,
+ * The quickstart: for each seed, build the world, train π₀ on its demonstrations, then play every
+ * arm (the oracle and the paper's variants) from the same π₀ for `rounds` rounds, evaluate each
+ * round on the held-out prompts, and compare the seeds' RMs on shared pairs. Writes `summary.json`
+ * (claims, mean and std over seeds), `seed-runs.json`, `metrics.jsonl`/`metrics.csv`,
  * `samples/<variant>/round-<r>.jsonl`, `timing.json` and `report.html` into `outDir`.
+ * Four steps: claim (or resume) the folder, run the units, assemble the seeds, write the results.
  */
 export async function runQuickstart(options: QuickstartOptions): Promise<QuickstartResult> {
-  const { seeds, variants, preset, presetName, rounds } = checkOptions(options);
+  const checked = checkOptions(options);
+  const { seeds, variants, preset, presetName, rounds } = checked;
   const dir = path.resolve(options.outDir);
   fs.mkdirSync(dir, { recursive: true });
   const progress: Progress | undefined = options.io ? createProgress(options.io) : undefined;
@@ -166,28 +168,70 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
   const c0 = process.cpuUsage();
 
   const backend = await initBackend({ backend: options.backend ?? 'auto', logger });
+  await prepareDir(dir, options, checked, backend.name);
+  const plan: UnitPlan = { dir, presetName, preset, rounds, backend: backend.name };
+  const executorInfo = await runUnits(plan, options, checked, { progress, logger, emit });
+
+  const assembled = await assembleSeeds(plan, seeds, variants);
+  await writeSamples(dir, assembled.samples);
+  await concatMetrics(dir, assembled.metricDirs);
+  await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), assembled.runs);
+  const summary = buildSummary(assembled.runs, { backend: backend.name, preset: presetName, variants: [SFT_ROW, ...variants] });
+  const summaryFile = path.join(dir, 'summary.json');
+  await writeJsonAtomic(summaryFile, summary);
+  const reportFile = options.report !== false ? await writeReport(dir) : undefined;
+  const timing: QuickstartTiming = {
+    preset: presetName,
+    backend: backend.name,
+    rounds,
+    cores: coreCount(),
+    executor: executorInfo,
+    totalSeconds: (Date.now() - t0) / 1000,
+    cpuSeconds: cpuSeconds(c0),
+    seeds: assembled.timing,
+  };
+  await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
+  emit({ type: 'done', seconds: timing.totalSeconds, summaryFile });
+  return { dir, summary, timing, reportFile };
+}
+
+/** Step 1: check the manifest of a resumed quickstart, or claim a new folder and write its manifest. */
+async function prepareDir(dir: string, options: QuickstartOptions, checked: ReturnType<typeof checkOptions>, backend: string): Promise<void> {
   const manifest: QuickstartManifest = {
     format: 'apogee-quickstart',
-    seeds,
-    variants,
+    seeds: checked.seeds,
+    variants: checked.variants,
     preset: options.preset ?? 'default',
-    rounds,
+    rounds: checked.rounds,
     apoLossCoeff: options.apoLossCoeff ?? null,
     raterBias: options.raterBias ?? null,
-    backend: backend.name,
+    backend,
     report: options.report !== false,
   };
   if (options.resume) {
     checkManifest(dir, manifest);
-  } else {
-    // Only a new or empty folder, or one apogee made, is taken (never the user's own files); a fresh
-    // quickstart over an old apogee directory starts over: none of its units are reused.
-    claimOutDir(dir, 'quickstart', options.outDir);
-    for (const f of ['metrics.jsonl', 'metrics.csv', 'summary.json', SEED_RUNS_FILE, 'report.html']) fs.rmSync(path.join(dir, f), { force: true });
-    for (const d of ['samples', UNITS_DIR, 'models']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
-    await writeJsonAtomic(path.join(dir, QUICKSTART_MANIFEST), manifest);
+    return;
   }
-  const plan: UnitPlan = { dir, presetName, preset, rounds, backend: backend.name };
+  // Only a new or empty folder, or one apogee made, is taken (never the user's own files); a fresh
+  // quickstart over an old apogee directory starts over: none of its units are reused.
+  claimOutDir(dir, 'quickstart', options.outDir);
+  for (const f of ['metrics.jsonl', 'metrics.csv', 'summary.json', SEED_RUNS_FILE, 'report.html']) fs.rmSync(path.join(dir, f), { force: true });
+  for (const d of ['samples', UNITS_DIR, 'models']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+  await writeJsonAtomic(path.join(dir, QUICKSTART_MANIFEST), manifest);
+}
+
+/**
+ * Step 2: every unit (π₀ of each seed, then each seed × arm), stored or run now, in this process
+ * or side by side on the executor's workers. Returns what ran them.
+ */
+async function runUnits(
+  plan: UnitPlan,
+  options: QuickstartOptions,
+  checked: ReturnType<typeof checkOptions>,
+  out: { progress?: Progress; logger: Logger; emit: (e: QuickstartEvent) => void },
+): Promise<ExecutorInfo> {
+  const { seeds, variants, presetName, rounds } = checked;
+  const { progress, logger, emit } = out;
   const executorConfig: ExecutorConfig = options.executor ?? { kind: 'in-process' };
   const executor = createExecutor(executorConfig);
   const workers = await executor.workers().catch(async (e) => {
@@ -195,12 +239,12 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     throw e;
   });
   const executorInfo: ExecutorInfo = { kind: executor.kind, workers };
-  emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: backend.name, executor: executorInfo });
+  emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: plan.backend, executor: executorInfo });
   if (executor.kind !== 'in-process') logger.info(`Seeds and arms run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
   if (options.resume) {
     const all: UnitSpec[] = seeds.flatMap((seed) => [{ kind: 'pi0', seed } as UnitSpec, ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec)]);
     const reused = all.filter((u) => readUnit(plan, u) !== undefined).length;
-    logger.info(`Resuming ${dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
+    logger.info(`Resuming ${plan.dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
   }
 
   const hooks: UnitHooks = { io: options.io, progress, logger, signal: options.signal, callbacks: options.callbacks };
@@ -239,20 +283,30 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     }
   } catch (e) {
     if (options.signal?.aborted) {
-      throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Finished seeds and arms are saved; continue with: apogee resume ${dir}`, cause: e });
+      throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.', { hint: `Finished seeds and arms are saved; continue with: apogee resume ${plan.dir}`, cause: e });
     }
     throw e;
   } finally {
     progress?.stop();
     await executor.close();
   }
+  return executorInfo;
+}
 
-  // Put the units together in the canonical order (seeds, then arms): the same files whatever ran
-  // the units, in whatever order, however often the quickstart was stopped.
+/**
+ * Step 3: the units put together in the canonical order (seeds, then arms), whatever ran them, in
+ * whatever order, however often the quickstart was stopped; each seed's analysis on shared data
+ * (same-pair RM accuracy, best-of-n, claim values) runs here.
+ */
+async function assembleSeeds(
+  plan: UnitPlan,
+  seeds: readonly number[],
+  variants: readonly QuickstartVariant[],
+): Promise<{ runs: SeedRun[]; samples: Map<string, string[]>; timing: QuickstartTiming['seeds']; metricDirs: string[] }> {
+  const { dir, preset, rounds } = plan;
   const runs: SeedRun[] = [];
   const samples = new Map<string, string[]>();
-  const allVariants = [SFT_ROW, ...variants];
-  const timingSeeds: QuickstartTiming['seeds'] = [];
+  const timing: QuickstartTiming['seeds'] = [];
   const metricDirs: string[] = [];
   const need = <R extends UnitRecord>(unit: UnitSpec): R => {
     const r = readUnit<R>(plan, unit);
@@ -283,7 +337,6 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
       seconds += armRecord.seconds;
       cpu += armRecord.cpuSeconds;
     }
-    // The seed's comparisons on shared data: same-pair RM accuracy, best-of-n, claim values.
     const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
     seedRun.analysis = analysis;
     const last = analysis.samePairs[analysis.samePairs.length - 1];
@@ -294,31 +347,9 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     }
     if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
     runs.push(seedRun);
-    timingSeeds.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds });
+    timing.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds });
   }
-  await writeSamples(dir, samples);
-  await concatMetrics(dir, metricDirs);
-  await writeJsonAtomic(path.join(dir, SEED_RUNS_FILE), runs);
-  const summary = buildSummary(runs, { backend: backend.name, preset: presetName, variants: allVariants });
-  const summaryFile = path.join(dir, 'summary.json');
-  await writeJsonAtomic(summaryFile, summary);
-  let reportFile: string | undefined;
-  if (options.report !== false) {
-    reportFile = await writeReport(dir);
-  }
-  const timing: QuickstartTiming = {
-    preset: presetName,
-    backend: backend.name,
-    rounds,
-    cores: coreCount(),
-    executor: executorInfo,
-    totalSeconds: (Date.now() - t0) / 1000,
-    cpuSeconds: cpuSeconds(c0),
-    seeds: timingSeeds,
-  };
-  await writeJsonAtomic(path.join(dir, 'timing.json'), timing);
-  emit({ type: 'done', seconds: timing.totalSeconds, summaryFile });
-  return { dir, summary, timing, reportFile };
+  return { runs, samples, timing, metricDirs };
 }
 
 /** Share of held-out prompts where the policy's mean gold beats π₀'s (ties ½). */
