@@ -24,13 +24,6 @@ import { generateAndJudge, measurePrompts, type EvaluationSettings, type PromptM
  * gives the same report.
  */
 
-/** `[start, end)` of each shard of `count` prompts, `size` per shard. */
-export function promptShards(count: number, size: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let start = 0; start < count; start += size) out.push([start, Math.min(count, start + size)]);
-  return out;
-}
-
 /** One shard of an evaluation, as a job's input (the snapshot hashes are added for workers). */
 export interface EvalShard {
   prompts: PromptRecord[];

@@ -21,7 +21,7 @@ import {
 } from '@apogee/core';
 import { inject, injectable, Lifecycle } from 'tsyringe';
 import { z } from 'zod';
-import { COMPONENT_RECIPE, EXECUTOR, type ComponentRecipe, type Executor } from '@apogee/executor/contract';
+import { COMPONENT_RECIPE, EXECUTOR, shardRanges, type ComponentRecipe, type Executor } from '@apogee/executor/contract';
 import {
   concatMeasurements,
   DEFAULT_EVALUATION_SETTINGS,
@@ -32,7 +32,7 @@ import {
   type EvaluationReport,
   type PromptMeasurements,
 } from './evaluate-policy';
-import { EVAL_TASKS, fromWire, promptShards, publishSaved, type EvalShard, type WireMeasurements } from './eval-jobs';
+import { EVAL_TASKS, fromWire, publishSaved, type EvalShard, type WireMeasurements } from './eval-jobs';
 import { reliabilityRows } from './metrics';
 
 const PKG = '@apogee/eval';
@@ -135,7 +135,7 @@ export class PolicyEvaluator implements Evaluator {
     const prompts = await this.prompts();
     const settings = this.settings();
     const shards = (stream: Rng): EvalShard[] =>
-      promptShards(prompts.length, this.options.jobSize).map(([a, b], s) => ({
+      shardRanges(prompts.length, this.options.jobSize).map(([a, b], s) => ({
         prompts: prompts.slice(a, b).map((p) => ({ queryId: p.queryId, prompt: p.prompt })),
         rng: stream.stream(`shard/${s}`).getState(),
         settings,

@@ -92,3 +92,4 @@ export type ComponentBuilder = (input: unknown) => Promise<Components>;
 export const COMPONENT_RECIPE = token<ComponentRecipe>('@apogee/executor', 'ComponentRecipe');
 
 export { componentsOf } from './components';
+export { shardRanges } from './shards';

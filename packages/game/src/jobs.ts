@@ -17,7 +17,7 @@ import {
   type Sampler,
   type SampleSet,
 } from '@apogee/core';
-import { componentsOf, type ComponentRecipe, type Executor, type TaskContext, type TaskRef } from '@apogee/executor/contract';
+import { componentsOf, shardRanges, type ComponentRecipe, type Executor, type TaskContext, type TaskRef } from '@apogee/executor/contract';
 
 /**
  * The game's sampling and scoring as jobs of `@apogee/executor` (docs/concepts/scale-out.md).
@@ -37,12 +37,7 @@ export interface GameJobs {
   readonly jobSize: number;
 }
 
-/** `[start, end)` of each shard of `count` items, `size` per shard. */
-export function shardRanges(count: number, size: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let start = 0; start < count; start += size) out.push([start, Math.min(count, start + size)]);
-  return out;
-}
+export { shardRanges };
 
 /** What one sampling job needs besides the policy and sampler. */
 export interface SampleShard {
