@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRun, Rng, TOKENS } from '@apogee/core';
-import { buildSamePairs, pairAccuracy, preferenceAccuracy } from '@apogee/eval';
+import { buildSamePairs, pairAccuracy, preferenceAccuracy, scoreItems } from '@apogee/eval';
 import { trainRewardModel } from '@apogee/game';
 import { ApoRewardLoss } from '@apogee/losses';
 import { gptPolicy } from '@apogee/policy';
@@ -50,10 +50,7 @@ async function main() {
     const u = process.cpuUsage(c);
     const set = buildSamePairs(pooled);
     const acc = pairAccuracy(set.pairs, await rm.score(texts, { batchSize: 64 }));
-    const heldPairs = data.testItems.flatMap((it) => it.responses.map((r) => ({ prompt: it.prompt, response: r })));
-    const z = await rm.score(heldPairs, { batchSize: 64 });
-    let at = 0;
-    const hAcc = preferenceAccuracy(data.testItems.map((it) => { const rewards = z.subarray(at, at + it.responses.length); at += it.responses.length; return { rewards, scores: it.scores }; }));
+    const hAcc = preferenceAccuracy(await scoreItems(rm, data.testItems, 64));
     console.log(JSON.stringify({ seed, name: cfg.slice(0, eq), accPi0: +acc.toFixed(3), pairs: set.pairs.length, heldOutRaters: +hAcc.toFixed(3), humanItems: data.humanItems.length, cpu: +((u.user + u.system) / 1e6).toFixed(1) }));
     await rm.dispose();
   }

@@ -226,14 +226,7 @@ export async function summarizeEvaluation(m: PromptMeasurements, input: Pick<Eva
 
   // Held-out human pairs: RM accuracy and calibration.
   if (reward && input.humanItems && input.humanItems.length > 0) {
-    const flat = input.humanItems.flatMap((it) => it.responses.map((r) => ({ prompt: it.prompt, response: r })));
-    const z = await reward.score(flat, { batchSize: s.batchSize });
-    let offset = 0;
-    const items: ScoredItem[] = input.humanItems.map((it) => {
-      const rewards = z.subarray(offset, offset + it.responses.length);
-      offset += it.responses.length;
-      return { rewards, scores: it.scores };
-    });
+    const items = await scoreItems(reward, input.humanItems, s.batchSize);
     const cal: Calibration = calibration(orderedPairs(items), s.bins);
     metrics.rmAccuracyHuman = preferenceAccuracy(items);
     metrics.ece = cal.ece;
@@ -267,4 +260,19 @@ export async function evaluatePolicy(input: EvaluatePolicyInput): Promise<Evalua
     });
   }
   return summarizeEvaluation(await measurePrompts(input), input);
+}
+
+/**
+ * Every response of every item scored by `reward` in one batched call, split back per item beside
+ * the item's own scores (the labels): what RM accuracy and calibration read.
+ */
+export async function scoreItems(reward: Pick<RewardModel, 'score'>, items: readonly PreferenceItem[], batchSize: number): Promise<ScoredItem[]> {
+  const flat = items.flatMap((it) => it.responses.map((r) => ({ prompt: it.prompt, response: r })));
+  const z = await reward.score(flat, { batchSize });
+  let offset = 0;
+  return items.map((it) => {
+    const rewards = z.subarray(offset, offset + it.responses.length);
+    offset += it.responses.length;
+    return { rewards, scores: it.scores };
+  });
 }

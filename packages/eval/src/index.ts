@@ -21,6 +21,7 @@ export {
   measurePrompts,
   concatMeasurements,
   summarizeEvaluation,
+  scoreItems,
   type PromptMeasurements,
   type EvaluatePolicyInput,
   type EvaluationReport,

@@ -1,5 +1,5 @@
 import type { Evaluation, EvaluationContext, Evaluator, PolicyModel, ReliabilityRow, PreferenceItem, PromptRecord, RewardModel, Rng, Sampler } from '@apogee/core';
-import { calibration, mean, orderedPairs, preferenceAccuracy, sampledKl, type ScoredItem } from '@apogee/eval';
+import { calibration, mean, orderedPairs, preferenceAccuracy, sampledKl, scoreItems } from '@apogee/eval';
 import type { PreferenceWorld } from '@apogee/world';
 
 /** How the quickstart evaluates a policy on the held-out prompts (docs/decisions/0064). */
@@ -85,14 +85,7 @@ export async function evaluateHeldOut(input: HeldOutInput): Promise<{ metrics: R
   if (reward) {
     metrics.proxyReward = mean(await reward.score(flat, { batchSize: settings.batchSize }));
     if (input.testItems.length > 0) {
-      const pairs = input.testItems.flatMap((it) => it.responses.map((r) => ({ prompt: it.prompt, response: r })));
-      const z = await reward.score(pairs, { batchSize: settings.batchSize });
-      let at = 0;
-      const items: ScoredItem[] = input.testItems.map((it) => {
-        const rewards = z.subarray(at, at + it.responses.length);
-        at += it.responses.length;
-        return { rewards, scores: it.scores };
-      });
+      const items = await scoreItems(reward, input.testItems, settings.batchSize);
       const cal = calibration(orderedPairs(items), 10);
       metrics.rmAccuracyHuman = preferenceAccuracy(items);
       metrics.ece = cal.ece;
