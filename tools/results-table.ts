@@ -105,7 +105,7 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
     lines.push(
       `Targets (issue #13): oracle − π₀ ≥ +0.10 with the CI above 0 on ≥ 9/10 seeds (here ${wv.oracleSeedsPassing}/${wv.perSeed.length}); ` +
         `RM_Base-driven RJS raises its RM score and ends ≥ 0.10 below the oracle (here ${wv.overOptimisationSeedsPassing}/${wv.perSeed.length} seeds); ` +
-        `RM_Base ≥ 0.60 accurate on π₀-sample pairs (here ${f3(wv.rmBaseAccuracyPi0)} on average) and ≥ 0.05 less on the RJS policy's round-3 pairs (here ${f3(wv.rmBaseAccuracyDrop)} less on average).`,
+        `RM_Base ≥ 0.60 accurate on π₀-sample pairs (here ${f3(wv.rmBaseAccuracyPi0)} on average) and ≥ 0.05 less on the RJS policy's final-round pairs (here ${f3(wv.rmBaseAccuracyDrop)} less on average).`,
     );
     lines.push('');
     lines.push('| seed | oracle − π₀ | its 95% CI (prompts) | oracle − RJS | RJS RM-score rise | RM_Base acc. π₀ pairs | RM_Base acc. RJS final pairs |');
