@@ -286,7 +286,6 @@ async function runUnits(
 
   // In this process: one at a time, in the canonical order (priority 0 for all: first come, first served).
   const slots = new PrioritySlots(remote ? workers : 1);
-  const scoring = remote ? undefined : inProcessScoring();
   const hooks: UnitHooks = { io: options.io, progress, logger, signal: options.signal, callbacks: options.callbacks };
   const aborted = () => new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.');
   // Estimated seconds of the longest chain each unit starts (longest first on a pool).
@@ -325,6 +324,8 @@ async function runUnits(
     let submitted = 0;
     let done = 0;
     let task: ReturnType<Progress['task']> | undefined;
+    // In this process: each RM loaded once for the seed's analysis, released after it.
+    const scoring = remote ? undefined : inProcessScoring();
     const score = (input: ScoreJobInput): Promise<ScoreJobOutput> => {
       // The analysis hands out all its requests in one go: the bar starts with their count.
       if (submitted++ === 0) queueMicrotask(() => (task = progress?.task(`seed ${seed} · same-pair analysis`, submitted)));
@@ -343,7 +344,12 @@ async function runUnits(
           return r;
         });
     };
-    const record = await runAnalysisUnit(plan, unit, score, remote);
+    let record: AnalysisRecord;
+    try {
+      record = await runAnalysisUnit(plan, unit, score, remote);
+    } finally {
+      await scoring?.close();
+    }
     task?.finish(`${done} scoring jobs, ${record.seconds.toFixed(0)} s of work`);
     if (remote) logger.info(`${unitLabel(unit)}: done.`);
   };
@@ -383,7 +389,6 @@ async function runUnits(
     slots.close(aborted());
     await Promise.all(warmUps);
     progress?.stop();
-    await scoring?.close();
     await executor.close();
   }
   return executorInfo;
