@@ -190,10 +190,13 @@ export function renderResults(summary: Summary, timing: Timing | undefined, comm
         `${timing.cpuSeconds.toFixed(0)} CPU seconds in all.`,
     );
     lines.push('');
-    lines.push('| seed | wall s | CPU s | π₀ s | ' + Object.keys(timing.seeds[0]?.variants ?? {}).join(' | ') + ' |');
-    lines.push('| --- | --- | --- | --- | ' + Object.keys(timing.seeds[0]?.variants ?? {}).map(() => '---').join(' | ') + ' |');
+    // Quickstarts since issue 19's analysis unit also time the seed's same-pair analysis (included in the seed's seconds).
+    const analysis = timing.seeds.some((s) => s.analysisSeconds !== undefined);
+    lines.push('| seed | wall s | CPU s | π₀ s | ' + Object.keys(timing.seeds[0]?.variants ?? {}).join(' | ') + (analysis ? ' | analysis' : '') + ' |');
+    lines.push('| --- | --- | --- | --- | ' + Object.keys(timing.seeds[0]?.variants ?? {}).map(() => '---').join(' | ') + (analysis ? ' | ---' : '') + ' |');
     for (const s of timing.seeds) {
-      lines.push(`| ${s.seed} | ${s.seconds.toFixed(0)} | ${s.cpuSeconds.toFixed(0)} | ${s.pretrainSeconds.toFixed(0)} | ${Object.values(s.variants).map((v) => v.toFixed(0)).join(' | ')} |`);
+      const a = analysis ? ` | ${s.analysisSeconds === undefined ? '–' : s.analysisSeconds.toFixed(0)}` : '';
+      lines.push(`| ${s.seed} | ${s.seconds.toFixed(0)} | ${s.cpuSeconds.toFixed(0)} | ${s.pretrainSeconds.toFixed(0)} | ${Object.values(s.variants).map((v) => v.toFixed(0)).join(' | ')}${a} |`);
     }
     lines.push('');
   }

@@ -141,52 +141,65 @@ export class PolicyEvaluator implements Evaluator {
         settings,
       }));
     const local = executor.kind === 'in-process';
-    const remote = async <O>(task: typeof EVAL_TASKS.measure, inputs: EvalShard[], models: Record<string, string | undefined>, label: string): Promise<O[]> => {
+    // Progress counts jobs: the baseline's (first round only), then the round's measurements.
+    let baselineGold = this.baselines.get(context.reference);
+    const base = baselineGold ? [] : shards(context.rng.stream('eval/baseline'));
+    const measured = shards(context.rng.stream('eval'));
+    let pending: Promise<void> = Promise.resolve();
+    const progress = (offset: number) => (done: number) => {
+      const report = context.onProgress;
+      if (report) pending = pending.then(() => report(offset + done, base.length + measured.length));
+    };
+    const remote = async <O>(task: typeof EVAL_TASKS.measure, inputs: EvalShard[], models: Record<string, string | undefined>, label: string, offset: number): Promise<O[]> => {
       if (!this.recipe) {
         throw new ApogeeError(ERROR_CODES.MISSING_PROVIDER, `The ${executor.kind} executor evaluates in other processes, but nothing tells them how to rebuild the run's plugins.`, {
           hint: 'Register a ComponentRecipe (COMPONENT_RECIPE of @apogee/executor) beside EXECUTOR; `apogee run` does.',
         });
       }
       const components = this.recipe;
-      return executor.map(task, inputs.map((sh) => ({ ...sh, components, ...models })), { label, signal: context.signal });
+      return executor.map(task, inputs.map((sh) => ({ ...sh, components, ...models })), { label, signal: context.signal, onProgress: progress(offset) });
     };
-    const reference = local ? undefined : await publishSaved(executor, context.reference);
+    try {
+      const reference = local ? undefined : await publishSaved(executor, context.reference);
+      if (!baselineGold) {
+        const golds: Float32Array[] = [];
+        if (local) {
+          for (const sh of base) {
+            golds.push((await generateAndJudge(context.reference, sh.prompts, this.judge, this.sampler, Rng.fromState(sh.rng), settings)).gold);
+            progress(0)(golds.length);
+          }
+        } else {
+          const out = await remote<Array<number | null>>(EVAL_TASKS.baseline, base, { reference }, `eval-baseline`, 0);
+          for (const g of out) golds.push(Float32Array.from(g, (v) => (v === null ? NaN : v)));
+        }
+        baselineGold = new Float32Array(golds.reduce((n, g) => n + g.length, 0));
+        golds.reduce((at, g) => (baselineGold!.set(g, at), at + g.length), 0);
+        this.baselines.set(context.reference, baselineGold);
+      }
 
-    let baselineGold = this.baselines.get(context.reference);
-    if (!baselineGold) {
-      const base = shards(context.rng.stream('eval/baseline'));
-      const golds: Float32Array[] = [];
+      let parts: PromptMeasurements[];
       if (local) {
-        for (const sh of base) golds.push((await generateAndJudge(context.reference, sh.prompts, this.judge, this.sampler, Rng.fromState(sh.rng), settings)).gold);
+        parts = [];
+        for (const sh of measured) {
+          context.signal?.throwIfAborted();
+          const { policy, reward, signal } = context;
+          parts.push(await measurePrompts({ policy, reference: context.reference, reward, judge: this.judge, sampler: this.sampler, prompts: sh.prompts, rng: Rng.fromState(sh.rng), settings, signal }));
+          progress(base.length)(parts.length);
+        }
       } else {
-        const out = await remote<Array<number | null>>(EVAL_TASKS.baseline, base, { reference }, `eval-baseline`);
-        for (const g of out) golds.push(Float32Array.from(g, (v) => (v === null ? NaN : v)));
+        const models = {
+          policy: await publishSaved(executor, context.policy),
+          reference,
+          reward: context.reward ? await publishSaved(executor, context.reward) : undefined,
+        };
+        parts = (await remote<WireMeasurements>(EVAL_TASKS.measure, measured, models, `eval-r${context.round}`, base.length)).map(fromWire);
       }
-      baselineGold = new Float32Array(golds.reduce((n, g) => n + g.length, 0));
-      golds.reduce((at, g) => (baselineGold!.set(g, at), at + g.length), 0);
-      this.baselines.set(context.reference, baselineGold);
+      const report = await summarizeEvaluation(concatMeasurements(parts), { prompts, reward: context.reward, humanItems: (await this.source.load()).testItems, baselineGold, settings });
+      this.history.push({ round: context.round, report });
+      return report;
+    } finally {
+      await pending;
     }
-
-    const measured = shards(context.rng.stream('eval'));
-    let parts: PromptMeasurements[];
-    if (local) {
-      parts = [];
-      for (const sh of measured) {
-        context.signal?.throwIfAborted();
-        const { policy, reward, signal } = context;
-        parts.push(await measurePrompts({ policy, reference: context.reference, reward, judge: this.judge, sampler: this.sampler, prompts: sh.prompts, rng: Rng.fromState(sh.rng), settings, signal }));
-      }
-    } else {
-      const models = {
-        policy: await publishSaved(executor, context.policy),
-        reference,
-        reward: context.reward ? await publishSaved(executor, context.reward) : undefined,
-      };
-      parts = (await remote<WireMeasurements>(EVAL_TASKS.measure, measured, models, `eval-r${context.round}`)).map(fromWire);
-    }
-    const report = await summarizeEvaluation(concatMeasurements(parts), { prompts, reward: context.reward, humanItems: (await this.source.load()).testItems, baselineGold, settings });
-    this.history.push({ round: context.round, report });
-    return report;
   }
 
   /** The evaluation settings this evaluator uses (for evaluating π₀ the same way). */

@@ -20,7 +20,7 @@ export function createExecutor(config: ExecutorConfigInput): Executor {
   const c = parsed.data;
   switch (c.kind) {
     case 'in-process':
-      return new InProcessExecutor(new DirectorySnapshotStore());
+      return new InProcessExecutor(DirectorySnapshotStore.owned());
     case 'local':
       return new LocalPoolExecutor({ workers: c.workers });
     case 'bullmq': {

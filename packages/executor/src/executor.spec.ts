@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng, type ApogeeError } from '@apogee/core';
-import { createExecutor, DirectorySnapshotStore, InProcessExecutor, LocalPoolExecutor, type Executor, type TaskRef } from './index';
+import { createExecutor, DirectorySnapshotStore, InProcessExecutor, LocalPoolExecutor, pruneStaleRunDirs, runSnapshotDir, type Executor, type TaskRef } from './index';
 
 const TASKS = path.join(__dirname, 'testing', 'tasks.ts');
 const task = (name: string): TaskRef => ({ module: TASKS, name });
@@ -36,12 +37,44 @@ describe('executors', () => {
       expect(await inProcess.publish(model)).toBe(hash);
       const read = await pool.map<unknown, { text: string }>(task('readSnapshot'), [{ hash, file: 'config.json' }]);
       expect(read[0].text).toBe('{"d":4}');
+      // Weights only: a checkpoint's optimizer state is never published (jobs do not train).
+      fs.writeFileSync(path.join(model, 'optimizer.json'), '{"step":3}');
+      fs.writeFileSync(path.join(model, 'optimizer.safetensors'), 'moments');
+      expect(await pool.publish(model)).toBe(hash);
+      // The pool's snapshots live in a directory of its own under snapshotDir, removed when it closes.
+      const own = fs.readdirSync(path.join(tmp, 'snap')).filter((n) => n.startsWith('run-'));
+      expect(own).toHaveLength(1);
+      expect(fs.readdirSync(path.join(tmp, 'snap', own[0], hash))).toEqual(['config.json']);
       // A task's apogee error keeps its code and hint across the process boundary.
       await expect(pool.map(task('reject'), [{ dir: tmp }])).rejects.toMatchObject({ code: 'APOGEE_DATA_INVALID', hint: 'check the data' });
     } finally {
       await pool.close();
       await inProcess.close();
     }
+    // Closed: the pool's own directory is gone; the store the in-process executor was given is kept.
+    expect(fs.readdirSync(path.join(tmp, 'snap')).filter((n) => n.startsWith('run-'))).toEqual([]);
+    expect(fs.readdirSync(path.join(tmp, 'snap')).filter((n) => /^[0-9a-f]{64}$/.test(n))).toHaveLength(1);
+  });
+
+  it("removes run directories of this host's dead processes, never a live one's or another host's", async () => {
+    const base = path.join(tmp, 'snapshots');
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited by now
+    const mine = (pid: number) => path.basename(runSnapshotDir(base)).replace(`-${process.pid}-`, `-${pid}-`);
+    const dirs = { dead: mine(dead), live: mine(process.ppid), self: path.basename(runSnapshotDir(base)), other: `run-another.host-${dead}-1-0`, hash: 'a'.repeat(64) };
+    for (const d of Object.values(dirs)) fs.mkdirSync(path.join(base, d, 'x'), { recursive: true });
+    expect(await pruneStaleRunDirs(base)).toEqual([path.join(base, dirs.dead)]);
+    expect(fs.readdirSync(base).sort()).toEqual([dirs.hash, dirs.live, dirs.other, dirs.self].sort());
+    // An owned store prunes beside itself on its first publish, and removes itself on dispose.
+    fs.mkdirSync(path.join(base, dirs.dead));
+    const store = DirectorySnapshotStore.owned(base);
+    const model = path.join(tmp, 'model');
+    fs.mkdirSync(model);
+    fs.writeFileSync(path.join(model, 'config.json'), '{}');
+    const hash = await store.publish(model);
+    expect(fs.existsSync(path.join(base, dirs.dead))).toBe(false);
+    expect(fs.existsSync(await store.fetch(hash))).toBe(true);
+    await store.dispose();
+    expect(fs.existsSync(store.root)).toBe(false);
   });
 
   it('in-process loads each snapshot once, names missing tasks and modules, and stops on abort', async () => {

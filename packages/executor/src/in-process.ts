@@ -17,7 +17,7 @@ export class InProcessExecutor implements Executor {
   readonly kind = 'in-process' as const;
   private readonly cache = new WorkerCache();
 
-  constructor(private readonly snapshots = new DirectorySnapshotStore()) {}
+  constructor(private readonly snapshots = DirectorySnapshotStore.owned()) {}
 
   async workers(): Promise<number> {
     return 1;
@@ -38,7 +38,9 @@ export class InProcessExecutor implements Executor {
     return out;
   }
 
+  /** Releases cached models and removes the snapshots this executor published (when its store is its own). */
   async close(): Promise<void> {
     await this.cache.clear();
+    await this.snapshots.dispose();
   }
 }

@@ -4,7 +4,7 @@ export { InProcessExecutor } from './in-process';
 export { LocalPoolExecutor, type LocalPoolOptions } from './local-pool';
 export { BullMqExecutor, DEFAULT_QUEUE, startQueueWorker, type BullMqExecutorOptions, type QueueWorker, type QueueWorkerOptions } from './bullmq';
 export { checkRedis, checkRedisUrl, displayUrl, RedisSnapshotStore } from './redis';
-export { DirectorySnapshotStore, defaultSnapshotDir, hashSnapshot, readSnapshotFiles } from './snapshots';
+export { DirectorySnapshotStore, defaultSnapshotDir, hashSnapshot, pruneStaleRunDirs, readSnapshotFiles, runSnapshotDir, TRAINING_STATE_FILES } from './snapshots';
 export { createExecutor, describeExecutor, executorConfigSchema, type ExecutorConfig, type ExecutorConfigInput } from './config';
 export { startRedisServer, type RedisServer } from './redis-server';
 export { coreCount } from './process-args';

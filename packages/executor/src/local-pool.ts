@@ -10,7 +10,11 @@ import { DirectorySnapshotStore } from './snapshots';
 export interface LocalPoolOptions {
   /** Child processes; `auto` = the cores of this machine. Default `auto`. */
   workers?: number | 'auto';
-  /** Where snapshots are published for the children. Default: this machine's temp dir. */
+  /**
+   * Where snapshots are published for the children: a directory of this executor's own is made
+   * under it and removed when the executor closes. Default: this machine's temp dir
+   * (`$APOGEE_SNAPSHOT_DIR`, else `<tmp>/apogee-snapshots`).
+   */
   snapshotDir?: string;
   /** Extra environment for the children. */
   env?: Record<string, string>;
@@ -34,7 +38,7 @@ export class LocalPoolExecutor implements Executor {
       throw new ApogeeError(ERROR_CODES.INVALID_ARGUMENT, `executor.workers must be a whole number ≥ 1 or "auto", got ${JSON.stringify(w)}.`);
     }
     this.size = w === 'auto' ? coreCount() : w;
-    this.snapshots = new DirectorySnapshotStore(options.snapshotDir);
+    this.snapshots = DirectorySnapshotStore.owned(options.snapshotDir);
     const child = childNodeOptions();
     this.env = { ...child.env, ...options.env };
     this.execArgv = child.execArgv;
@@ -102,5 +106,7 @@ export class LocalPoolExecutor implements Executor {
     // Force: by now every map has settled, so a task still running was abandoned (a stopped or
     // failed map); waiting for it would make Ctrl-C wait for a unit that nobody will read.
     await pool?.terminate(true);
+    // The snapshots were for this executor's children only (a resumed run publishes again).
+    await this.snapshots.dispose();
   }
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { ApogeeError, ERROR_CODES } from '@apogee/core';
-import { DirectorySnapshotStore, defaultSnapshotDir, hashSnapshot, materializeSnapshot, readSnapshotFiles } from './snapshots';
+import { DirectorySnapshotStore, defaultSnapshotDir, hashSnapshot, materializeSnapshot, readSnapshotFiles, TRAINING_STATE_FILES } from './snapshots';
 
 /** Check a queue URL's form: `redis://[user:pass@]host:port[/db]` or `rediss://…`. */
 export function checkRedisUrl(url: string, option = 'executor.url'): string {
@@ -87,7 +87,7 @@ export class RedisSnapshotStore {
       await this.client.set(`${KEY(hash)}:dir`, path.join(this.shared.root, hash), 'EX', SNAPSHOT_TTL_S);
       return hash;
     }
-    const files = await readSnapshotFiles(dir);
+    const files = await readSnapshotFiles(dir, { exclude: TRAINING_STATE_FILES });
     const hash = hashSnapshot(files);
     const key = KEY(hash);
     if ((await this.client.exists(key)) === 0) {

@@ -9,8 +9,20 @@ export type SnapshotFiles = Map<string, Buffer>;
 
 let counter = 0;
 
-/** Every regular file under `dir`, by relative path (sorted), read into memory. */
-export async function readSnapshotFiles(dir: string): Promise<SnapshotFiles> {
+/**
+ * Files of a model directory that a snapshot for jobs leaves out: the optimizer state of a
+ * checkpoint (`optimizer.safetensors`, `optimizer.json`: the checkpoint layout of
+ * `@apogee/model-kit`, `CHECKPOINT_FILES`). Jobs sample, score and evaluate; training stays in the
+ * coordinator, so no worker reads it, and for AdamW it is twice the size of the weights.
+ */
+export const TRAINING_STATE_FILES: readonly string[] = ['optimizer.safetensors', 'optimizer.json'];
+
+/**
+ * Every regular file under `dir`, by relative path (sorted), read into memory; `exclude` names
+ * files at the top of `dir` to leave out (by default none).
+ */
+export async function readSnapshotFiles(dir: string, options: { exclude?: readonly string[] } = {}): Promise<SnapshotFiles> {
+  const exclude = new Set(options.exclude ?? []);
   const files: SnapshotFiles = new Map();
   const walk = async (rel: string): Promise<void> => {
     const entries = await fs.promises.readdir(path.join(dir, rel), { withFileTypes: true }).catch((cause: NodeJS.ErrnoException) => {
@@ -18,6 +30,7 @@ export async function readSnapshotFiles(dir: string): Promise<SnapshotFiles> {
     });
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
+      if (!rel && exclude.has(e.name)) continue;
       if (e.isDirectory()) await walk(r);
       else if (e.isFile() && !e.name.endsWith('.tmp')) files.set(r, await fs.promises.readFile(path.join(dir, r)));
     }
@@ -69,14 +82,73 @@ export function defaultSnapshotDir(): string {
 }
 
 /**
+ * A directory of one executor's own under `base` (`run-<host>-<pid>-<ms>-<n>`): its snapshots are
+ * removed with it when the executor closes, and never shared with another run (whose close would
+ * remove them under it).
+ */
+export function runSnapshotDir(base: string = defaultSnapshotDir()): string {
+  return path.join(base, `${RUN_PREFIX}${safeHost()}-${process.pid}-${Date.now()}-${counter++}`);
+}
+
+const RUN_PREFIX = 'run-';
+const safeHost = () => os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
+
+/**
+ * Remove the run directories under `base` left by processes of this host that no longer exist (a
+ * coordinator killed before it could close its executor). Directories of other hosts (a shared
+ * mount) and of live processes are left alone. Returns the directories removed.
+ */
+export async function pruneStaleRunDirs(base: string = defaultSnapshotDir()): Promise<string[]> {
+  const entries = await fs.promises.readdir(base).catch(() => [] as string[]);
+  const mine = `${RUN_PREFIX}${safeHost()}-`;
+  const removed: string[] = [];
+  for (const name of entries) {
+    if (!name.startsWith(mine)) continue;
+    const pid = Number(name.slice(mine.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    const dir = path.join(base, name);
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * Snapshots in a directory every worker can read (this machine's temp dir for in-process and local
- * pools; a shared mount for queues whose models are too big for Redis): `<root>/<sha256>/…`.
+ * pools; a shared mount for queues whose models are too big for Redis): `<root>/<sha256>/…`, the
+ * model's files without its optimizer state ({@link TRAINING_STATE_FILES}). With `owned`, the
+ * store's root is the executor's own ({@link runSnapshotDir}) and {@link dispose} removes it.
  */
 export class DirectorySnapshotStore {
-  constructor(readonly root: string = defaultSnapshotDir()) {}
+  constructor(
+    readonly root: string = defaultSnapshotDir(),
+    private readonly options: { owned?: boolean } = {},
+  ) {}
+
+  /** A store in a fresh directory of its own under `base`, removed by {@link dispose}. */
+  static owned(base?: string): DirectorySnapshotStore {
+    return new DirectorySnapshotStore(runSnapshotDir(base), { owned: true });
+  }
+
+  private pruned = false;
 
   async publish(dir: string): Promise<string> {
-    const files = await readSnapshotFiles(dir);
+    if (this.options.owned && !this.pruned) {
+      // Once per store: what killed coordinators of this machine left beside it.
+      this.pruned = true;
+      await pruneStaleRunDirs(path.dirname(this.root));
+    }
+    const files = await readSnapshotFiles(dir, { exclude: TRAINING_STATE_FILES });
     const hash = hashSnapshot(files);
     await materializeSnapshot(this.root, hash, files);
     return hash;
@@ -90,5 +162,10 @@ export class DirectorySnapshotStore {
       });
     }
     return dir;
+  }
+
+  /** An owned store: remove its directory and every snapshot in it. Others: nothing. */
+  async dispose(): Promise<void> {
+    if (this.options.owned) await fs.promises.rm(this.root, { recursive: true, force: true });
   }
 }

@@ -51,6 +51,10 @@ describe('the game on an executor', () => {
       const llm = pool.progress.filter((e) => e.phase === 'sample-llm');
       expect(llm.map((e) => e.total)).toEqual([4, 4, 4, 4, 4, 4, 4, 4]);
       expect(llm.slice(0, 4).map((e) => e.done)).toEqual([1, 2, 3, 4]);
+      // The evaluator's jobs too: round 1 adds π₀'s baseline (2 jobs) to the round's 2, in both executors.
+      for (const p of [local.progress, pool.progress]) {
+        expect(p.filter((e) => e.phase === 'eval').map((e) => `${e.done}/${e.total}`)).toEqual(['1/4', '2/4', '3/4', '4/4', '1/2', '2/2']);
+      }
     } finally {
       tmp.cleanup();
     }

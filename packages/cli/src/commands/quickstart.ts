@@ -90,7 +90,8 @@ export function registerQuickstartCommand(program: Command, ctx: CommandContext)
 Writes summary.json, metrics.jsonl, metrics.csv, samples/, timing.json and report.html into the output directory.
 
 Stopping and resuming: every unit of work (π₀ of a seed with its evaluation, each seed × arm with all
-its rounds and evaluations) is saved when it finishes, under units/ in the output directory. Ctrl-C
+its rounds and evaluations, rjs-apo's two comparison RMs, each seed's analysis) is saved when it
+finishes, under units/ in the output directory. Ctrl-C
 (or a closed laptop, or a kill) loses only the units in progress; \`apogee resume DIR\` continues with the
 settings the quickstart was started with, reuses every finished unit, and writes the same summary.json,
 tables and report.html as an uninterrupted run.

@@ -103,8 +103,13 @@ export interface ArmResult {
   metrics: Array<Record<string, number>>;
   /** Every round's held-out samples. */
   heldOut: HeldOutSamples[];
-  /** Saved RMs by name: `rm-<round>` (the round's RM), `control-<round>`, `fresh-<round>`. */
+  /**
+   * Saved RMs by name: `rm-<round>` (the round's RM); the analysis adds the comparison units'
+   * `control-<round>` and `fresh-<round>` to the record of the arm they compare with.
+   */
   rmDirs: Record<string, string>;
+  /** Arms with `controlRms`: the last round's RM-query samples, which the comparison RMs train on ({@link runComparisonUnit}). */
+  comparisonSamples?: { round: number; samples: SampleSet[] };
 }
 
 export interface ArmUnitInput {
@@ -122,12 +127,11 @@ export interface ArmUnitInput {
   signal?: AbortSignal;
 }
 
-/** One arm's game from π₀, evaluated every round on the held-out prompts. */
-export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
-  const { seed, arm, world, data, preset, rounds } = input;
-  const spec = ARMS[arm];
+/** The run an arm plays in (its plugins and config); the comparison RMs are trained with the same components. */
+function createArmRun(input: { seed: number; arm: QuickstartVariant; preset: QuickstartPreset; rounds: number; backend: string; dir: string; pi0Dir: string }) {
+  const { seed, preset } = input;
+  const spec = ARMS[input.arm];
   const update = preset.updates[spec.update];
-  const armDir = path.join(seedModelDir(input.dir, seed), arm);
   const plugins: ApoPlugin[] = [
     byteTokenizer(),
     gptPolicy({ preset: 'tiny', config: preset.model }),
@@ -140,10 +144,18 @@ export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
       rewardLoss: { apoLossCoeff: preset.apoLossCoeff },
     }),
   ];
-  const run = await createRun({
+  return createRun({
     plugins,
-    config: { seed, backend: input.backend as never, outDir: input.dir, game: { rounds, samplesPerQuery: preset.samplesPerQuery, maxNewTokens: preset.maxNewTokens } },
+    config: { seed, backend: input.backend as never, outDir: input.dir, game: { rounds: input.rounds, samplesPerQuery: preset.samplesPerQuery, maxNewTokens: preset.maxNewTokens } },
   });
+}
+
+/** One arm's game from π₀, evaluated every round on the held-out prompts. */
+export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
+  const { seed, arm, world, data, preset, rounds } = input;
+  const spec = ARMS[arm];
+  const armDir = path.join(seedModelDir(input.dir, seed), arm);
+  const run = await createArmRun(input);
   const rmDirs: Record<string, string> = {};
   const samplesRm = new Map<number, SampleSet[]>();
   try {
@@ -166,7 +178,7 @@ export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
     run.container.register(TOKENS.Evaluator, { useValue: evaluator });
     const capture: RoundCallback = {
       onSamples: (e) => {
-        if (e.phase === 'sample-rm') samplesRm.set(e.round, [...e.samples]);
+        if (e.phase === 'sample-rm') samplesRm.set(e.round, e.samples.map((x) => ({ queryId: x.queryId, prompt: x.prompt, samples: [...x.samples] })));
       },
     };
     for (const cb of [...input.callbacks, capture]) run.container.register(TOKENS.RoundCallback, { useValue: cb });
@@ -174,30 +186,66 @@ export async function runArmUnit(input: ArmUnitInput): Promise<ArmResult> {
     const controller = run.resolve(TOKENS.GameController);
     const result = await controller.run({ signal: input.signal });
     if (result.stopped) throw new ApogeeError(ERROR_CODES.ABORTED, `The quickstart was stopped during ${arm} (seed ${seed}).`);
-    if (spec.controlRms) {
-      const reference = await run.resolve(TOKENS.PolicyFactory).load(input.pi0Dir);
-      try {
-        // The last round only: the claims compare the final RMs (and it keeps the cost per seed down).
-        for (let round = rounds; round <= rounds; round++) {
-          const samples = samplesRm.get(round);
-          if (!samples) continue;
-          for (const kind of ['control', 'fresh'] as const) {
-            const rm = await trainComparisonRm({ kind, round, seed, samples, reference, world, data, preset, factory: run.resolve(TOKENS.RewardFactory), stop: run.config.game.stop });
-            try {
-              const d = path.join(armDir, `${kind}-${round}`);
-              await rm.save(d);
-              rmDirs[`${kind}-${round}`] = d;
-            } finally {
-              await rm.dispose();
-            }
-          }
-        }
-      } finally {
-        await reference.dispose();
-      }
-    }
     const heldOut = evaluator.rounds.map((r: HeldOutRound) => r.samples);
-    return { seed, arm, metrics: result.metrics, heldOut, rmDirs };
+    const out: ArmResult = { seed, arm, metrics: result.metrics, heldOut, rmDirs };
+    // The last round only: the claims compare the final RMs (and it keeps the cost per seed down).
+    const last = samplesRm.get(rounds);
+    if (spec.controlRms && last) out.comparisonSamples = { round: rounds, samples: last };
+    return out;
+  } finally {
+    await run.dispose();
+  }
+}
+
+/** The RMs an arm with `controlRms` is compared with, one unit each (`trainComparisonRm`). */
+export const COMPARISON_RMS = ['control', 'fresh'] as const;
+export type ComparisonRm = (typeof COMPARISON_RMS)[number];
+
+/** What a comparison unit produces: one RM, saved. */
+export interface ComparisonResult {
+  seed: number;
+  arm: QuickstartVariant;
+  kind: ComparisonRm;
+  round: number;
+  dir: string;
+}
+
+/**
+ * One comparison RM of an arm (`control` or `fresh`, see `trainComparisonRm`), trained from π₀
+ * on the samples the arm's game drew for its RM queries in the last round. A unit of its own, so
+ * a pool trains it beside other units instead of after the arm's game (the arm is the longest).
+ */
+export async function runComparisonUnit(input: {
+  seed: number;
+  arm: QuickstartVariant;
+  kind: ComparisonRm;
+  world: PreferenceWorld;
+  data: WorldGameData;
+  preset: QuickstartPreset;
+  rounds: number;
+  backend: string;
+  dir: string;
+  pi0Dir: string;
+  /** The arm's {@link ArmResult.comparisonSamples}. */
+  samples: { round: number; samples: SampleSet[] };
+}): Promise<ComparisonResult> {
+  const { seed, arm, kind } = input;
+  const { round, samples } = input.samples;
+  const run = await createArmRun(input);
+  try {
+    const reference = await run.resolve(TOKENS.PolicyFactory).load(input.pi0Dir);
+    try {
+      const rm = await trainComparisonRm({ kind, round, seed, samples, reference, world: input.world, data: input.data, preset: input.preset, factory: run.resolve(TOKENS.RewardFactory), stop: run.config.game.stop });
+      try {
+        const dir = path.join(seedModelDir(input.dir, seed), `${arm}-${kind}`, `${kind}-${round}`);
+        await rm.save(dir);
+        return { seed, arm, kind, round, dir };
+      } finally {
+        await rm.dispose();
+      }
+    } finally {
+      await reference.dispose();
+    }
   } finally {
     await run.dispose();
   }

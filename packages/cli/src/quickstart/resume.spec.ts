@@ -44,10 +44,10 @@ function results(dir: string): Record<string, string> {
 }
 
 describe('apogee resume on a quickstart directory', () => {
-  it('after SIGKILLs mid-π₀, mid-arm and in the last arm, finishes with the results of an uninterrupted run', async () => {
+  it('after SIGKILLs mid-π₀, mid-arm, in the comparison RMs and in the analysis, finishes with the results of an uninterrupted run', async () => {
     const t = tempDir();
     try {
-      const args = ['quickstart', '--preset', 'fast', '--variants', 'golden-sft,dpo-apo,rrhf', '--rounds', '1'];
+      const args = ['quickstart', '--preset', 'fast', '--variants', 'golden-sft,rjs-apo,rrhf', '--rounds', '1'];
       // Both in a directory named qs (the report's title), in two places.
       const [a, b] = [path.join(t.dir, 'a'), path.join(t.dir, 'b')];
       fs.mkdirSync(a);
@@ -58,8 +58,10 @@ describe('apogee resume on a quickstart directory', () => {
       const dir = path.join(b, 'qs');
       const points: Array<[string, () => boolean]> = [
         ['mid-π₀', () => fs.existsSync(unit(dir, 'pi0')) && !fs.existsSync(path.join(unit(dir, 'pi0'), 'unit.json'))],
-        ['mid-arm', () => fs.existsSync(path.join(unit(dir, 'golden-sft'), 'unit.json')) && fs.existsSync(unit(dir, 'dpo-apo'))],
-        ['last arm', () => fs.existsSync(unit(dir, 'rrhf'))],
+        ['mid-arm', () => fs.existsSync(path.join(unit(dir, 'golden-sft'), 'unit.json')) && fs.existsSync(unit(dir, 'rjs-apo'))],
+        // In this process the units run in the canonical order: the arms, then rjs-apo's comparison RMs, then the analysis.
+        ['comparison RMs', () => fs.existsSync(unit(dir, 'rjs-apo-control'))],
+        ['analysis', () => fs.existsSync(path.join(unit(dir, 'rjs-apo-fresh'), 'unit.json'))],
       ];
       const first = await killWhen(b, [...args, '--out', 'qs'], points[0][1]);
       expect({ point: points[0][0], killed: first.killed }).toEqual({ point: 'mid-π₀', killed: true });
@@ -69,9 +71,10 @@ describe('apogee resume on a quickstart directory', () => {
         expect(r.stderr).toMatch(/Resuming .*qs: \d+ finished units? reused\./);
       }
       expect(fs.existsSync(path.join(dir, 'summary.json'))).toBe(false);
-      // The last resume runs the remaining units on a pool of two processes: the same results again.
+      expect(fs.existsSync(path.join(unit(dir, 'analysis'), 'unit.json'))).toBe(false);
+      // The last resume runs what remains (the analysis's scoring jobs) on a pool of two processes: the same results again.
       const last = spawnSync(process.execPath, [BIN, 'resume', 'qs', '--workers', '2'], { cwd: b, env: ENV, encoding: 'utf8' });
-      expect(last.stderr).toMatch(/Resuming .*qs: 3 finished units reused\./); // π₀, golden-sft, dpo-apo
+      expect(last.stderr).toMatch(/Resuming .*qs: 6 finished units reused\./); // π₀, the three arms, the two comparison RMs
       expect(last.status).toBe(0);
       expect(last.stdout).toContain('Results: qs/summary.json');
       expect(results(dir)).toEqual(results(path.join(a, 'qs')));

@@ -20,12 +20,37 @@ import { METRICS_CSV, METRICS_CSV_HEADER, METRICS_JSONL, type ExecutorInfo } fro
 import { createProgress, type Progress } from '../progress/progress';
 import { writeReport } from '../report/render-report';
 import { claimOutDir } from '../run/run-dir';
-import { analyseSeed } from './analysis';
 import { ARMS } from './arms';
 import type { HeldOutSamples } from './held-out-eval';
 import { QUICKSTART_PRESETS, QUICKSTART_VARIANTS, type QuickstartPreset, type QuickstartVariant } from './presets';
-import type { ArmResult } from './protocol';
-import { readUnit, runUnit, UNIT_FILE, UNIT_TASK, unitDir, unitLabel, UNITS_DIR, type ArmRecord, type Pi0Record, type UnitHooks, type UnitInput, type UnitPlan, type UnitRecord, type UnitSpec } from './units';
+import { COMPARISON_RMS } from './protocol';
+import { PrioritySlots } from './schedule';
+import {
+  inProcessScoring,
+  readUnit,
+  runAnalysisUnit,
+  runUnit,
+  SCORE_TASK,
+  UNIT_FILE,
+  UNIT_TASK,
+  unitCost,
+  WARM_TASK,
+  unitDir,
+  unitLabel,
+  UNITS_DIR,
+  type AnalysisRecord,
+  type ArmRecord,
+  type CompareRecord,
+  type Pi0Record,
+  type ScoreJobInput,
+  type ScoreJobOutput,
+  type UnitHooks,
+  type UnitInput,
+  type UnitPlan,
+  type UnitRecord,
+  type UnitSpec,
+  type WorkerUnitSpec,
+} from './units';
 import { buildSummary, SEED_RUNS_FILE, type QuickstartSummary, type SeedRun } from './summary';
 
 /** Name of π₀'s row in the summary (the paper's "SFT" row). */
@@ -91,7 +116,11 @@ export interface QuickstartTiming {
   executor?: ExecutorInfo;
   totalSeconds: number;
   cpuSeconds: number;
-  seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number> }>;
+  /**
+   * Per seed, work seconds (not wall): π₀ (`pretrainSeconds`), each arm with its comparison RMs
+   * (`variants`), the analysis's scoring and arithmetic (`analysisSeconds`), and their sum.
+   */
+  seeds: Array<{ seed: number; seconds: number; cpuSeconds: number; pretrainSeconds: number; variants: Record<string, number>; analysisSeconds?: number }>;
 }
 
 export interface QuickstartResult {
@@ -221,8 +250,10 @@ async function prepareDir(dir: string, options: QuickstartOptions, checked: Retu
 }
 
 /**
- * Step 2: every unit (π₀ of each seed, then each seed × arm), stored or run now, in this process
- * or side by side on the executor's workers. Returns what ran them.
+ * Step 2: every unit, stored or run now, in this process or side by side on the executor's
+ * workers: per seed π₀, then its arms, then rjs-apo's comparison RMs, then the seed's analysis
+ * (whose scoring jobs also go to the workers). On a pool, each unit waits only for what it reads,
+ * and the longest chains of work start first (`unitCost`, `PrioritySlots`). Returns what ran them.
  */
 async function runUnits(
   plan: UnitPlan,
@@ -240,43 +271,110 @@ async function runUnits(
   });
   const executorInfo: ExecutorInfo = { kind: executor.kind, workers };
   emit({ type: 'start', seeds, variants, preset: presetName, rounds, backend: plan.backend, executor: executorInfo });
-  if (executor.kind !== 'in-process') logger.info(`Seeds and arms run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
+  const remote = executor.kind !== 'in-process';
+  if (remote) logger.info(`Seeds, arms and analyses run in parallel on: ${describeExecutorConfig(executorConfig, workers)}.`);
   if (options.resume) {
-    const all: UnitSpec[] = seeds.flatMap((seed) => [{ kind: 'pi0', seed } as UnitSpec, ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec)]);
+    const all: UnitSpec[] = seeds.flatMap((seed) => [
+      { kind: 'pi0', seed } as UnitSpec,
+      ...variants.map((variant) => ({ kind: 'arm', seed, variant }) as UnitSpec),
+      ...variants.filter((v) => ARMS[v].controlRms).flatMap((variant) => COMPARISON_RMS.map((rm) => ({ kind: 'compare', seed, variant, rm }) as UnitSpec)),
+      { kind: 'analysis', seed, variants: [...variants] } as UnitSpec,
+    ]);
     const reused = all.filter((u) => readUnit(plan, u) !== undefined).length;
     logger.info(`Resuming ${plan.dir}: ${reused} finished unit${reused === 1 ? '' : 's'} reused.`);
   }
 
+  // In this process: one at a time, in the canonical order (priority 0 for all: first come, first served).
+  const slots = new PrioritySlots(remote ? workers : 1);
   const hooks: UnitHooks = { io: options.io, progress, logger, signal: options.signal, callbacks: options.callbacks };
+  const aborted = () => new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.');
+  // Estimated seconds of the longest chain each unit starts (longest first on a pool).
+  const chain = (unit: WorkerUnitSpec): number => {
+    if (!remote) return 0;
+    if (unit.kind === 'compare') return unitCost(plan, unit);
+    if (unit.kind === 'arm') return unitCost(plan, unit) + (ARMS[unit.variant].controlRms ? unitCost(plan, { kind: 'compare', seed: unit.seed, variant: unit.variant, rm: 'control' }) : 0);
+    return unitCost(plan, unit) + Math.max(...variants.map((variant) => chain({ kind: 'arm', seed: unit.seed, variant })));
+  };
+
   /** A finished unit's record: stored, or run now (in this process, or on the executor's workers). */
-  const unitDone = async <R extends UnitRecord>(unit: UnitSpec): Promise<R> => {
+  const unitDone = async <R extends UnitRecord>(unit: WorkerUnitSpec): Promise<R> => {
     const stored = readUnit<R>(plan, unit);
     if (stored) return stored;
-    if (options.signal?.aborted) throw new ApogeeError(ERROR_CODES.ABORTED, 'The quickstart was stopped.');
-    const input: UnitInput = { plan, unit, executor: executorInfo };
-    if (executor.kind === 'in-process') {
-      await runUnit(input, hooks);
-    } else {
-      await executor.map(UNIT_TASK, [input], { label: `quickstart-${unit.kind}`, signal: options.signal });
-      logger.info(`${unitLabel(unit)}: done.`);
-    }
-    const record = readUnit<R>(plan, unit);
-    if (!record) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} finished without writing ${UNIT_FILE}.`);
-    if (record.kind === 'pi0') emit({ type: 'pretrain-end', seed: record.seed, seconds: record.seconds, metrics: record.result.sftMetrics });
-    if (record.kind === 'arm') emit({ type: 'variant-end', seed: record.seed, variant: record.variant, seconds: record.seconds, metrics: record.result.metrics[record.result.metrics.length - 1] ?? {} });
-    return record;
+    return slots.run(chain(unit), async () => {
+      if (options.signal?.aborted) throw aborted();
+      const input: UnitInput = { plan, unit, executor: executorInfo };
+      if (!remote) {
+        await runUnit(input, hooks);
+      } else {
+        await executor.map(UNIT_TASK, [input], { label: `quickstart-${unit.kind}`, signal: options.signal });
+        logger.info(`${unitLabel(unit)}: done.`);
+      }
+      const record = readUnit<R>(plan, unit);
+      if (!record) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} finished without writing ${UNIT_FILE}.`);
+      if (record.kind === 'pi0') emit({ type: 'pretrain-end', seed: record.seed, seconds: record.seconds, metrics: record.result.sftMetrics });
+      if (record.kind === 'arm') emit({ type: 'variant-end', seed: record.seed, variant: record.variant, seconds: record.seconds, metrics: record.result.metrics[record.result.metrics.length - 1] ?? {} });
+      return record;
+    });
   };
-  /** One seed: π₀, then every arm (side by side on a pool). */
+
+  /** A seed's analysis: its scoring requests as jobs (smallest last), the arithmetic here. */
+  const analysisDone = async (seed: number): Promise<void> => {
+    const unit = { kind: 'analysis' as const, seed, variants: [...variants] };
+    if (readUnit(plan, unit)) return;
+    let submitted = 0;
+    let done = 0;
+    let task: ReturnType<Progress['task']> | undefined;
+    // In this process: each RM loaded once for the seed's analysis, released after it.
+    const scoring = remote ? undefined : inProcessScoring();
+    const score = (input: ScoreJobInput): Promise<ScoreJobOutput> => {
+      // The analysis hands out all its requests in one go: the bar starts with their count.
+      if (submitted++ === 0) queueMicrotask(() => (task = progress?.task(`seed ${seed} · same-pair analysis`, submitted)));
+      // ~0.55 ms per text on one core (default preset): far below any unit, so other seeds' units go first.
+      const priority = remote ? 0.00055 * input.request.texts.length : 0;
+      return slots
+        .run(priority, async () => {
+          if (options.signal?.aborted) throw aborted();
+          if (scoring) return scoring.run(input);
+          const [r] = await executor.map<ScoreJobInput, ScoreJobOutput>(SCORE_TASK, [input], { label: `quickstart-score`, signal: options.signal });
+          return r;
+        })
+        .then((r) => {
+          done += 1;
+          task?.update(done, submitted);
+          return r;
+        });
+    };
+    let record: AnalysisRecord;
+    try {
+      record = await runAnalysisUnit(plan, unit, score, remote);
+    } finally {
+      await scoring?.close();
+    }
+    task?.finish(`${done} scoring jobs, ${record.seconds.toFixed(0)} s of work`);
+    if (remote) logger.info(`${unitLabel(unit)}: done.`);
+  };
+
+  /** One seed: π₀; then every arm and, after rjs-apo, its comparison RMs; then the analysis. */
   const playSeed = async (seed: number): Promise<void> => {
     await unitDone<Pi0Record>({ kind: 'pi0', seed });
-    if (executor.kind === 'in-process') {
-      for (const variant of variants) await unitDone<ArmRecord>({ kind: 'arm', seed, variant });
-    } else {
-      await Promise.all(variants.map((variant) => unitDone<ArmRecord>({ kind: 'arm', seed, variant })));
-    }
+    await Promise.all(
+      variants.map(async (variant) => {
+        const arm = await unitDone<ArmRecord>({ kind: 'arm', seed, variant });
+        if (arm.result.comparisonSamples) await Promise.all(COMPARISON_RMS.map((rm) => unitDone<CompareRecord>({ kind: 'compare', seed, variant, rm })));
+      }),
+    );
+    await analysisDone(seed);
   };
+  // Workers with nothing to do while the seeds' π₀ train: warm them up (lowest priority: only idle slots take it).
+  const pi0Pending = seeds.filter((seed) => !readUnit(plan, { kind: 'pi0', seed })).length;
+  const warmUps =
+    executor.kind === 'local' && pi0Pending > 0
+      ? Array.from({ length: Math.max(0, workers - pi0Pending) }, () =>
+          slots.run(-1, () => executor.map(WARM_TASK, [{ backend: plan.backend }], { label: 'quickstart-warm', signal: options.signal })).catch(() => undefined),
+        )
+      : [];
   try {
-    if (executor.kind === 'in-process') {
+    if (!remote) {
       for (const seed of seeds) await playSeed(seed);
     } else {
       await Promise.all(seeds.map((seed) => playSeed(seed)));
@@ -287,6 +385,9 @@ async function runUnits(
     }
     throw e;
   } finally {
+    // Nothing waiting may start once the executor is closed (a failed unit ends the quickstart).
+    slots.close(aborted());
+    await Promise.all(warmUps);
     progress?.stop();
     await executor.close();
   }
@@ -295,15 +396,15 @@ async function runUnits(
 
 /**
  * Step 3: the units put together in the canonical order (seeds, then arms), whatever ran them, in
- * whatever order, however often the quickstart was stopped; each seed's analysis on shared data
- * (same-pair RM accuracy, best-of-n, claim values) runs here.
+ * whatever order, however often the quickstart was stopped, with each seed's analysis on shared
+ * data (same-pair RM accuracy, best-of-n, claim values) from its unit.
  */
 async function assembleSeeds(
   plan: UnitPlan,
   seeds: readonly number[],
   variants: readonly QuickstartVariant[],
 ): Promise<{ runs: SeedRun[]; samples: Map<string, string[]>; timing: QuickstartTiming['seeds']; metricDirs: string[] }> {
-  const { dir, preset, rounds } = plan;
+  const { dir, preset } = plan;
   const runs: SeedRun[] = [];
   const samples = new Map<string, string[]>();
   const timing: QuickstartTiming['seeds'] = [];
@@ -311,7 +412,7 @@ async function assembleSeeds(
   const need = <R extends UnitRecord>(unit: UnitSpec): R => {
     const r = readUnit<R>(plan, unit);
     if (!r) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel(unit)} has no ${UNIT_FILE}.`);
-    metricDirs.push(unitDir(dir, unit));
+    if (unit.kind === 'pi0' || unit.kind === 'arm') metricDirs.push(unitDir(dir, unit));
     return r;
   };
   for (const seed of seeds) {
@@ -322,22 +423,25 @@ async function assembleSeeds(
     addSamples(samples, SFT_ROW, 0, seed, data.testQueries, pi0.heldOut);
     const seedRun: SeedRun = { seed, variants: { [SFT_ROW]: { ...pi0.metrics, winRateVsSft: 0.5 } }, rounds: { [SFT_ROW]: [{ round: 0, ...pi0.metrics, winRateVsSft: 0.5 }] } };
     const variantSeconds: Record<string, number> = {};
-    const arms: ArmResult[] = [];
     let seconds = pi0Record.seconds;
     let cpu = pi0Record.cpuSeconds;
     for (const variant of variants) {
       const armRecord = need<ArmRecord>({ kind: 'arm', seed, variant });
       const arm = armRecord.result;
-      arms.push(arm);
       const metrics = arm.metrics.map((m, i) => ({ ...m, winRateVsSft: promptWinRate(arm.heldOut[i], pi0.heldOut) }));
       seedRun.rounds[variant] = metrics;
       seedRun.variants[variant] = metrics[metrics.length - 1] ?? {};
       arm.heldOut.forEach((h, i) => addSamples(samples, variant, i + 1, seed, data.testQueries, h));
-      variantSeconds[variant] = armRecord.seconds;
-      seconds += armRecord.seconds;
-      cpu += armRecord.cpuSeconds;
+      // An arm's time includes its comparison RMs' units.
+      const comparisons = arm.comparisonSamples ? COMPARISON_RMS.map((rm) => need<CompareRecord>({ kind: 'compare', seed, variant, rm })) : [];
+      variantSeconds[variant] = armRecord.seconds + comparisons.reduce((a, c) => a + c.seconds, 0);
+      seconds += variantSeconds[variant];
+      cpu += armRecord.cpuSeconds + comparisons.reduce((a, c) => a + c.cpuSeconds, 0);
     }
-    const analysis = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds, pi0, arms });
+    const analysisRecord = need<AnalysisRecord>({ kind: 'analysis', seed, variants: [...variants] });
+    const analysis = analysisRecord.result;
+    seconds += analysisRecord.seconds;
+    cpu += analysisRecord.cpuSeconds;
     seedRun.analysis = analysis;
     const last = analysis.samePairs[analysis.samePairs.length - 1];
     for (const variant of variants) {
@@ -347,7 +451,7 @@ async function assembleSeeds(
     }
     if (last?.accuracy.rmBase !== undefined) seedRun.variants[SFT_ROW] = { ...seedRun.variants[SFT_ROW], rmAccuracyPolicy: analysis.rmBaseOnPi0.accuracy };
     runs.push(seedRun);
-    timing.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds });
+    timing.push({ seed, seconds, cpuSeconds: cpu, pretrainSeconds: pi0Record.seconds, variants: variantSeconds, analysisSeconds: analysisRecord.seconds });
   }
   return { runs, samples, timing, metricDirs };
 }

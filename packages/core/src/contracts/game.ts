@@ -53,6 +53,12 @@ export interface EvaluationContext {
   reward: RewardModel;
   rng: Rng;
   signal?: AbortSignal;
+  /**
+   * Optional: called as the evaluation's work units (an executor's jobs) finish, for progress
+   * bars; the game passes it on as `onProgress` events of its `eval` phase. Evaluators that do not
+   * call it still work (the phase then shows only its start and end).
+   */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 /** One bin of a reliability diagram, as reports and `summary.json` show it (docs/concepts/apo.md §7). */

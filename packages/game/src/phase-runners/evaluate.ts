@@ -1,3 +1,4 @@
+import type { Evaluation } from '@apogee/core';
 import { roundDir } from '../checkpoint';
 import { stopIfAsked, type PhaseRunner } from './phase-runner';
 
@@ -8,7 +9,19 @@ export const reportFile = (round: number): string => `${roundDir(round)}/report.
 export const evaluate: PhaseRunner = async ({ round, phase, rng, parts, play }) => {
   await play.callbacks.onPhaseStart({ round, phase });
   const { policy, reference, rm } = play.models;
-  const { metrics, report } = await parts.evaluator!.evaluate({ round, policy, reference, reward: rm!, rng, signal: play.signal });
+  // The evaluator's jobs, counted on the phase's progress bar (in order, whatever order the jobs end in).
+  let pending: Promise<void> = Promise.resolve();
+  const onProgress = (done: number, total: number) => {
+    pending = pending.then(() => play.callbacks.onProgress({ round, phase, done, total }));
+    return pending;
+  };
+  let evaluation: Evaluation;
+  try {
+    evaluation = await parts.evaluator!.evaluate({ round, policy, reference, reward: rm!, rng, signal: play.signal, onProgress });
+  } finally {
+    await pending;
+  }
+  const { metrics, report } = evaluation;
   stopIfAsked(play.signal);
   play.reports.push({ round, ...report });
   if (play.store && report) await play.store.writeArtifact(reportFile(round), `${JSON.stringify({ round, ...report })}\n`);
