@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { silentLogger } from '@apogee/core';
 import { initBackend } from '@apogee/runtime';
 import { PreferenceWorld } from '@apogee/world';
-import { analyseSeed } from '../../packages/cli/src/quickstart/analysis';
+import { analyseSeed, loadSavedRm, scoreRequest } from '../../packages/cli/src/quickstart/analysis';
 import { QUICKSTART_PRESETS, type QuickstartPreset } from '../../packages/cli/src/quickstart/presets';
 import { runArmUnit, runPi0Unit, type ArmResult, type Pi0Result } from '../../packages/cli/src/quickstart/protocol';
 
@@ -57,7 +57,14 @@ async function main() {
       const u = process.cpuUsage(c);
       cpu[arm] = Math.round((u.user + u.system) / 1e6);
     }
-    const a = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds: preset.rounds, pi0, arms });
+    const a = await analyseSeed({ seed, world, prompts: data.testQueries, preset, rounds: preset.rounds, pi0, arms }, async (request) => {
+      const { rm, dispose } = await loadSavedRm(preset.model, request.rmDir);
+      try {
+        return await scoreRequest(rm, request);
+      } finally {
+        await dispose();
+      }
+    });
     const gold = (i: number) => arms[i].metrics.map((m) => r3(m.goldReward));
     const line = {
       seed,
