@@ -8,6 +8,7 @@
  */
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 import { Arena } from './arena';
+import * as os from 'node:os';
 import { defaultPoolBytes } from '../kernels/buffer-pool';
 
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
@@ -92,6 +93,29 @@ export function withSimd<T>(kernels: SimdKernels | null, simd: (k: SimdKernels) 
 
 /** Scratch bytes of the instance that holds the arena (calls needing more run on an overflow instance). */
 const ARENA_SCRATCH_BYTES = 256 * 1024 * 1024;
+
+const MIB = 1024 * 1024;
+/** The default arena: 2 GiB of address space, or a quarter of the machine's memory if less. */
+const DEFAULT_ARENA_MB = 2048;
+/** The most an arena can be: a 32-bit memory less the scratch region and the module's own data. */
+const MAX_ARENA_MB = 4096 - 256 - 16;
+
+/**
+ * Bytes the process-wide kernels instance reserves for tensor values (`./arena.ts`):
+ * `APOGEE_WASM_ARENA_MB` when set (0: none), else 2 GiB or a quarter of the machine's memory,
+ * whichever is less; none with `APOGEE_WASM_ARENA=0` or `APOGEE_BUFFER_POOL_MB=0` (no reuse at
+ * all). Reserving costs address space only; pages cost memory once a tensor is written there, and
+ * stay with the process (the arena's high-water mark). Tensors beyond the arena are ordinary arrays,
+ * which every SIMD kernel copies in and out (docs/decisions/0081-arena-size.md).
+ */
+export function defaultArenaBytes(env: NodeJS.ProcessEnv = process.env, totalMemory: number = os.totalmem()): number {
+  if (isSimdDisabled(env.APOGEE_WASM_ARENA) || defaultPoolBytes(env) === 0) return 0;
+  const raw = env.APOGEE_WASM_ARENA_MB?.trim();
+  const mb = raw !== undefined && raw !== '' && Number.isFinite(Number(raw)) && Number(raw) >= 0
+    ? Number(raw)
+    : Math.min(DEFAULT_ARENA_MB, Math.floor(totalMemory / 4 / MIB));
+  return Math.floor(Math.min(mb, MAX_ARENA_MB) * MIB);
+}
 
 /**
  * The kernels plus a bump allocator over their memory. `begin()` starts a kernel call (everything
@@ -283,9 +307,9 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
   if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
   if (cached) return cached;
   try {
-    // The process-wide instance holds the arena of tensor values (as large as the output pool;
-    // APOGEE_WASM_ARENA=0: none, every call copies in and out).
-    cached = { kernels: instantiate(undefined, isSimdDisabled(process.env.APOGEE_WASM_ARENA) ? 0 : defaultPoolBytes()), reason: null };
+    // The process-wide instance holds the arena of tensor values (defaultArenaBytes; none:
+    // every call copies in and out).
+    cached = { kernels: instantiate(undefined, defaultArenaBytes()), reason: null };
   } catch (e) {
     cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
   }
