@@ -386,6 +386,27 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     expectSameAsCpu([{ shape: [2, 1], values: Int32Array.from([1, 2]) }], (t) => tf.tile(t, [2, 3]), undefined, 'tile int32');
   });
 
+  it('Step (ReLU gradients) and Cast to float32/bool: NaN, ±0, odd and empty shapes, int32/bool inputs', () => {
+    const special = Float32Array.from([NaN, 0, -0, 1e-30, -1e-30, Infinity, -Infinity, 3, -3]);
+    for (const shape of [[9], [], [0], [3, 5, 33], [2, 1, 7]]) {
+      const [x] = randomInputs(rng, [shape]);
+      if (shape.length === 1 && shape[0] === 9) x.values = special;
+      for (const alpha of [0, 0.25, -1.5]) expectSameAsCpu([x], (t) => tf.step(t, alpha), undefined, `step [${shape}] alpha ${alpha}`);
+      checkWithGrads([x], (t) => tf.relu(t), `relu [${shape}]`);
+      expectSameAsCpu([x], (t) => tf.cast(t, 'bool'), undefined, `cast float32→bool [${shape}]`);
+      expectSameAsCpu([x], (t) => tf.cast(t, 'int32'), undefined, `cast float32→int32 [${shape}]`);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const ints: Inputs[number] = { shape, values: Int32Array.from({ length: n }, (_, i) => ((i * 7919) % 23) - 11) };
+      expectSameAsCpu([ints], (t) => tf.cast(t, 'float32'), undefined, `cast int32→float32 [${shape}]`);
+      expectSameAsCpu([ints], (t) => tf.cast(t, 'bool'), undefined, `cast int32→bool [${shape}]`);
+      expectSameAsCpu([ints], (t) => tf.cast(tf.cast(t, 'bool'), 'float32'), undefined, `cast bool→float32 [${shape}]`);
+      expectSameAsCpu([ints, x], (t, y) => tf.mul(tf.cast(t, 'float32'), y), undefined, `int32→float32 × float32 [${shape}]`);
+    }
+    // tf.mul(logp, oneHot(int32)) casts the int32 one-hot to float32 first.
+    const ids: Inputs = [{ shape: [6], values: Int32Array.from([0, 4, 9, -1, 4, 2]) }, ...randomInputs(rng, [[6, 5]])];
+    checkWithGrads([ids[1], ids[0]], (l, y) => tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(y as tf.Tensor1D, 5)), -1), 'int32 oneHot loss');
+  });
+
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {
     const table = randomInputs(rng, [[11, 6]]);
     const ids: Inputs = [{ shape: [4, 5], values: Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 11 === 3 ? 3 : (i * 3) % 9) }];
