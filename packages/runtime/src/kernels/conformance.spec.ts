@@ -281,8 +281,18 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     }
     const five = randomInputs(rng, [[2, 3, 2, 4, 3]]);
     for (const perm of [[4, 3, 2, 1, 0], [0, 2, 1, 4, 3], [1, 0, 3, 4, 2]]) checkWithGrads(five, (t) => tf.transpose(t, perm), `transpose 5-D ${perm}`);
+    // Large enough for the SIMD row copies (≥ 1024 elements): the attention permutations with
+    // head sizes that are and are not a multiple of 4, and rows of one element.
+    for (const [shape, perm] of [
+      [[2, 16, 4, 32], [0, 2, 1, 3]], [[2, 4, 16, 32], [0, 2, 1, 3]], [[3, 17, 5, 7], [0, 2, 1, 3]],
+      [[2, 9, 3, 4, 5], [2, 0, 3, 1, 4]], [[5, 7, 33], [1, 0, 2]], [[40, 30, 1, 2], [1, 0, 3, 2]], [[3, 20, 2, 10, 1], [0, 4, 3, 1, 2]],
+    ] as [number[], number[]][]) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.transpose(t, perm), `transpose [${shape}] ${perm} (large)`);
+    }
     const ints: Inputs = [{ shape: [2, 3, 4], values: Int32Array.from({ length: 24 }, (_, i) => i - 7) }];
     expectSameAsCpu(ints, (t) => tf.transpose(t, [2, 0, 1]), undefined, 'transpose int32');
+    const bigInts: Inputs = [{ shape: [4, 20, 3, 8], values: Int32Array.from({ length: 1920 }, (_, i) => i - 700) }];
+    expectSameAsCpu(bigInts, (t) => tf.transpose(t, [0, 2, 1, 3]), undefined, 'transpose int32 (large)');
     const bools: Inputs = [{ shape: [2, 3], values: Int32Array.from([1, 0, 0, 1, 1, 0]), dtype: 'bool' }];
     expectSameAsCpu(bools, (t) => tf.transpose(t), undefined, 'transpose bool');
   });
@@ -388,9 +398,10 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
 
   it('Step (ReLU gradients) and Cast to float32/bool: NaN, ±0, odd and empty shapes, int32/bool inputs', () => {
     const special = Float32Array.from([NaN, 0, -0, 1e-30, -1e-30, Infinity, -Infinity, 3, -3]);
-    for (const shape of [[9], [], [0], [3, 5, 33], [2, 1, 7]]) {
+    for (const shape of [[9], [], [0], [3, 5, 33], [2, 1, 7], [135]]) {
       const [x] = randomInputs(rng, [shape]);
       if (shape.length === 1 && shape[0] === 9) x.values = special;
+      if (shape[0] === 135) x.values = Float32Array.from({ length: 135 }, (_, i) => special[i % 9] * (1 + i)); // SIMD length, special values in every lane
       for (const alpha of [0, 0.25, -1.5]) expectSameAsCpu([x], (t) => tf.step(t, alpha), undefined, `step [${shape}] alpha ${alpha}`);
       checkWithGrads([x], (t) => tf.relu(t), `relu [${shape}]`);
       expectSameAsCpu([x], (t) => tf.cast(t, 'bool'), undefined, `cast float32→bool [${shape}]`);

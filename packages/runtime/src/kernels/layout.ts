@@ -1,6 +1,7 @@
 /**
  * Data-movement kernels: `Transpose` (stride loops after merging axes that stay adjacent, so the
- * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows),
+ * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows, on the
+ * SIMD kernels when they are loaded),
  * `SplitV`, `Concat` (row copies with `TypedArray.set`), `Slice` and simple `StridedSlice` that
  * are not contiguous (row copies; the cpu kernel reads them one element at a time through index
  * arithmetic, ~0.4 µs per element).
@@ -8,6 +9,7 @@
 import { backend_util, slice_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
 import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types';
 import { takeOutput } from './buffer-pool';
+import { withSimd, type SimdKernels } from '../wasm/simd';
 
 type Ctor = new (n: number) => TypedArray;
 
@@ -45,8 +47,15 @@ export function collapsePermutation(shape: readonly number[], perm: readonly num
   return { shape: newShape, perm: newPerm };
 }
 
-/** Copies `x` (shape `shape`) into `out` permuted by `perm`. Any rank. */
-export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[]): void {
+/** Fewer elements than this are transposed in JS (no call into the SIMD kernels). */
+const TRANSPOSE_SIMD_MIN = 1024;
+
+/**
+ * Copies `x` (shape `shape`) into `out` permuted by `perm`. Any rank. Float32 permutations that
+ * keep the last axis last (rows stay contiguous: the attention permutations) and have at most 5
+ * axes run as row copies on the SIMD kernels when given.
+ */
+export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[], simd: SimdKernels | null = null): void {
   const rank = shape.length;
   if (rank === 0) {
     if (x.length > 0) out[0] = x[0];
@@ -62,6 +71,20 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
   const outShape = perm.map((p) => shape[p]);
   // Stride in the input for a step along each output axis.
   const step = perm.map((p) => inStrides[p]);
+  if (simd && rank >= 2 && rank <= 5 && step[rank - 1] === 1 && s >= TRANSPOSE_SIMD_MIN && x instanceof Float32Array && out instanceof Float32Array) {
+    const pad = 5 - rank;
+    const sh = [...new Array<number>(pad).fill(1), ...outShape];
+    const st = [...new Array<number>(pad).fill(0), ...step];
+    const done = withSimd(simd, (kernels) => {
+      const w = kernels.begin();
+      const xp = w.input(x);
+      const op = w.output(out);
+      w.k.copyRows(xp, op, sh[0], sh[1], sh[2], sh[3], st[0], st[1], st[2], st[3], sh[4]);
+      w.collect(out, op);
+      return true;
+    }, () => false);
+    if (done) return;
+  }
   if (rank === 1) out.set(x.subarray(0, outShape[0]));
   else if (rank === 2) transpose2d(x, out, outShape, step);
   else if (rank === 3) transposeRows3(x, out, outShape, step);
@@ -162,7 +185,7 @@ function transposeOdometer(x: TypedArray, out: TypedArray, outShape: readonly nu
 
 export const transposeOverride: KernelOverride = {
   kernelName: 'Transpose',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<{ perm: number[] }>;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return fallback(args as never);
@@ -171,7 +194,7 @@ export const transposeOverride: KernelOverride = {
     const xv = backend.data.get(x.dataId).values as TypedArray;
     const out = outputLike(backend, xv, xv.length);
     const c = collapsePermutation(x.shape, perm);
-    transposeInto(xv, out, c.shape, c.perm);
+    transposeInto(xv, out, c.shape, c.perm, state.simd);
     return backend.makeTensorInfo(outShape, x.dtype, out);
   },
 };
