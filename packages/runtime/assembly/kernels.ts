@@ -1105,11 +1105,13 @@ export function step(x: usize, out: usize, count: i32, alpha: f32): void {
 
 // ---------------------------------------------------------------------------------------------
 // Row copies for Transpose once adjacent axes are merged (the attention permutations
-// [B,T,H,D] → [B,H,T,D] and back): out, dense and in order, gets rows of n contiguous floats
-// from x at a·s0 + b·s1 + c·s2 + d·s3 (strides in floats) for a < n0, b < n1, c < n2, d < n3.
+// [B,T,H,D] → [B,H,T,D] and back), SplitV and Concat: out gets rows of n contiguous floats, one
+// every `ld` floats, in order, from x at a·s0 + b·s1 + c·s2 + d·s3 (strides in floats) for
+// a < n0, b < n1, c < n2, d < n3.
 
-export function copyRows(x: usize, out: usize, n0: i32, n1: i32, n2: i32, n3: i32, s0: i32, s1: i32, s2: i32, s3: i32, n: i32): void {
+export function copyRows(x: usize, out: usize, n0: i32, n1: i32, n2: i32, n3: i32, s0: i32, s1: i32, s2: i32, s3: i32, n: i32, ld: i32): void {
   const bytes = <usize>n << 2;
+  const outStep = <usize>ld << 2;
   const vec = <usize>(n & ~3) << 2;
   let o = out;
   for (let a = 0; a < n0; a++) {
@@ -1121,7 +1123,7 @@ export function copyRows(x: usize, out: usize, n0: i32, n1: i32, n2: i32, n3: i3
           let e: usize = 0;
           for (; e < vec; e += 16) v128.store(o + e, v128.load(src + e));
           for (; e < bytes; e += 4) store<f32>(o + e, load<f32>(src + e));
-          o += bytes;
+          o += outStep;
           src += step3;
         }
       }

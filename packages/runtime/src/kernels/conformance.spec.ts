@@ -309,6 +309,14 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     checkWithGrads(parts, (...ts) => tf.concat(ts, 1), 'concat axis 1 with empty');
     checkWithGrads(randomInputs(rng, [[3, 2], [3, 7]]), (a, b) => tf.concat([a, b], -1), 'concat last axis');
     checkWithGrads(randomInputs(rng, [[3, 2], [1, 2]]), (a, b) => tf.concat([a, b], 0), 'concat axis 0');
+    // Large, and resident in the SIMD kernels' arena (outputs of a kernel): SplitV and Concat
+    // copy rows on the SIMD kernels; odd widths, every axis, the attention's split of QKV.
+    const big = randomInputs(rng, [[16, 9, 37]]);
+    for (const axis of [0, 1, 2]) {
+      const sizes = axis === 0 ? [5, -1, 3] : axis === 1 ? [2, -1, 3] : [10, -1, 7];
+      checkWithGrads(big, (t) => tf.concat(tf.split(tf.mul(t, 1.5), sizes, axis).map((p, i) => tf.mul(p, i + 1)), axis), `split+concat large axis ${axis}`);
+    }
+    checkWithGrads(randomInputs(rng, [[4, 64, 96]]), (t) => tf.split(tf.add(t, 0), 3, 2).map((p) => tf.transpose(tf.reshape(p, [4, 64, 4, 8]), [0, 2, 1, 3]))[1], 'split QKV');
     const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }, { shape: [2, 1], values: Int32Array.from([5, 6]) }];
     expectSameAsCpu(ints, (a, b) => tf.concat([a, b], 1), undefined, 'concat int32');
     expectSameAsCpu(ints.slice(0, 1), (a) => tf.split(a, 2, 1), undefined, 'split int32');

@@ -79,7 +79,7 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
       const w = kernels.begin();
       const xp = w.input(x);
       const op = w.output(out);
-      w.k.copyRows(xp, op, sh[0], sh[1], sh[2], sh[3], st[0], st[1], st[2], st[3], sh[4]);
+      w.k.copyRows(xp, op, sh[0], sh[1], sh[2], sh[3], st[0], st[1], st[2], st[3], sh[4], sh[4]);
       w.collect(out, op);
       return true;
     }, () => false);
@@ -204,9 +204,20 @@ interface SplitAttrs {
   axis: number;
 }
 
+/**
+ * `rows` rows of `width` floats from `x` (from element `from`, one every `xRow`) to `out` (from
+ * `to`, one every `outRow`) on the SIMD kernels, when both arrays live in their arena (a copy in
+ * or out would cost more than the row loop saves) and there are enough elements; false otherwise.
+ */
+function simdRows(simd: SimdKernels | null, x: TypedArray, from: number, xRow: number, out: TypedArray, to: number, outRow: number, width: number, rows: number): boolean {
+  if (!simd || rows * width < TRANSPOSE_SIMD_MIN || !(x instanceof Float32Array) || !(out instanceof Float32Array) || !simd.resident(x) || !simd.resident(out)) return false;
+  simd.k.copyRows(x.byteOffset + 4 * from, out.byteOffset + 4 * to, 1, 1, 1, rows, 0, 0, 0, xRow, width, outRow);
+  return true;
+}
+
 export const splitVOverride: KernelOverride = {
   kernelName: 'SplitV',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<SplitAttrs>;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return fallback(args as never);
@@ -222,7 +233,7 @@ export const splitVOverride: KernelOverride = {
       shape[axis] = size;
       const width = size * inner;
       const out = outputLike(backend, xv, outer * width);
-      if (width > 0) {
+      if (width > 0 && !simdRows(state.simd, xv, begin, row, out, 0, width, width, outer)) {
         for (let o = 0; o < outer; o++) {
           const src = o * row + begin;
           copy(xv, src, out, o * width, width);
@@ -236,7 +247,7 @@ export const splitVOverride: KernelOverride = {
 
 export const concatOverride: KernelOverride = {
   kernelName: 'Concat',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<{ axis: number }>;
     const list = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
     const dtype: DataType | undefined = list[0]?.dtype;
@@ -252,7 +263,9 @@ export const concatOverride: KernelOverride = {
     for (const t of parts) {
       const tv = backend.data.get(t.dataId).values as TypedArray;
       const width = sizeOf(t.shape.slice(axis));
-      for (let o = 0; o < outer; o++) copy(tv, o * width, out, o * outRow + offset, width);
+      if (!simdRows(state.simd, tv, 0, width, out, offset, outRow, width, outer)) {
+        for (let o = 0; o < outer; o++) copy(tv, o * width, out, o * outRow + offset, width);
+      }
       offset += width;
     }
     return backend.makeTensorInfo(outShape, dtype, out);

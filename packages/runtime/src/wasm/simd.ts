@@ -48,8 +48,8 @@ export interface SimdExports {
   unary(op: number, x: number, out: number, count: number, n: number): void;
   /** out = 1 where x > 0, alpha elsewhere, NaN for NaN (tfjs's Step), over `count` floats. */
   step(x: number, out: number, count: number, alpha: number): void;
-  /** Rows of n contiguous floats from x at a·s0 + b·s1 + c·s2 + d·s3 (floats) into out, dense, in order (Transpose). */
-  copyRows(x: number, out: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number, n: number): void;
+  /** Rows of n contiguous floats from x at a·s0 + b·s1 + c·s2 + d·s3 (floats) into out, one every `ld` floats, in order (Transpose, SplitV, Concat). */
+  copyRows(x: number, out: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number, n: number, ld: number): void;
   /** C = alpha·op(A)·op(B) + beta·C, row-major; packA/packB: scratch (see kernels/wasm-gemm.ts). */
   sgemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, packA: number, packB: number): void;
