@@ -104,15 +104,22 @@ const DEFAULT_ARENA_MB = 2048;
 /** The most an arena can be: a 32-bit memory less the scratch region and the module's own data. */
 const MAX_ARENA_MB = 4096 - 256 - 16;
 
+/** The machine's memory, or the container's limit when one is set and lower (cgroups). */
+function machineMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const total = os.totalmem();
+  return limit !== undefined && limit > 0 && limit < total ? limit : total;
+}
+
 /**
  * Bytes the process-wide kernels instance reserves for tensor values (`./arena.ts`):
- * `APOGEE_WASM_ARENA_MB` when set (0: none), else 2 GiB or a quarter of the machine's memory,
- * whichever is less; none with `APOGEE_WASM_ARENA=0` or `APOGEE_BUFFER_POOL_MB=0` (no reuse at
- * all). Reserving costs address space only; pages cost memory once a tensor is written there, and
+ * `APOGEE_WASM_ARENA_MB` when set (0: none), else 2 GiB or a quarter of the machine's memory (a
+ * container's limit, if lower), whichever is less; none with `APOGEE_WASM_ARENA=0` or
+ * `APOGEE_BUFFER_POOL_MB=0` (no reuse at all). Reserving costs address space only; pages cost memory once a tensor is written there, and
  * stay with the process (the arena's high-water mark). Tensors beyond the arena are ordinary arrays,
  * which every SIMD kernel copies in and out (docs/decisions/0081-arena-size.md).
  */
-export function defaultArenaBytes(env: NodeJS.ProcessEnv = process.env, totalMemory: number = os.totalmem()): number {
+export function defaultArenaBytes(env: NodeJS.ProcessEnv = process.env, totalMemory: number = machineMemory()): number {
   if (isSimdDisabled(env.APOGEE_WASM_ARENA) || defaultPoolBytes(env) === 0) return 0;
   const raw = env.APOGEE_WASM_ARENA_MB?.trim();
   const mb = raw !== undefined && raw !== '' && Number.isFinite(Number(raw)) && Number(raw) >= 0
