@@ -1081,3 +1081,52 @@ function powi3Loop(x: usize, out: usize, count: i32): void {
     storeTail(out + o, cube4(loadTail(x + o, r), 3), r);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// tfjs's step: out = 1 where x > 0, alpha elsewhere, NaN where x is NaN (ReLU's gradient is
+// dy · step(x)). Branch-free: a scalar loop mispredicts on every other element of a random sign.
+
+export function step(x: usize, out: usize, count: i32, alpha: f32): void {
+  const one = f32x4.splat(1);
+  const va = f32x4.splat(alpha);
+  const zero = f32x4.splat(0);
+  const full = count & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const s = v128.bitselect(one, va, f32x4.gt(v, zero));
+    v128.store(out + o, v128.bitselect(v, s, f32x4.ne(v, v)));
+  }
+  for (let i = full; i < count; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), v > 0 ? 1 : v != v ? v : alpha);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row copies for Transpose once adjacent axes are merged (the attention permutations
+// [B,T,H,D] → [B,H,T,D] and back), SplitV and Concat: out gets rows of n contiguous floats, one
+// every `ld` floats, in order, from x at a·s0 + b·s1 + c·s2 + d·s3 (strides in floats) for
+// a < n0, b < n1, c < n2, d < n3.
+
+export function copyRows(x: usize, out: usize, n0: i32, n1: i32, n2: i32, n3: i32, s0: i32, s1: i32, s2: i32, s3: i32, n: i32, ld: i32): void {
+  const bytes = <usize>n << 2;
+  const outStep = <usize>ld << 2;
+  const vec = <usize>(n & ~3) << 2;
+  let o = out;
+  for (let a = 0; a < n0; a++) {
+    for (let b = 0; b < n1; b++) {
+      for (let c = 0; c < n2; c++) {
+        let src = x + (<usize>(a * s0 + b * s1 + c * s2) << 2);
+        const step3 = <usize>s3 << 2;
+        for (let d = 0; d < n3; d++) {
+          let e: usize = 0;
+          for (; e < vec; e += 16) v128.store(o + e, v128.load(src + e));
+          for (; e < bytes; e += 4) store<f32>(o + e, load<f32>(src + e));
+          o += outStep;
+          src += step3;
+        }
+      }
+    }
+  }
+}

@@ -29,6 +29,7 @@ import { reduceOverrides, softmaxOverride, unaryOverrides } from './kernels/elem
 import { fusedKernelConfigs } from './kernels/fused';
 import { oneHotOverride, selectOverride } from './kernels/select-onehot';
 import { tileOverride } from './kernels/tile';
+import { castOverride, stepOverride } from './kernels/cast-step';
 import { meanGradConfig, sumGradConfig } from './ops/reduce-grads';
 import { attentionKernelConfigs } from './kernels/attention';
 import { kvCacheKernelConfigs } from './kernels/kv-cache';
@@ -110,6 +111,8 @@ export const KERNEL_OVERRIDES: readonly KernelOverride[] = [
   selectOverride,
   oneHotOverride,
   tileOverride,
+  stepOverride,
+  castOverride,
   ...binaryOverrides,
   ...unaryOverrides,
   ...reduceOverrides,

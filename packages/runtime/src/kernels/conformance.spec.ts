@@ -281,8 +281,18 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     }
     const five = randomInputs(rng, [[2, 3, 2, 4, 3]]);
     for (const perm of [[4, 3, 2, 1, 0], [0, 2, 1, 4, 3], [1, 0, 3, 4, 2]]) checkWithGrads(five, (t) => tf.transpose(t, perm), `transpose 5-D ${perm}`);
+    // Large enough for the SIMD row copies (≥ 1024 elements): the attention permutations with
+    // head sizes that are and are not a multiple of 4, and rows of one element.
+    for (const [shape, perm] of [
+      [[2, 16, 4, 32], [0, 2, 1, 3]], [[2, 4, 16, 32], [0, 2, 1, 3]], [[3, 17, 5, 7], [0, 2, 1, 3]],
+      [[2, 9, 3, 4, 5], [2, 0, 3, 1, 4]], [[5, 7, 33], [1, 0, 2]], [[40, 30, 1, 2], [1, 0, 3, 2]], [[3, 20, 2, 10, 1], [0, 4, 3, 1, 2]],
+    ] as [number[], number[]][]) {
+      checkWithGrads(randomInputs(rng, [shape]), (t) => tf.transpose(t, perm), `transpose [${shape}] ${perm} (large)`);
+    }
     const ints: Inputs = [{ shape: [2, 3, 4], values: Int32Array.from({ length: 24 }, (_, i) => i - 7) }];
     expectSameAsCpu(ints, (t) => tf.transpose(t, [2, 0, 1]), undefined, 'transpose int32');
+    const bigInts: Inputs = [{ shape: [4, 20, 3, 8], values: Int32Array.from({ length: 1920 }, (_, i) => i - 700) }];
+    expectSameAsCpu(bigInts, (t) => tf.transpose(t, [0, 2, 1, 3]), undefined, 'transpose int32 (large)');
     const bools: Inputs = [{ shape: [2, 3], values: Int32Array.from([1, 0, 0, 1, 1, 0]), dtype: 'bool' }];
     expectSameAsCpu(bools, (t) => tf.transpose(t), undefined, 'transpose bool');
   });
@@ -299,6 +309,14 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     checkWithGrads(parts, (...ts) => tf.concat(ts, 1), 'concat axis 1 with empty');
     checkWithGrads(randomInputs(rng, [[3, 2], [3, 7]]), (a, b) => tf.concat([a, b], -1), 'concat last axis');
     checkWithGrads(randomInputs(rng, [[3, 2], [1, 2]]), (a, b) => tf.concat([a, b], 0), 'concat axis 0');
+    // Large, and resident in the SIMD kernels' arena (outputs of a kernel): SplitV and Concat
+    // copy rows on the SIMD kernels; odd widths, every axis, the attention's split of QKV.
+    const big = randomInputs(rng, [[16, 9, 37]]);
+    for (const axis of [0, 1, 2]) {
+      const sizes = axis === 0 ? [5, -1, 3] : axis === 1 ? [2, -1, 3] : [10, -1, 7];
+      checkWithGrads(big, (t) => tf.concat(tf.split(tf.mul(t, 1.5), sizes, axis).map((p, i) => tf.mul(p, i + 1)), axis), `split+concat large axis ${axis}`);
+    }
+    checkWithGrads(randomInputs(rng, [[4, 64, 96]]), (t) => tf.split(tf.add(t, 0), 3, 2).map((p) => tf.transpose(tf.reshape(p, [4, 64, 4, 8]), [0, 2, 1, 3]))[1], 'split QKV');
     const ints: Inputs = [{ shape: [2, 2], values: Int32Array.from([1, 2, 3, 4]) }, { shape: [2, 1], values: Int32Array.from([5, 6]) }];
     expectSameAsCpu(ints, (a, b) => tf.concat([a, b], 1), undefined, 'concat int32');
     expectSameAsCpu(ints.slice(0, 1), (a) => tf.split(a, 2, 1), undefined, 'split int32');
@@ -384,6 +402,28 @@ describe.each(paths)('apogee-cpu kernels, %s', (_name, blas, kernels) => {
     }
     checkWithGrads(randomInputs(rng, [[4, 1]]), (t) => tf.broadcastTo(t, [3, 4, 5]), 'broadcastTo [4,1] → [3,4,5]');
     expectSameAsCpu([{ shape: [2, 1], values: Int32Array.from([1, 2]) }], (t) => tf.tile(t, [2, 3]), undefined, 'tile int32');
+  });
+
+  it('Step (ReLU gradients) and Cast to float32/bool: NaN, ±0, odd and empty shapes, int32/bool inputs', () => {
+    const special = Float32Array.from([NaN, 0, -0, 1e-30, -1e-30, Infinity, -Infinity, 3, -3]);
+    for (const shape of [[9], [], [0], [3, 5, 33], [2, 1, 7], [135]]) {
+      const [x] = randomInputs(rng, [shape]);
+      if (shape.length === 1 && shape[0] === 9) x.values = special;
+      if (shape[0] === 135) x.values = Float32Array.from({ length: 135 }, (_, i) => special[i % 9] * (1 + i)); // SIMD length, special values in every lane
+      for (const alpha of [0, 0.25, -1.5]) expectSameAsCpu([x], (t) => tf.step(t, alpha), undefined, `step [${shape}] alpha ${alpha}`);
+      checkWithGrads([x], (t) => tf.relu(t), `relu [${shape}]`);
+      expectSameAsCpu([x], (t) => tf.cast(t, 'bool'), undefined, `cast float32→bool [${shape}]`);
+      expectSameAsCpu([x], (t) => tf.cast(t, 'int32'), undefined, `cast float32→int32 [${shape}]`);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const ints: Inputs[number] = { shape, values: Int32Array.from({ length: n }, (_, i) => ((i * 7919) % 23) - 11) };
+      expectSameAsCpu([ints], (t) => tf.cast(t, 'float32'), undefined, `cast int32→float32 [${shape}]`);
+      expectSameAsCpu([ints], (t) => tf.cast(t, 'bool'), undefined, `cast int32→bool [${shape}]`);
+      expectSameAsCpu([ints], (t) => tf.cast(tf.cast(t, 'bool'), 'float32'), undefined, `cast bool→float32 [${shape}]`);
+      expectSameAsCpu([ints, x], (t, y) => tf.mul(tf.cast(t, 'float32'), y), undefined, `int32→float32 × float32 [${shape}]`);
+    }
+    // tf.mul(logp, oneHot(int32)) casts the int32 one-hot to float32 first.
+    const ids: Inputs = [{ shape: [6], values: Int32Array.from([0, 4, 9, -1, 4, 2]) }, ...randomInputs(rng, [[6, 5]])];
+    checkWithGrads([ids[1], ids[0]], (l, y) => tf.sum(tf.mul(tf.logSoftmax(l), tf.oneHot(y as tf.Tensor1D, 5)), -1), 'int32 oneHot loss');
   });
 
   it('GatherV2 and UnsortedSegmentSum (the embedding and its gradient), repeated and unused ids', () => {

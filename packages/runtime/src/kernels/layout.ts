@@ -1,6 +1,7 @@
 /**
  * Data-movement kernels: `Transpose` (stride loops after merging axes that stay adjacent, so the
- * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows),
+ * attention permutation [B,T,H,D]→[B,H,T,D] runs as a 3-D copy with contiguous D rows, on the
+ * SIMD kernels when they are loaded),
  * `SplitV`, `Concat` (row copies with `TypedArray.set`), `Slice` and simple `StridedSlice` that
  * are not contiguous (row copies; the cpu kernel reads them one element at a time through index
  * arithmetic, ~0.4 µs per element).
@@ -8,6 +9,7 @@
 import { backend_util, slice_util, util, type DataType, type TensorInfo, type TypedArray } from '@tensorflow/tfjs-core';
 import { type KernelArgs, type KernelOverride, isNumeric, sizeOf } from './types';
 import { takeOutput } from './buffer-pool';
+import { withSimd, type SimdKernels } from '../wasm/simd';
 
 type Ctor = new (n: number) => TypedArray;
 
@@ -45,8 +47,15 @@ export function collapsePermutation(shape: readonly number[], perm: readonly num
   return { shape: newShape, perm: newPerm };
 }
 
-/** Copies `x` (shape `shape`) into `out` permuted by `perm`. Any rank. */
-export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[]): void {
+/** Fewer elements than this are transposed in JS (no call into the SIMD kernels). */
+const TRANSPOSE_SIMD_MIN = 1024;
+
+/**
+ * Copies `x` (shape `shape`) into `out` permuted by `perm`. Any rank. Float32 permutations that
+ * keep the last axis last (rows stay contiguous: the attention permutations) and have at most 5
+ * axes run as row copies on the SIMD kernels when given.
+ */
+export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[], simd: SimdKernels | null = null): void {
   const rank = shape.length;
   if (rank === 0) {
     if (x.length > 0) out[0] = x[0];
@@ -62,6 +71,20 @@ export function transposeInto(x: TypedArray, out: TypedArray, shape: readonly nu
   const outShape = perm.map((p) => shape[p]);
   // Stride in the input for a step along each output axis.
   const step = perm.map((p) => inStrides[p]);
+  if (simd && rank >= 2 && rank <= 5 && step[rank - 1] === 1 && s >= TRANSPOSE_SIMD_MIN && x instanceof Float32Array && out instanceof Float32Array) {
+    const pad = 5 - rank;
+    const sh = [...new Array<number>(pad).fill(1), ...outShape];
+    const st = [...new Array<number>(pad).fill(0), ...step];
+    const done = withSimd(simd, (kernels) => {
+      const w = kernels.begin();
+      const xp = w.input(x);
+      const op = w.output(out);
+      w.k.copyRows(xp, op, sh[0], sh[1], sh[2], sh[3], st[0], st[1], st[2], st[3], sh[4], sh[4]);
+      w.collect(out, op);
+      return true;
+    }, () => false);
+    if (done) return;
+  }
   if (rank === 1) out.set(x.subarray(0, outShape[0]));
   else if (rank === 2) transpose2d(x, out, outShape, step);
   else if (rank === 3) transposeRows3(x, out, outShape, step);
@@ -162,7 +185,7 @@ function transposeOdometer(x: TypedArray, out: TypedArray, outShape: readonly nu
 
 export const transposeOverride: KernelOverride = {
   kernelName: 'Transpose',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<{ perm: number[] }>;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return fallback(args as never);
@@ -171,7 +194,7 @@ export const transposeOverride: KernelOverride = {
     const xv = backend.data.get(x.dataId).values as TypedArray;
     const out = outputLike(backend, xv, xv.length);
     const c = collapsePermutation(x.shape, perm);
-    transposeInto(xv, out, c.shape, c.perm);
+    transposeInto(xv, out, c.shape, c.perm, state.simd);
     return backend.makeTensorInfo(outShape, x.dtype, out);
   },
 };
@@ -181,9 +204,20 @@ interface SplitAttrs {
   axis: number;
 }
 
+/**
+ * `rows` rows of `width` floats from `x` (from element `from`, one every `xRow`) to `out` (from
+ * `to`, one every `outRow`) on the SIMD kernels, when both arrays live in their arena (a copy in
+ * or out would cost more than the row loop saves) and there are enough elements; false otherwise.
+ */
+function simdRows(simd: SimdKernels | null, x: TypedArray, from: number, xRow: number, out: TypedArray, to: number, outRow: number, width: number, rows: number): boolean {
+  if (!simd || rows * width < TRANSPOSE_SIMD_MIN || !(x instanceof Float32Array) || !(out instanceof Float32Array) || !simd.resident(x) || !simd.resident(out)) return false;
+  simd.k.copyRows(x.byteOffset + 4 * from, out.byteOffset + 4 * to, 1, 1, 1, rows, 0, 0, 0, xRow, width, outRow);
+  return true;
+}
+
 export const splitVOverride: KernelOverride = {
   kernelName: 'SplitV',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<SplitAttrs>;
     const { x } = inputs;
     if (!isNumeric(x.dtype)) return fallback(args as never);
@@ -199,7 +233,7 @@ export const splitVOverride: KernelOverride = {
       shape[axis] = size;
       const width = size * inner;
       const out = outputLike(backend, xv, outer * width);
-      if (width > 0) {
+      if (width > 0 && !simdRows(state.simd, xv, begin, row, out, 0, width, width, outer)) {
         for (let o = 0; o < outer; o++) {
           const src = o * row + begin;
           copy(xv, src, out, o * width, width);
@@ -213,7 +247,7 @@ export const splitVOverride: KernelOverride = {
 
 export const concatOverride: KernelOverride = {
   kernelName: 'Concat',
-  make: (_state, fallback) => (args) => {
+  make: (state, fallback) => (args) => {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<{ axis: number }>;
     const list = (Array.isArray(inputs) ? inputs : Object.values(inputs)) as TensorInfo[];
     const dtype: DataType | undefined = list[0]?.dtype;
@@ -229,7 +263,9 @@ export const concatOverride: KernelOverride = {
     for (const t of parts) {
       const tv = backend.data.get(t.dataId).values as TypedArray;
       const width = sizeOf(t.shape.slice(axis));
-      for (let o = 0; o < outer; o++) copy(tv, o * width, out, o * outRow + offset, width);
+      if (!simdRows(state.simd, tv, 0, width, out, offset, outRow, width, outer)) {
+        for (let o = 0; o < outer; o++) copy(tv, o * width, out, o * outRow + offset, width);
+      }
       offset += width;
     }
     return backend.makeTensorInfo(outShape, dtype, out);

@@ -1,6 +1,7 @@
 /**
- * `Select` (`tf.where`) and `OneHot` with float32 results, written into the output pool (so into
- * the SIMD kernels' arena, `wasm/arena.ts`): the cpu kernels return fresh arrays, which every
+ * `Select` (`tf.where`) with float32 results and `OneHot` (float32, or int32, for which the cpu
+ * kernel stores a Float32Array too), written into the output pool (so into the SIMD kernels'
+ * arena, `wasm/arena.ts`): the cpu kernels return fresh arrays, which every
  * SIMD kernel reading them then copies in (a one-hot target matrix is read by the loss's
  * `Multiply` and again by its gradient). Same semantics as the cpu kernels; other dtypes go there.
  */
@@ -43,7 +44,9 @@ export const oneHotOverride: KernelOverride = {
     const { inputs, backend, attrs } = args as unknown as KernelArgs<OneHotAttrs>;
     const { indices } = inputs;
     const { dtype, depth, onValue, offValue } = attrs;
-    if (dtype !== 'float32') return fallback(args as never);
+    // int32 too: the cpu kernel also stores a Float32Array for an int32 one-hot (and casting it
+    // to float32, as tf.mul(logp, oneHot) does, shares that array), so it can come from the pool.
+    if (dtype !== 'float32' && dtype !== 'int32') return fallback(args as never);
     const ids = data(backend, indices);
     const n = ids.length;
     const out = takeOutput(backend, n * depth);
@@ -52,6 +55,6 @@ export const oneHotOverride: KernelOverride = {
       const id = ids[i];
       if (id >= 0 && id < depth) out[i * depth + id] = onValue;
     }
-    return backend.makeTensorInfo([...indices.shape, depth], 'float32', out);
+    return backend.makeTensorInfo([...indices.shape, depth], dtype, out);
   },
 };

@@ -1,5 +1,5 @@
 import { Arena } from './arena';
-import { createSimdKernels, SimdMemoryError, withSimd } from './simd';
+import { createSimdKernels, defaultArenaBytes, SimdMemoryError, withSimd } from './simd';
 
 const MB = 1 << 20;
 
@@ -60,6 +60,35 @@ describe('Arena', () => {
     expect(arena.take(32)!.byteOffset).toBe(blocks[2].byteOffset); // the 128 left over
   });
 
+  it('past its soft limit, reuses freed blocks of other sizes before touching new pages', () => {
+    // Shapes that keep changing (each size asked for once): without merging and splitting,
+    // every request would take new pages until the region is full.
+    const arena = new Arena(new ArrayBuffer(MB), 0, MB, 4096);
+    for (let i = 1; i <= 200; i++) {
+      const a = arena.take(64 + 16 * i)!;
+      arena.retain(a);
+      arena.release(a);
+    }
+    // At most twice the peak of live bytes (the largest request): 25.7 KB of the ~1.3 MB asked for.
+    expect(arena.usedBytes).toBeLessThanOrEqual(2 * 64 * Math.ceil((4 * (64 + 16 * 200)) / 64));
+    expect(arena.liveBytes).toBe(0);
+  });
+
+  it('below its soft limit (or twice the peak of live bytes) takes new blocks rather than splitting', () => {
+    const arena = new Arena(new ArrayBuffer(MB), 0, MB, 4096);
+    const big = arena.take(512)!; // 2 KiB
+    arena.retain(big);
+    arena.release(big);
+    const small = arena.take(16)!; // 64 bytes: a new block, the 2 KiB one stays whole
+    expect(small.byteOffset).toBe(2048);
+    arena.retain(small);
+    expect(arena.take(512)!.byteOffset).toBe(big.byteOffset);
+    // Live bytes of 6 KiB allow a region of 12 KiB before free blocks are split.
+    const live = [arena.take(1024)!, arena.take(512)!];
+    for (const a of live) arena.retain(a);
+    expect(arena.usedBytes).toBe(2048 + 64 + 4096 + 2048);
+  });
+
   it('releaseOwner frees the blocks an owner took', () => {
     const arena = new Arena(new ArrayBuffer(MB), 0, MB);
     const owner = {};
@@ -69,6 +98,20 @@ describe('Arena', () => {
     arena.retain(b);
     arena.releaseOwner(owner);
     expect(arena.take(100)!.byteOffset).toBe(a.byteOffset);
+  });
+});
+
+describe('defaultArenaBytes', () => {
+  const GB = 1024 * MB;
+  it('is 2 GiB, or a quarter of the machine memory if less; APOGEE_WASM_ARENA_MB sets it; 0 and off turn it off', () => {
+    expect(defaultArenaBytes({}, 64 * GB)).toBe(2048 * MB);
+    expect(defaultArenaBytes({}, 4 * GB)).toBe(1024 * MB);
+    expect(defaultArenaBytes({ APOGEE_WASM_ARENA_MB: '300' }, 64 * GB)).toBe(300 * MB);
+    expect(defaultArenaBytes({ APOGEE_WASM_ARENA_MB: '99999' }, 64 * GB)).toBe((4096 - 256 - 16) * MB);
+    expect(defaultArenaBytes({ APOGEE_WASM_ARENA_MB: 'lots' }, 64 * GB)).toBe(2048 * MB);
+    expect(defaultArenaBytes({ APOGEE_WASM_ARENA_MB: '0' }, 64 * GB)).toBe(0);
+    expect(defaultArenaBytes({ APOGEE_WASM_ARENA: 'off' }, 64 * GB)).toBe(0);
+    expect(defaultArenaBytes({ APOGEE_BUFFER_POOL_MB: '0' }, 64 * GB)).toBe(0);
   });
 });
 

@@ -15,6 +15,8 @@
 
 /** Block sizes are multiples of this many bytes (a cache line; also the SIMD kernels' 16-byte alignment). */
 const ALIGN = 64;
+/** Up to this many bytes of the region are used without looking for free blocks to merge and split. */
+const SOFT_MIN_BYTES = 256 * 1024 * 1024;
 
 interface Block {
   start: number;
@@ -35,9 +37,15 @@ export class Arena {
   private readonly free = new Map<number, Block[]>();
   private top: number;
   private freeBytes = 0;
+  /** The most bytes ever live at once. */
+  private peakLive = 0;
 
-  /** `buffer`: the kernels' memory (it must never grow); the arena is [start, end) of it. */
-  constructor(readonly buffer: ArrayBuffer, readonly start: number, readonly end: number) {
+  /**
+   * `buffer`: the kernels' memory (it must never grow); the arena is [start, end) of it. Up to
+   * `softMin` bytes (or twice the most bytes ever live, if more) are used before freed blocks of
+   * other sizes are merged and split for reuse.
+   */
+  constructor(readonly buffer: ArrayBuffer, readonly start: number, readonly end: number, private readonly softMin = SOFT_MIN_BYTES) {
     this.start = Math.ceil(start / ALIGN) * ALIGN;
     this.top = this.start;
   }
@@ -54,12 +62,20 @@ export class Arena {
   take(n: number, owner: object | null = null): Float32Array | null {
     if (n <= 0) return null;
     const cap = Math.ceil((n * 4) / ALIGN) * ALIGN;
-    const block = this.free.get(cap)?.pop() ?? this.bump(cap) ?? this.fit(cap);
+    // A block of the same size freed before (a training loop's steady state); else a new one at
+    // the top while the region used so far stays within twice the most ever live (at least
+    // `softMin`); past that, free blocks merged and split first, so a workload whose shapes keep
+    // changing does not walk through the whole reserve (its pages would stay with the process).
+    const block =
+      this.free.get(cap)?.pop() ??
+      (this.top + cap - this.start <= Math.max(this.softMin, 2 * this.peakLive) ? this.bump(cap) : null) ??
+      this.fit(cap);
     if (!block) return null;
     if (block.free) {
       block.free = false;
       this.freeBytes -= block.cap;
     }
+    this.peakLive = Math.max(this.peakLive, this.liveBytes);
     block.refs = 0;
     block.owner = owner;
     return new Float32Array(this.buffer, block.start, n);
@@ -87,6 +103,11 @@ export class Arena {
   /** Bytes in use by live blocks. */
   get liveBytes(): number {
     return this.top - this.start - this.freeBytes;
+  }
+
+  /** Bytes of the region used so far (live and free blocks): the pages the arena has touched at most. */
+  get usedBytes(): number {
+    return this.top - this.start;
   }
 
   /** Bytes the arena can hand out at most. */
@@ -122,14 +143,13 @@ export class Arena {
   }
 
   /**
-   * The region is full: merges runs of adjacent free blocks, gives a free run at the top back to
-   * the bump pointer, then takes the first free block that is large enough (split when larger).
+   * No free block of this size: merges runs of adjacent free blocks, gives a free run at the top
+   * back to the bump pointer, takes the first free block that is large enough (split when
+   * larger), else a new block at the top.
    */
   private fit(cap: number): Block | null {
-    if (this.freeBytes < cap) return null;
+    if (this.freeBytes < cap) return this.bump(cap);
     this.coalesce();
-    const bumped = this.bump(cap);
-    if (bumped) return bumped;
     for (let i = 0; i < this.blocks.length; i++) {
       const block = this.blocks[i];
       if (!block.free || block.cap < cap) continue;
@@ -146,7 +166,7 @@ export class Arena {
       block.free = false;
       return block;
     }
-    return null;
+    return this.bump(cap);
   }
 
   private coalesce(): void {

@@ -8,6 +8,7 @@
  */
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 import { Arena } from './arena';
+import * as os from 'node:os';
 import { defaultPoolBytes } from '../kernels/buffer-pool';
 
 /** The parts of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
@@ -45,6 +46,10 @@ export interface SimdExports {
   biasGelu(x: number, bias: number, rows: number, n: number): void;
   /** out = f(x) over `count` floats; `op` as UNARY_SIMD_OPS (kernels/elementwise.ts), `n` the exponent of integer Pow (op 10). */
   unary(op: number, x: number, out: number, count: number, n: number): void;
+  /** out = 1 where x > 0, alpha elsewhere, NaN for NaN (tfjs's Step), over `count` floats. */
+  step(x: number, out: number, count: number, alpha: number): void;
+  /** Rows of n contiguous floats from x at a·s0 + b·s1 + c·s2 + d·s3 (floats) into out, one every `ld` floats, in order (Transpose, SplitV, Concat). */
+  copyRows(x: number, out: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number, n: number, ld: number): void;
   /** C = alpha·op(A)·op(B) + beta·C, row-major; packA/packB: scratch (see kernels/wasm-gemm.ts). */
   sgemm(transA: number, transB: number, m: number, n: number, k: number, alpha: number, a: number, lda: number,
     b: number, ldb: number, beta: number, c: number, ldc: number, packA: number, packB: number): void;
@@ -92,6 +97,36 @@ export function withSimd<T>(kernels: SimdKernels | null, simd: (k: SimdKernels) 
 
 /** Scratch bytes of the instance that holds the arena (calls needing more run on an overflow instance). */
 const ARENA_SCRATCH_BYTES = 256 * 1024 * 1024;
+
+const MIB = 1024 * 1024;
+/** The default arena: 2 GiB of address space, or a quarter of the machine's memory if less. */
+const DEFAULT_ARENA_MB = 2048;
+/** The most an arena can be: a 32-bit memory less the scratch region and the module's own data. */
+const MAX_ARENA_MB = 4096 - 256 - 16;
+
+/** The machine's memory, or the container's limit when one is set and lower (cgroups). */
+function machineMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const total = os.totalmem();
+  return limit !== undefined && limit > 0 && limit < total ? limit : total;
+}
+
+/**
+ * Bytes the process-wide kernels instance reserves for tensor values (`./arena.ts`):
+ * `APOGEE_WASM_ARENA_MB` when set (0: none), else 2 GiB or a quarter of the machine's memory (a
+ * container's limit, if lower), whichever is less; none with `APOGEE_WASM_ARENA=0` or
+ * `APOGEE_BUFFER_POOL_MB=0` (no reuse at all). Reserving costs address space only; pages cost memory once a tensor is written there, and
+ * stay with the process (the arena's high-water mark). Tensors beyond the arena are ordinary arrays,
+ * which every SIMD kernel copies in and out (docs/decisions/0081-arena-size.md).
+ */
+export function defaultArenaBytes(env: NodeJS.ProcessEnv = process.env, totalMemory: number = machineMemory()): number {
+  if (isSimdDisabled(env.APOGEE_WASM_ARENA) || defaultPoolBytes(env) === 0) return 0;
+  const raw = env.APOGEE_WASM_ARENA_MB?.trim();
+  const mb = raw !== undefined && raw !== '' && Number.isFinite(Number(raw)) && Number(raw) >= 0
+    ? Number(raw)
+    : Math.min(DEFAULT_ARENA_MB, Math.floor(totalMemory / 4 / MIB));
+  return Math.floor(Math.min(mb, MAX_ARENA_MB) * MIB);
+}
 
 /**
  * The kernels plus a bump allocator over their memory. `begin()` starts a kernel call (everything
@@ -283,9 +318,9 @@ export function loadSimdKernels(options: { enabled?: boolean } = {}): SimdLoadRe
   if (off) return { kernels: null, reason: `WebAssembly SIMD kernels turned off (${options.enabled === false ? 'simd option' : 'APOGEE_SIMD'})` };
   if (cached) return cached;
   try {
-    // The process-wide instance holds the arena of tensor values (as large as the output pool;
-    // APOGEE_WASM_ARENA=0: none, every call copies in and out).
-    cached = { kernels: instantiate(undefined, isSimdDisabled(process.env.APOGEE_WASM_ARENA) ? 0 : defaultPoolBytes()), reason: null };
+    // The process-wide instance holds the arena of tensor values (defaultArenaBytes; none:
+    // every call copies in and out).
+    cached = { kernels: instantiate(undefined, defaultArenaBytes()), reason: null };
   } catch (e) {
     cached = { kernels: null, reason: `this JavaScript engine cannot run the WebAssembly SIMD kernels (${(e as Error).message.split('\n')[0]}); apogee-cpu uses its JS kernels` };
   }
