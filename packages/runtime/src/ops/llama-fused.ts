@@ -4,7 +4,7 @@
  * split and concat). On `apogee-cpu`, when no gradient tape records (generation, scoring), one
  * kernel runs (`kernels/llama-fused.ts`); under a tape, and on every other backend, the same
  * formula is computed from tfjs ops, so model code calls them unconditionally and training
- * differentiates the composite. See docs/decisions/0070-llama-decode-ops.md.
+ * differentiates the composite. See docs/decisions/0074-llama-decode-speed.md.
  *
  * - {@link rmsNorm}: x / √(mean(x²) + ε) · g over the last axis (Zhang & Sennrich 2019).
  * - {@link rotaryEmbedding}: each head's "rotate half" rotation by its row's angles (Su et al.
