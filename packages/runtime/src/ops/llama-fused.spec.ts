@@ -55,7 +55,7 @@ function ropeReference(x: Float32Array, angles: Float32Array, rows: number, widt
 
 /** The kernels a function ran (tf.profile), and its values. */
 async function kernelsOf(f: () => tf.Tensor): Promise<{ names: string[]; values: Float32Array }> {
-  let values = new Float32Array(0);
+  let values: Float32Array = new Float32Array(0);
   const p = await tf.profile(() => {
     const y = f();
     values = y.dataSync() as Float32Array;
