@@ -47,8 +47,8 @@ export function ropeTable(positions: tf.Tensor1D, freqs: Float32Array): RopeTabl
 /**
  * Rotate each head of `x` (`[rows, heads·headDim]`) by its row's angles, pairing dimension i with
  * i + headDim/2 (the "rotate half" layout of Hugging Face checkpoints, whose q/k projections are
- * permuted for it): [x₁·cos − x₂·sin, x₂·cos + x₁·sin]. @apogee/runtime's op: one kernel while
- * decoding or scoring on apogee-cpu, tfjs ops otherwise.
+ * permuted for it): [x₁·cos − x₂·sin, x₂·cos + x₁·sin]. @apogee/runtime's op: one kernel and a
+ * one-kernel gradient on apogee-cpu, tfjs ops elsewhere.
  */
 export function applyRope(x: tf.Tensor2D, t: RopeTable, headDim: number): tf.Tensor2D {
   return rotaryEmbedding(x, t.cos, t.sin, headDim);
