@@ -4,7 +4,7 @@
  * a SmolLM2-135M-shaped Llama with random weights, apogee against the PyTorch reference
  * (bench/reference/llama_bench.py) in the same run: (a) a LoRA r=16 training step (q/k/v/o) at
  * T=256, batch 4; (b) greedy KV-cache generation of 64 tokens for 8 prompts; wall and CPU time on
- * both sides. (c) Peak tensor memory (tf.profile's peakBytes) of a LoRA DPO step whose reference is
+ * both sides, each the mean of `--iters` runs after one warm-up run. (c) Peak tensor memory (tf.profile's peakBytes) of a LoRA DPO step whose reference is
  * the same weights with the adapter off, against the policy's own step on the same pairs (one copy of
  * the weights plus its activations). Prints one JSON line.
  */
@@ -84,12 +84,14 @@ async function main(): Promise<void> {
     apogee.trainStepCpuS = cpuSeconds(c0) / iters;
   }
   if (parts.has('generate')) {
-    await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 2, batchSize: 8 });
+    // One full-length warm-up (as the training step's), then the mean of `iters` generations.
+    const gen = () => reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
+    await gen();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    await reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
-    apogee.generateS = (performance.now() - t0) / 1000;
-    apogee.generateCpuS = cpuSeconds(c0);
+    for (let i = 0; i < iters; i++) await gen();
+    apogee.generateS = (performance.now() - t0) / 1000 / iters;
+    apogee.generateCpuS = cpuSeconds(c0) / iters;
   }
   const memory = parts.has('memory') ? await dpoMemory(policy, reference, batch, rng, config.vocabSize) : null;
   reference.dispose();

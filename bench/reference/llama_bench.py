@@ -123,6 +123,6 @@ if 'train' in parts:
     out['trainStepS'], out['trainStepCpuS'] = timed(lambda: train_step(opt, ids), cfg['iters'])
 if 'generate' in parts:
     prompts = torch.randint(0, V, (cfg['prompts'], cfg['promptLength']))
-    generate(prompts, 2)
-    out['generateS'], out['generateCpuS'] = timed(lambda: generate(prompts, cfg['newTokens']), 1)
+    generate(prompts, cfg['newTokens'])  # warm-up, as bench/llama.ts
+    out['generateS'], out['generateCpuS'] = timed(lambda: generate(prompts, cfg['newTokens']), cfg['iters'])
 print(json.dumps(out))

@@ -33,6 +33,7 @@ import { castOverride, stepOverride } from './kernels/cast-step';
 import { meanGradConfig, sumGradConfig } from './ops/reduce-grads';
 import { attentionKernelConfigs } from './kernels/attention';
 import { kvCacheKernelConfigs } from './kernels/kv-cache';
+import { llamaFusedKernelConfigs } from './kernels/llama-fused';
 import { SCALED_MASKED_SOFTMAX, scaledMaskedSoftmaxGradConfig } from './ops/fused';
 import type { Fallback, KernelOverride, KernelState } from './kernels/types';
 
@@ -153,7 +154,7 @@ export function registerApogeeCpuBackend(blas: Blas | null, simd: SimdKernels | 
     registerKernel(config);
   }
   // Kernels of apogee's fused ops (geluTanh, layerNorm, adamwUpdate): apogee-cpu only.
-  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND, state), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state), ...kvCacheKernelConfigs(APOGEE_CPU_BACKEND)]) {
+  for (const config of [...fusedKernelConfigs(APOGEE_CPU_BACKEND, state), ...attentionKernelConfigs(APOGEE_CPU_BACKEND, state), ...kvCacheKernelConfigs(APOGEE_CPU_BACKEND), ...llamaFusedKernelConfigs(APOGEE_CPU_BACKEND)]) {
     if (!getKernel(config.kernelName, APOGEE_CPU_BACKEND)) registerKernel(config);
   }
   // The fused attention softmax differentiates through the kernel registry (lazy per-input

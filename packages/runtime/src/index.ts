@@ -17,6 +17,7 @@ export {
 } from './apogee-cpu-backend';
 export { KvCache, kvCacheAttention, KV_CACHE_ATTENTION } from './ops/kv-cache';
 export type { KvCacheShape, KvRows, KvStore, KvCacheAttentionOptions } from './ops/kv-cache';
+export { rmsNorm, rotaryEmbedding, RMS_NORM, ROTARY_EMBEDDING } from './ops/llama-fused';
 export type { GptBenchShape, GptStep, GptStepFactory } from './bench/types';
 export {
   runBenchmarks,

@@ -33,22 +33,22 @@ export function llamaAttention(w: Weights, prefix: string, c: LlamaConfig, input
   const H = c.nHead;
   const Hkv = c.nKvHead;
   const hd = c.headDim;
-  const q = applyRope(tf.reshape(dense(w, `${prefix}.q_proj`, x, ctx), [B * T, H, hd]), rope);
-  const k = applyRope(tf.reshape(dense(w, `${prefix}.k_proj`, x, ctx), [B * T, Hkv, hd]), rope);
-  const v = tf.reshape(dense(w, `${prefix}.v_proj`, x, ctx), [B * T, Hkv, hd]) as tf.Tensor3D;
+  // [B·T, heads·hd] rows: the queries and keys rotated, the values as projected.
+  const q = applyRope(dense(w, `${prefix}.q_proj`, x, ctx), rope, hd);
+  const k = applyRope(dense(w, `${prefix}.k_proj`, x, ctx), rope, hd);
+  const v = dense(w, `${prefix}.v_proj`, x, ctx);
   let merged: tf.Tensor2D;
   if (cache) {
     // Decoding (prefill or one token per row): @apogee/runtime's cache op keeps nKvHead heads and groups the queries itself.
-    const rows = (t: tf.Tensor3D, heads: number) => tf.reshape(t, [B * T, heads * hd]) as tf.Tensor2D;
-    merged = kvCacheAttention(rows(q, H), rows(k, Hkv), rows(v, Hkv), cache.kv, { layer: input.layer, heads: H, rows: cache.rows, col: cache.col });
+    merged = kvCacheAttention(q, k, v, cache.kv, { layer: input.layer, heads: H, rows: cache.rows, col: cache.col });
   } else if (!(ctx.train && ctx.dropout > 0)) {
     // Whole sequences: every query head gets its group's key/value head, and the fused op of
     // @apogee/runtime (one kernel and a one-kernel gradient on apogee-cpu) does the rest.
-    const qkv = tf.concat([tf.reshape(q, [B * T, H * hd]), repeatKvRows(k, H / Hkv), repeatKvRows(v, H / Hkv)], 1) as tf.Tensor2D;
+    const qkv = tf.concat([q, repeatKvRows(k, Hkv, hd, H / Hkv), repeatKvRows(v, Hkv, hd, H / Hkv)], 1) as tf.Tensor2D;
     merged = multiHeadAttention(qkv, bias!, { batch: B, heads: H });
   } else {
-    // [B·T, heads, hd] → [B, heads, T, hd]
-    const heads4 = (t: tf.Tensor3D, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    // [B·T, heads·hd] → [B, heads, T, hd]
+    const heads4 = (t: tf.Tensor2D, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     const scores = tf.matMul(heads4(q, H), repeatKvHeads(heads4(k, Hkv), H / Hkv), false, true);
     const probs = dropout(scaledMaskedSoftmax(scores, bias!, 1 / Math.sqrt(hd)), ctx);
     const heads = tf.matMul(probs, repeatKvHeads(heads4(v, Hkv), H / Hkv)); // [B, H, T, hd]
@@ -57,11 +57,11 @@ export function llamaAttention(w: Weights, prefix: string, c: LlamaConfig, input
   return dropout(dense(w, `${prefix}.o_proj`, merged, ctx), ctx);
 }
 
-/** `[rows, Hkv, hd]` → `[rows, Hkv·groups·hd]`: key/value head j serves query heads j·groups … (j+1)·groups − 1 (Hugging Face's `repeat_kv`). */
-function repeatKvRows(t: tf.Tensor3D, groups: number): tf.Tensor2D {
-  const [rows, Hkv, hd] = t.shape;
-  const rep = groups === 1 ? t : tf.tile(tf.expandDims(t, 2), [1, 1, groups, 1]);
-  return tf.reshape(rep, [rows, Hkv * groups * hd]);
+/** `[rows, Hkv·hd]` → `[rows, Hkv·groups·hd]`: key/value head j serves query heads j·groups … (j+1)·groups − 1 (Hugging Face's `repeat_kv`). */
+function repeatKvRows(t: tf.Tensor2D, Hkv: number, hd: number, groups: number): tf.Tensor2D {
+  if (groups === 1) return t;
+  const rows = t.shape[0];
+  return tf.reshape(tf.tile(tf.reshape(t, [rows, Hkv, 1, hd]), [1, 1, groups, 1]), [rows, Hkv * groups * hd]);
 }
 
 /** `[B, Hkv, T, hd]` → `[B, Hkv·groups, T, hd]`, the same grouping. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { rotaryEmbedding } from '@apogee/runtime';
 import type { LlamaConfig } from './config';
 
 /**
@@ -29,27 +30,26 @@ export function ropeFrequencies(c: Pick<LlamaConfig, 'headDim' | 'ropeTheta' | '
   return out;
 }
 
-/** cos and sin of position·frequency for each row: `[rows, 1, headDim/2]`, broadcast over heads. */
+/** cos and sin of position·frequency for each row: `[rows, headDim/2]`, the same for every head. */
 export interface RopeTable {
-  cos: tf.Tensor3D;
-  sin: tf.Tensor3D;
+  cos: tf.Tensor2D;
+  sin: tf.Tensor2D;
 }
 
 /** The rotation angles of `positions` (`[rows]`, int32) for frequencies `freqs`. */
 export function ropeTable(positions: tf.Tensor1D, freqs: Float32Array): RopeTable {
   return tf.tidy(() => {
-    const angles = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [-1, 1, 1]), tf.tensor3d(freqs, [1, 1, freqs.length])) as tf.Tensor3D;
+    const angles = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [-1, 1]), tf.tensor2d(freqs, [1, freqs.length])) as tf.Tensor2D;
     return { cos: tf.cos(angles), sin: tf.sin(angles) };
   });
 }
 
 /**
- * Rotate each head of `x` (`[rows, heads, headDim]`) by its row's angles, pairing dimension i with
+ * Rotate each head of `x` (`[rows, heads·headDim]`) by its row's angles, pairing dimension i with
  * i + headDim/2 (the "rotate half" layout of Hugging Face checkpoints, whose q/k projections are
- * permuted for it): [x₁·cos − x₂·sin, x₂·cos + x₁·sin].
+ * permuted for it): [x₁·cos − x₂·sin, x₂·cos + x₁·sin]. @apogee/runtime's op: one kernel and a
+ * one-kernel gradient on apogee-cpu, tfjs ops elsewhere.
  */
-export function applyRope(x: tf.Tensor3D, t: RopeTable): tf.Tensor3D {
-  const half = x.shape[2] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 2);
-  return tf.concat([tf.sub(tf.mul(x1, t.cos), tf.mul(x2, t.sin)), tf.add(tf.mul(x2, t.cos), tf.mul(x1, t.sin))], 2) as tf.Tensor3D;
+export function applyRope(x: tf.Tensor2D, t: RopeTable, headDim: number): tf.Tensor2D {
+  return rotaryEmbedding(x, t.cos, t.sin, headDim);
 }

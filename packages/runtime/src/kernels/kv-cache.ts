@@ -2,9 +2,10 @@
  * apogee-cpu's kernel of `kvCacheAttention` (`../ops/kv-cache.ts`): the cache is one preallocated
  * `[slots, kvHeads, maxTime, headDim]` host array per layer and kind, written in place, so a
  * decoding step neither concatenates cache tensors nor runs thousands of tiny per-head matrix
- * products. With the backend's WebAssembly SIMD kernels on, one key/value head per query head and
+ * products. With the backend's WebAssembly SIMD kernels on and
  * a head size that is a multiple of 4, the cache lives in a SIMD kernels instance of its own and
- * the `decodeAttention` kernel attends; otherwise JS loops do (grouped-query attention included).
+ * the `decodeAttention` kernel attends (grouped-query attention as `groups` kernel rows per row,
+ * see below); otherwise JS loops do.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -86,7 +87,7 @@ function kvCacheAttention({ inputs, backend, attrs }: Args): TensorInfo {
   const { kvHeads: Hkv, headDim: hd, maxTime } = cache.shape;
   if (!cache.store) {
     // The backend object carries its SIMD kernels (ApogeeCpuBackend.simd); the cache takes an instance of its own.
-    const simd = (backend as unknown as { simd?: SimdKernels | null }).simd && Hkv === H && hd % 4 === 0 ? takeSpare() ?? createSimdKernels() : null;
+    const simd = (backend as unknown as { simd?: SimdKernels | null }).simd && hd % 4 === 0 ? takeSpare() ?? createSimdKernels() : null;
     cache.store = new HostKvStore(cache.shape, simd);
   }
   if (!(cache.store instanceof HostKvStore)) throw new Error('kvCacheAttention: this cache was filled on another backend');
@@ -101,30 +102,52 @@ function kvCacheAttention({ inputs, backend, attrs }: Args): TensorInfo {
   const scale = 1 / Math.sqrt(hd);
   const out = takeOutput(backend, R * T * d);
   if (store.simd) {
-    // One call of the SIMD kernel per new column: it reads [q | k | v] rows, writes k and v into
-    // the cache at that column and attends to columns pad … column.
+    // One call of the SIMD kernel per new column. The kernel attends `heads` query heads to as
+    // many key/value heads; under grouped-query attention each row becomes `groups` kernel rows
+    // (row r, member g of every group): kernel row (r, g)'s head j is query head j·groups + g,
+    // and its k and v are row r's (written to the same slot `groups` times: the same values).
+    // It reads [q | k | v] kernel rows, writes k and v into the cache at that column and
+    // attends to columns pad … column.
+    const groups = H / Hkv;
+    const Rk = R * groups;
     for (let t = 0; t < T; t++) {
       const a = store.simd.begin();
-      const qkv = a.alloc(R * 3 * d);
-      const slotPtr = a.alloc(R);
-      const padPtr = a.alloc(R);
-      const o = a.alloc(R * d);
+      const qkv = a.alloc(Rk * 3 * dkv);
+      const slotPtr = a.alloc(Rk);
+      const padPtr = a.alloc(Rk);
+      const o = a.alloc(Rk * dkv);
       const scores = a.alloc(maxTime);
       const mem = a.f32();
       const ints = new Int32Array(mem.buffer);
       for (let r = 0; r < R; r++) {
-        const src = (r * T + t) * d;
-        const dst = qkv / 4 + r * 3 * d;
-        mem.set(q.subarray(src, src + d), dst);
-        mem.set(k.subarray(src, src + d), dst + d);
-        mem.set(v.subarray(src, src + d), dst + 2 * d);
-        ints[slotPtr / 4 + r] = slots[r];
-        ints[padPtr / 4 + r] = Math.min(pads[r], col + t); // a padding query sees only itself
+        const row = r * T + t;
+        const kRow = k.subarray(row * dkv, (row + 1) * dkv);
+        const vRow = v.subarray(row * dkv, (row + 1) * dkv);
+        for (let g = 0; g < groups; g++) {
+          const p = r * groups + g;
+          const dst = qkv / 4 + p * 3 * dkv;
+          if (groups === 1) mem.set(q.subarray(row * d, (row + 1) * d), dst);
+          else for (let j = 0; j < Hkv; j++) {
+            const src = row * d + (j * groups + g) * hd;
+            mem.set(q.subarray(src, src + hd), dst + j * hd);
+          }
+          mem.set(kRow, dst + dkv);
+          mem.set(vRow, dst + 2 * dkv);
+          ints[slotPtr / 4 + p] = slots[r];
+          ints[padPtr / 4 + p] = Math.min(pads[r], col + t); // a padding query sees only itself
+        }
       }
       const { k: kc, v: vc } = store.pointers(layer);
-      a.k.decodeAttention(qkv, kc, vc, slotPtr, padPtr, o, scores, R, H, hd, maxTime, col + t, scale);
-      const res = a.at(o, R * d);
-      for (let r = 0; r < R; r++) out.set(res.subarray(r * d, (r + 1) * d), (r * T + t) * d);
+      a.k.decodeAttention(qkv, kc, vc, slotPtr, padPtr, o, scores, Rk, Hkv, hd, maxTime, col + t, scale);
+      const res = a.at(o, Rk * dkv);
+      for (let r = 0; r < R; r++) {
+        const row = r * T + t;
+        if (groups === 1) out.set(res.subarray(r * d, (r + 1) * d), row * d);
+        else for (let g = 0; g < groups; g++) {
+          const p = r * groups + g;
+          for (let j = 0; j < Hkv; j++) out.set(res.subarray((p * Hkv + j) * hd, (p * Hkv + j + 1) * hd), row * d + (j * groups + g) * hd);
+        }
+      }
     }
     return backend.makeTensorInfo([R * T, d], 'float32', out);
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { silentLogger } from '@apogee/core';
 import { activeSimd, setActiveSimd } from '../apogee-cpu-backend';
 import { initBackend } from '../init-backend';
+import { HostKvStore } from '../kernels/kv-cache';
 import { KV_CACHE_ATTENTION, KvCache, kvCacheAttention } from './kv-cache';
 
 beforeAll(async () => {
@@ -58,7 +59,7 @@ function columns(x: Float32Array, R: number, T: number, width: number, from: num
 }
 
 /** A prefill of `split` tokens, then one token per call, in slots 2 and 0 of a 3-slot cache; the merged heads of every token. */
-async function decode(H: number, Hkv: number, hd: number, split: number): Promise<{ got: Float32Array; want: Float32Array; copied: Float32Array }> {
+async function decode(H: number, Hkv: number, hd: number, split: number): Promise<{ got: Float32Array; want: Float32Array; copied: Float32Array; simdStore: boolean }> {
   const R = 2;
   const T = 6;
   const pads = [2, 0];
@@ -88,9 +89,10 @@ async function decode(H: number, Hkv: number, hd: number, split: number): Promis
   );
   const copied = await last.data();
   last.dispose();
+  const simdStore = cache.store instanceof HostKvStore && cache.store.simd !== null;
   cache.dispose();
   expect(tf.memory().numTensors).toBe(before);
-  return { got, want: reference(q, k, v, R, T, H, Hkv, hd, pads), copied: Float32Array.from(copied) };
+  return { got, want: reference(q, k, v, R, T, H, Hkv, hd, pads), copied: Float32Array.from(copied), simdStore };
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -103,6 +105,7 @@ describe('kvCacheAttention', () => {
   const shapes = [
     ['one key/value head per query head', 4, 4, 8],
     ['grouped-query attention (2 query heads per key/value head)', 4, 2, 8],
+    ['grouped-query attention (3 query heads per key/value head)', 6, 2, 8],
   ] as const;
   const paths = [
     ['apogee-cpu, SIMD kernels', 'apogee-cpu', true],
@@ -117,7 +120,9 @@ describe('kvCacheAttention', () => {
         await tf.setBackend(backend);
         try {
           expect(tf.getKernel(KV_CACHE_ATTENTION, backend) !== undefined).toBe(backend === 'apogee-cpu');
-          const { got, want, copied } = await decode(H, Hkv, hd, 3);
+          const { got, want, copied, simdStore } = await decode(H, Hkv, hd, 3);
+          // The SIMD kernel serves grouped-query attention too (as `groups` kernel rows per row).
+          expect(simdStore).toBe(backend === 'apogee-cpu' && simdOn);
           expect(maxDiff(got, want)).toBeLessThan(1e-5);
           expect(maxDiff(copied, want.subarray(5 * H * hd, 6 * H * hd))).toBeLessThan(1e-5);
         } finally {
