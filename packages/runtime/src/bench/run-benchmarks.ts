@@ -242,7 +242,13 @@ async function gemmCase({ options, backend, torch, threads, rounds, warmup, logg
   const iters = options.iters ?? 10;
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
-  const blas = activeBlas() ?? loadBlas().blas;
+  const active = activeBlas();
+  const blas = active ?? loadBlas().blas;
+  // A library loaded here only for the direct comparison (a --no-blas run) must run on the bench's
+  // thread count too: OpenBLAS's default (every core) leaves a worker thread spinning after each
+  // call, which charged its CPU time to the backend's GEMM and slowed it (measured: 197 CPU-ms
+  // for a 99 ms backend call, against 77 for 66 ms with one thread).
+  if (!active) blas?.setThreads(threads);
   const av = a.dataSync() as Float32Array;
   const bv = b.dataSync() as Float32Array;
   const cv = new Float32Array(n * n);
