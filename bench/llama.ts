@@ -75,23 +75,15 @@ async function main(): Promise<void> {
   const reference = policy.withoutAdapter();
   const apogee: Record<string, unknown> = { backend: info.name };
   if (parts.has('train')) {
-    const step = () => policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar }));
-    await step();
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < iters; i++) await step();
-    apogee.trainStepS = (performance.now() - t0) / 1000 / iters;
-    apogee.trainStepCpuS = cpuSeconds(c0) / iters;
+    const t = await warmedMean(() => policy.trainStep((f) => ({ loss: tf.neg(tf.mean(f.responseLogProbs(batch).sum)) as tf.Scalar })), iters);
+    apogee.trainStepS = t.wallS;
+    apogee.trainStepCpuS = t.cpuS;
   }
   if (parts.has('generate')) {
     // One full-length warm-up (as the training step's), then the mean of `iters` generations.
-    const gen = () => reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 });
-    await gen();
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < iters; i++) await gen();
-    apogee.generateS = (performance.now() - t0) / 1000 / iters;
-    apogee.generateCpuS = cpuSeconds(c0) / iters;
+    const t = await warmedMean(() => reference.generate(prompts, { sampler: greedy, rng, maxNewTokens: 64, batchSize: 8 }), iters);
+    apogee.generateS = t.wallS;
+    apogee.generateCpuS = t.cpuS;
   }
   const memory = parts.has('memory') ? await dpoMemory(policy, reference, batch, rng, config.vocabSize) : null;
   reference.dispose();
@@ -118,6 +110,15 @@ async function main(): Promise<void> {
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
+}
+
+/** One untimed call, then the mean wall and CPU seconds of `iters` calls. */
+async function warmedMean(fn: () => unknown, iters: number): Promise<{ wallS: number; cpuS: number }> {
+  await fn();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < iters; i++) await fn();
+  return { wallS: (performance.now() - t0) / 1000 / iters, cpuS: cpuSeconds(c0) / iters };
 }
 
 /**
