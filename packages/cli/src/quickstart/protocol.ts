@@ -128,7 +128,7 @@ export interface ArmUnitInput {
 }
 
 /** The run an arm plays in (its plugins and config); the comparison RMs are trained with the same components. */
-function createArmRun(input: { seed: number; arm: QuickstartVariant; preset: QuickstartPreset; rounds: number; backend: string; dir: string; pi0Dir: string }) {
+function createArmRun(input: Pick<ArmUnitInput, 'seed' | 'arm' | 'preset' | 'rounds' | 'backend' | 'dir' | 'pi0Dir'>) {
   const { seed, preset } = input;
   const spec = ARMS[input.arm];
   const update = preset.updates[spec.update];
@@ -215,20 +215,13 @@ export interface ComparisonResult {
  * on the samples the arm's game drew for its RM queries in the last round. A unit of its own, so
  * a pool trains it beside other units instead of after the arm's game (the arm is the longest).
  */
-export async function runComparisonUnit(input: {
-  seed: number;
-  arm: QuickstartVariant;
-  kind: ComparisonRm;
-  world: PreferenceWorld;
-  data: WorldGameData;
-  preset: QuickstartPreset;
-  rounds: number;
-  backend: string;
-  dir: string;
-  pi0Dir: string;
-  /** The arm's {@link ArmResult.comparisonSamples}. */
-  samples: { round: number; samples: SampleSet[] };
-}): Promise<ComparisonResult> {
+export async function runComparisonUnit(
+  input: Omit<ArmUnitInput, 'logger' | 'callbacks' | 'signal'> & {
+    kind: ComparisonRm;
+    /** The arm's {@link ArmResult.comparisonSamples}. */
+    samples: NonNullable<ArmResult['comparisonSamples']>;
+  },
+): Promise<ComparisonResult> {
   const { seed, arm, kind } = input;
   const { round, samples } = input.samples;
   const run = await createArmRun(input);

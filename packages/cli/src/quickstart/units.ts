@@ -196,6 +196,18 @@ export async function runUnit(input: UnitInput, hooks: UnitHooks = {}): Promise<
   const world = new PreferenceWorld({ ...plan.preset.world, seed: unit.seed });
   // Human pairs from the annotation distribution, held-out rater pairs, golden answers: a function of the seed.
   const data = world.gameData();
+  // What an arm's game and its comparison RMs start from: the seed's world and its π₀.
+  const armSetup = (arm: QuickstartVariant) => ({
+    seed: unit.seed,
+    arm,
+    world,
+    data,
+    preset: plan.preset,
+    rounds: plan.rounds,
+    backend: plan.backend,
+    dir: plan.dir,
+    pi0Dir: needUnit<Pi0Record>(plan, { kind: 'pi0', seed: unit.seed }).result.pi0Dir,
+  });
   let record: UnitRecord;
   if (unit.kind === 'pi0') {
     const writer = new MetricsWriter(udir, { variant: SFT_ROW, seed: unit.seed });
@@ -216,44 +228,17 @@ export async function runUnit(input: UnitInput, hooks: UnitHooks = {}): Promise<
     writer.write({ event: 'round-end', round: 0, metrics: result.metrics });
     record = { kind: 'pi0', seed: unit.seed, fingerprint, seconds: 0, cpuSeconds: 0, result };
   } else if (unit.kind === 'compare') {
-    const pi0 = needUnit<Pi0Record>(plan, { kind: 'pi0', seed: unit.seed });
     const arm = needUnit<ArmRecord>(plan, { kind: 'arm', seed: unit.seed, variant: unit.variant });
     if (!arm.result.comparisonSamples) throw new ApogeeError(ERROR_CODES.INTERNAL, `${unitLabel({ kind: 'arm', seed: unit.seed, variant: unit.variant })} kept no samples for its comparison RMs.`);
-    const result = await runComparisonUnit({
-      seed: unit.seed,
-      arm: unit.variant,
-      kind: unit.rm,
-      world,
-      data,
-      preset: plan.preset,
-      rounds: plan.rounds,
-      backend: plan.backend,
-      dir: plan.dir,
-      pi0Dir: pi0.result.pi0Dir,
-      samples: arm.result.comparisonSamples,
-    });
+    const result = await runComparisonUnit({ ...armSetup(unit.variant), kind: unit.rm, samples: arm.result.comparisonSamples });
     record = { kind: 'compare', seed: unit.seed, variant: unit.variant, rm: unit.rm, fingerprint, seconds: 0, cpuSeconds: 0, result };
   } else {
-    const pi0 = needUnit<Pi0Record>(plan, { kind: 'pi0', seed: unit.seed });
     const tags = { variant: unit.variant, seed: unit.seed };
     const cbs = hooks.io ? runCallbacks({ dir: udir, io: hooks.io, tags, progress: hooks.progress }) : undefined;
     const metrics = cbs ? cbs.metrics : new MetricsWriter(udir, tags);
     metrics.executor = input.executor;
     const callbacks: RoundCallback[] = [...(cbs ? cbs.callbacks : [metrics]), ...(hooks.callbacks?.(tags) ?? [])];
-    const result = await runArmUnit({
-      seed: unit.seed,
-      arm: unit.variant,
-      world,
-      data,
-      preset: plan.preset,
-      rounds: plan.rounds,
-      backend: plan.backend,
-      dir: plan.dir,
-      pi0Dir: pi0.result.pi0Dir,
-      logger: hooks.logger ?? silentLogger,
-      callbacks,
-      signal: hooks.signal,
-    });
+    const result = await runArmUnit({ ...armSetup(unit.variant), logger: hooks.logger ?? silentLogger, callbacks, signal: hooks.signal });
     record = { kind: 'arm', seed: unit.seed, variant: unit.variant, fingerprint, seconds: 0, cpuSeconds: 0, result };
   }
   record.seconds = (Date.now() - started) / 1000;
